@@ -1,0 +1,114 @@
+//! Validation entry points and the serialisable report shape (the JSON contract).
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::Result;
+use crate::layer::Layer;
+use crate::pack::{LoadOptions, discover_packs, load_pack_with};
+use crate::rules::check_pack;
+
+/// Options for [`validate_paths`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ValidateOptions {
+    /// Loading limits.
+    pub load: LoadOptions,
+}
+
+/// Findings for one pack.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackReport {
+    /// The pack directory as given or discovered.
+    pub path: PathBuf,
+    /// `name` from pack.json, if readable.
+    pub name: Option<String>,
+    /// `version` from pack.json, if readable.
+    pub version: Option<String>,
+    /// `layer` from pack.json, if valid.
+    pub layer: Option<Layer>,
+    /// Findings, sorted by file, line, column and code.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl PackReport {
+    /// Number of findings with this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+}
+
+/// Totals over several reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Packs validated.
+    pub packs: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Info findings.
+    pub infos: usize,
+}
+
+impl Summary {
+    /// Sum up reports.
+    pub fn of(reports: &[PackReport]) -> Self {
+        let mut s = Summary {
+            packs: reports.len(),
+            ..Summary::default()
+        };
+        for r in reports {
+            s.errors += r.count(Severity::Error);
+            s.warnings += r.count(Severity::Warning);
+            s.infos += r.count(Severity::Info);
+        }
+        s
+    }
+}
+
+/// Load and check one pack directory.
+///
+/// ```
+/// let report = spectro_packs::validate_pack("../fixtures/packs/valid/hello-universe")?;
+/// assert!(report.diagnostics.is_empty());
+/// # Ok::<(), spectro_packs::Error>(())
+/// ```
+pub fn validate_pack(dir: impl AsRef<Path>) -> Result<PackReport> {
+    validate_pack_with(dir, &ValidateOptions::default())
+}
+
+/// Load and check one pack directory with options.
+pub fn validate_pack_with(dir: impl AsRef<Path>, opts: &ValidateOptions) -> Result<PackReport> {
+    let pack = load_pack_with(dir.as_ref(), &opts.load)?;
+    let diagnostics = check_pack(&pack);
+    let m = pack.manifest();
+    Ok(PackReport {
+        path: dir.as_ref().to_path_buf(),
+        name: m.name.clone(),
+        version: m.version.clone(),
+        layer: m.layer,
+        diagnostics,
+    })
+}
+
+/// Discover packs under each path (a pack directory, or a folder holding packs) and
+/// validate them in parallel. Reports come back in discovery order.
+pub fn validate_paths<P: AsRef<Path>>(
+    paths: &[P],
+    opts: &ValidateOptions,
+) -> Result<Vec<PackReport>> {
+    let mut dirs = Vec::new();
+    for p in paths {
+        dirs.extend(discover_packs(p)?);
+    }
+    dirs.par_iter()
+        .map(|d| validate_pack_with(d, opts))
+        .collect()
+}

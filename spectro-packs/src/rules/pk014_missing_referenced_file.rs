@@ -1,0 +1,51 @@
+//! PK014 `missing-referenced-file`.
+use super::refs::{escapes, listed_paths, normalise};
+use super::{Checker, Rule};
+use crate::diagnostic::Severity;
+use crate::pack::EntryKind;
+
+pub(crate) const RULE: Rule = Rule {
+    code: "PK014",
+    name: "missing-referenced-file",
+    severity: Severity::Error,
+    since: "0.1.0",
+    summary: "A file listed in `charts` or `kubeManifests` is not in the pack",
+    explanation: "## What it does\nChecks that every path in pack.json `charts` and `kubeManifests` \
+names a file inside the pack.\n\n## Why\nPalette installs exactly the listed charts and \
+manifests; a missing file fails the deployment of every cluster using the pack.\n\n\
+## Example\n```json\n{\"charts\": [\"charts/nginx-1.2.0.tgz\"]}\n```\nwith only \
+`charts/nginx-1.1.0.tgz` on disk.",
+};
+
+pub(crate) fn check(c: &mut Checker<'_>) {
+    let Some(root) = c.pack_json else { return };
+    for key in ["charts", "kubeManifests"] {
+        for (pointer, node, path) in listed_paths(root, key) {
+            if escapes(path) || path.is_empty() {
+                continue;
+            }
+            let norm = normalise(path);
+            match c.pack.entry(&norm).map(|e| &e.kind) {
+                Some(EntryKind::File | EntryKind::Symlink { .. }) => {}
+                Some(EntryKind::Dir) => {
+                    c.push(RULE.diag("pack.json", &pointer, Some(node.pos), format!("`{path}` is a directory, not a file")));
+                }
+                _ => {
+                    let mut d = RULE.diag("pack.json", &pointer, Some(node.pos), format!("`{path}` is listed in `{key}` but does not exist in the pack"));
+                    let dir = norm.rsplit_once('/').map_or("", |(d, _)| d);
+                    let siblings: Vec<&str> = c
+                        .pack
+                        .tree
+                        .iter()
+                        .filter(|e| e.kind == EntryKind::File && e.path.rsplit_once('/').map_or("", |(d, _)| d) == dir)
+                        .map(|e| e.path.as_str())
+                        .collect();
+                    if let Some(s) = super::did_you_mean(&norm, siblings) {
+                        d.help = Some(format!("did you mean `{s}`?"));
+                    }
+                    c.push(d);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! PR003 `preset-add-invalid-yaml`.
+use super::{Checker, Rule};
+use crate::diagnostic::{Position, Severity};
+use crate::syntax::{YamlLimits, parse_yaml, source_line};
+
+pub(crate) const RULE: Rule = Rule {
+    code: "PR003",
+    name: "preset-add-invalid-yaml",
+    severity: Severity::Error,
+    since: "0.1.0",
+    summary: "A preset's `add` block is not valid YAML",
+    explanation: "## What it does\nParses each preset's `add` string as YAML and reports errors at \
+their line in presets.yaml.\n\n## Why\nPalette merges `add` into the pack values when the preset \
+is selected; invalid YAML breaks the profile editor for everyone choosing it.\n\n## Example\n\
+```yaml\npresets:\n  - name: ha\n    add: |\n      replicas: [3\n```",
+};
+
+pub(crate) fn check(c: &mut Checker<'_>) {
+    let Some(doc) = c.pack.presets.document() else { return };
+    let Some(items) = doc.root.get("presets").and_then(|p| p.as_seq()) else { return };
+    let text = &c.pack.presets.text;
+    for (i, item) in items.iter().enumerate() {
+        let Some(add) = item.get("add") else { continue };
+        let Some(body) = add.as_str() else { continue };
+        let Err(e) = parse_yaml(body, YamlLimits::default()) else { continue };
+        // Map the error into presets.yaml: block scalars start on the next line.
+        let header = source_line(text, add.pos.line.get() as usize).unwrap_or_default();
+        let after: String = header.chars().skip(add.pos.column.to_zero_indexed()).collect();
+        let pos = if after.trim_start().starts_with(['|', '>']) {
+            let first = add.pos.line.get() as usize + 1;
+            let indent = (first..)
+                .take(1000)
+                .filter_map(|l| source_line(text, l))
+                .find(|l| !l.trim().is_empty())
+                .map_or(0, |l| l.len() - l.trim_start().len());
+            Position::new(add.pos.line.get() as usize + e.position.line.get() as usize, indent + e.position.column.get() as usize)
+        } else {
+            add.pos
+        };
+        let msg = format!("`add` of preset {} is not valid YAML: {}", i + 1, e.message);
+        c.diagnostics.push(RULE.diag("presets.yaml", &format!("/presets/{i}/add"), Some(pos), msg));
+    }
+}

@@ -1,0 +1,187 @@
+use std::collections::HashMap;
+
+use jsonc_parser::ast::{ObjectPropName, Value as Ast};
+use jsonc_parser::{CollectOptions, ParseOptions};
+use serde_json::Number;
+
+use super::node::{Document, DuplicateKey, Entry, Node, NodeValue, ParseError, pointer_escape};
+use crate::diagnostic::Position;
+
+/// Byte offset → (line, column) for one text. Columns count characters.
+pub(crate) struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    pub(crate) fn position(&self, offset: usize) -> Position {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let end = offset.min(self.text.len());
+        let col = self
+            .text
+            .get(start..end)
+            .map_or(end - start, |s| s.chars().count());
+        Position::new(line, col + 1)
+    }
+}
+
+/// Parse strict JSON (RFC 8259) into a located [`Document`].
+///
+/// Nesting is limited to 128 levels (serde_json's limit), so hostile input cannot
+/// exhaust the stack. A leading byte-order mark is ignored.
+pub fn parse_json(text: &str) -> Result<Document, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Strict syntax check first: serde_json is exact about JSON and bounds recursion.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        let full = e.to_string();
+        let message = match full.rfind(" at line ") {
+            Some(i) => full[..i].to_owned(),
+            None => full,
+        };
+        let message = match e.classify() {
+            serde_json::error::Category::Eof => format!("unexpected end of file: {message}"),
+            _ => message,
+        };
+        return Err(ParseError {
+            message,
+            position: Position::new(e.line(), e.column().max(1)),
+            strict_only: false,
+        });
+    }
+    let opts = ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        ..ParseOptions::default()
+    };
+    let parsed =
+        jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &opts).map_err(|e| {
+            let index = LineIndex::new(text);
+            ParseError {
+                message: e.kind().to_string(),
+                position: index.position(e.range().start),
+                strict_only: false,
+            }
+        })?;
+    let index = LineIndex::new(text);
+    let mut duplicates = Vec::new();
+    let root = match parsed.value {
+        Some(v) => convert(&v, &index, String::new(), &mut duplicates),
+        None => {
+            return Err(ParseError {
+                message: "the file is empty".into(),
+                position: Position::START,
+                strict_only: false,
+            });
+        }
+    };
+    Ok(Document { root, duplicates })
+}
+
+fn convert(v: &Ast<'_>, index: &LineIndex<'_>, ptr: String, dups: &mut Vec<DuplicateKey>) -> Node {
+    match v {
+        Ast::StringLit(s) => Node::new(
+            NodeValue::String(s.value.to_string()),
+            index.position(s.range.start),
+        ),
+        Ast::NumberLit(n) => {
+            let num = n
+                .value
+                .parse::<serde_json::Value>()
+                .ok()
+                .and_then(|v| v.as_number().cloned())
+                .unwrap_or_else(|| Number::from(0));
+            Node::new(NodeValue::Number(num), index.position(n.range.start))
+        }
+        Ast::BooleanLit(b) => Node::new(NodeValue::Bool(b.value), index.position(b.range.start)),
+        Ast::NullKeyword(n) => Node::new(NodeValue::Null, index.position(n.range.start)),
+        Ast::Array(a) => {
+            let items = a
+                .elements
+                .iter()
+                .enumerate()
+                .map(|(i, e)| convert(e, index, format!("{ptr}/{i}"), dups))
+                .collect();
+            Node::new(NodeValue::Seq(items), index.position(a.range.start))
+        }
+        Ast::Object(o) => {
+            let mut seen: HashMap<String, Position> = HashMap::new();
+            let mut entries = Vec::with_capacity(o.properties.len());
+            for p in &o.properties {
+                let (name, range) = match &p.name {
+                    ObjectPropName::String(s) => (s.value.to_string(), s.range),
+                    ObjectPropName::Word(w) => (w.value.to_string(), w.range),
+                };
+                let key_pos = index.position(range.start);
+                let child = format!("{ptr}/{}", pointer_escape(&name));
+                if let Some(first) = seen.get(&name) {
+                    dups.push(DuplicateKey {
+                        pointer: child.clone(),
+                        first: *first,
+                        again: key_pos,
+                    });
+                } else {
+                    seen.insert(name.clone(), key_pos);
+                }
+                let value = convert(&p.value, index, child, dups);
+                entries.push(Entry {
+                    key: Node::new(NodeValue::String(name), key_pos),
+                    value,
+                });
+            }
+            Node::new(NodeValue::Map(entries), index.position(o.range.start))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_point_at_keys_and_values() {
+        let doc = parse_json("{\n  \"name\": \"x\",\n  \"list\": [1, true]\n}").unwrap();
+        let (key, value) = doc.root.pointer("/list/1").unwrap();
+        assert!(key.is_none());
+        assert_eq!(value.pos, Position::new(3, 15));
+        let (key, value) = doc.root.pointer("/name").unwrap();
+        assert_eq!(key.unwrap().pos, Position::new(2, 3));
+        assert_eq!(value.pos, Position::new(2, 11));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported() {
+        let doc = parse_json("{\"a\": 1,\n \"a\": 2}").unwrap();
+        assert_eq!(doc.duplicates.len(), 1);
+        assert_eq!(doc.duplicates[0].pointer, "/a");
+        assert_eq!(doc.duplicates[0].again, Position::new(2, 2));
+        assert_eq!(doc.root.get("a").unwrap().to_json(), serde_json::json!(2));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let err = parse_json("{\n  \"a\": 1,\n}").unwrap_err();
+        assert_eq!(err.position.line.get(), 3);
+        let err = parse_json(&"[".repeat(100_000)).unwrap_err();
+        assert!(err.message.contains("recursion limit"), "{}", err.message);
+        assert!(parse_json("").is_err());
+        assert!(parse_json("{\"a\": 1} x").is_err());
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let doc = parse_json("{\"é\": \"ü\", \"b\": 1}").unwrap();
+        assert_eq!(doc.root.pointer("/b").unwrap().1.pos, Position::new(1, 18));
+    }
+}
