@@ -541,6 +541,6 @@ mod tests {
     fn templates_keep_columns() {
         let t = "a: {{ .Values.x }}\n  {{- if .y }}\nb: '{{ z }}'\n";
         let n = neutralize_templates(t);
-        assert_eq!(n, "a: xxxxxxxxxxxxxxx\n               \nb: 'xxxxx'\n");
+        assert_eq!(n, "a: xxxxxxxxxxxxxxx\n              \nb: 'xxxxxxx'\n");
     }
 }

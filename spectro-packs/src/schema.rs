@@ -116,17 +116,24 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// `/presets/0/name` → `` `presets[0].name` ``; `` → `the document`.
 fn field_name(pointer: &str) -> String {
-    match pointer.rsplit('/').next() {
-        Some(last) if !pointer.is_empty() => {
-            if last.bytes().all(|b| b.is_ascii_digit()) {
-                format!("item `{}`", pointer)
-            } else {
-                format!("`{}`", last.replace("~1", "/").replace("~0", "~"))
-            }
-        }
-        _ => "the document".to_owned(),
+    if pointer.is_empty() {
+        return "the document".to_owned();
     }
+    let mut out = String::new();
+    for raw in pointer.trim_start_matches('/').split('/') {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{token}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        }
+    }
+    format!("`{out}`")
 }
 
 /// Validate `instance` against an embedded schema.

@@ -23,19 +23,18 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         let Some(add) = item.get("add") else { continue };
         let Some(body) = add.as_str() else { continue };
         let Err(e) = parse_yaml(body, YamlLimits::default()) else { continue };
-        // Map the error into presets.yaml: block scalars start on the next line.
+        // Map the error into presets.yaml. A block scalar's node starts at its first
+        // content line, and every content line shares that indentation; a quoted scalar
+        // cannot be mapped line by line, so point at it.
         let header = source_line(text, add.pos.line.get() as usize).unwrap_or_default();
-        let after: String = header.chars().skip(add.pos.column.to_zero_indexed()).collect();
-        let pos = if after.trim_start().starts_with(['|', '>']) {
-            let first = add.pos.line.get() as usize + 1;
-            let indent = (first..)
-                .take(1000)
-                .filter_map(|l| source_line(text, l))
-                .find(|l| !l.trim().is_empty())
-                .map_or(0, |l| l.len() - l.trim_start().len());
-            Position::new(add.pos.line.get() as usize + e.position.line.get() as usize, indent + e.position.column.get() as usize)
-        } else {
+        let first = header.chars().nth(add.pos.column.to_zero_indexed());
+        let pos = if matches!(first, Some('"' | '\'')) {
             add.pos
+        } else {
+            Position::new(
+                add.pos.line.to_zero_indexed() + e.position.line.get() as usize,
+                add.pos.column.to_zero_indexed() + e.position.column.get() as usize,
+            )
         };
         let msg = format!("`add` of preset {} is not valid YAML: {}", i + 1, e.message);
         c.diagnostics.push(RULE.diag("presets.yaml", &format!("/presets/{i}/add"), Some(pos), msg));
