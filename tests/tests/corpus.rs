@@ -1,4 +1,5 @@
 //! The real-world corpus (`../shared/corpus/pack-central`, 187 pack versions): every pack
+#![allow(clippy::print_stderr)] // the skip message is the point
 //! loads without a panic and the only errors are the known, genuine defects of the data.
 
 use std::collections::BTreeSet;

@@ -26,7 +26,7 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     let known = &*KNOWN;
     for e in entries {
         let key = e.key.key_text();
-        if known.iter().any(|k| *k == key) {
+        if known.contains(&key) {
             continue;
         }
         let mut d = RULE.diag(
