@@ -28,6 +28,9 @@ enum Command {
         after_help = "Examples:\n  spectro validate ./my-pack\n  spectro validate packs/ --format json\n  spectro validate packs/ --fail-on warning"
     )]
     Validate(ValidateArgs),
+    /// Build, inspect and publish pack archives.
+    #[command(subcommand)]
+    Pack(PackCommand),
     /// List the lint rules, or explain one.
     #[command(
         after_help = "Examples:\n  spectro rules\n  spectro rules PK006\n  spectro rules invalid-enum-value"
@@ -41,9 +44,35 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum PackCommand {
+    /// Build `<name>-<version>.tar.gz` from a pack directory (deterministic, all cores).
+    #[command(
+        after_help = "Examples:\n  spectro pack build ./my-pack\n  spectro pack build ./my-pack -o dist/\n  SOURCE_DATE_EPOCH=1700000000 spectro pack build ./my-pack -o my-pack.tar.gz"
+    )]
+    Build {
+        /// The pack directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Output file or directory (default: the current directory).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Skip validation (by default packs with errors are refused).
+        #[arg(long)]
+        no_validate: bool,
+        /// gzip level, 1 (fast) to 9 (small).
+        #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
+        level: u32,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Debug, clap::Args)]
 struct ValidateArgs {
-    /// Pack directories, or folders searched recursively for packs (by pack.json).
+    /// Pack directories, folders searched recursively for packs (by pack.json), or pack
+    /// archives (.tar.gz, .tgz).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Output format.
@@ -98,6 +127,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate(args),
         Command::Rules { rule, format } => rules(rule.as_deref(), format),
+        Command::Pack(PackCommand::Build {
+            dir,
+            output,
+            no_validate,
+            level,
+            json,
+        }) => pack_build(&dir, output, no_validate, level, json),
     };
     match result {
         Ok(code) => code,
@@ -134,6 +170,48 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn pack_build(
+    dir: &std::path::Path,
+    output: Option<PathBuf>,
+    no_validate: bool,
+    level: u32,
+    json: bool,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let mut opts = spectro_packs::archive::BuildOptions::default();
+    opts.validate = !no_validate;
+    opts.level = level;
+    if let Some(epoch) = std::env::var_os("SOURCE_DATE_EPOCH") {
+        let epoch = epoch.to_string_lossy();
+        opts.mtime = epoch
+            .trim()
+            .parse()
+            .map_err(|_| format!("SOURCE_DATE_EPOCH `{epoch}` is not a number of seconds"))?;
+    }
+    let out = output.unwrap_or_else(|| PathBuf::from("."));
+    let built = spectro_packs::archive::build_archive(dir, &out, &opts)?;
+    let mut stdout = anstream::stdout().lock();
+    if json {
+        let v = serde_json::json!({
+            "path": built.path, "digest": built.digest, "size": built.size,
+            "name": built.name, "version": built.version, "entries": built.entries,
+        });
+        writeln!(stdout, "{v}")?;
+    } else {
+        let green = anstyle::AnsiColor::Green.on_default().bold();
+        writeln!(
+            stdout,
+            "{green}Built{green:#} {} ({} {}, {} entries)",
+            built.path.display(),
+            built.name,
+            built.version,
+            built.entries
+        )?;
+        writeln!(stdout, "  digest: {}", built.digest)?;
+        writeln!(stdout, "  size:   {} bytes", built.size)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn rules(rule: Option<&str>, format: RulesFormat) -> Result<ExitCode, Box<dyn std::error::Error>> {

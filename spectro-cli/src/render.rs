@@ -35,7 +35,10 @@ pub(crate) fn human(
     if !quiet {
         for r in reports {
             for d in &r.diagnostics {
-                let path = display_path(&r.path, &d.file);
+                let path = match &r.archive_root {
+                    Some(top) => format!("{}!/{top}/{}", r.path.display(), d.file),
+                    None => display_path(&r.path, &d.file),
+                };
                 let sev = severity_style(d.severity);
                 let loc = match (d.line, d.column) {
                     (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
@@ -48,7 +51,7 @@ pub(crate) fn human(
                     d.severity,
                     sanitize(&d.message)
                 )?;
-                if let (Some(line), Some(col)) = (d.line, d.column) {
+                if let (Some(line), Some(col), None) = (d.line, d.column, &r.archive_root) {
                     let file = r.path.join(&d.file);
                     let text = sources
                         .entry(file.clone())

@@ -24,6 +24,24 @@ pub enum Error {
         /// The folder searched.
         path: PathBuf,
     },
+    /// An archive could not be built or extracted.
+    #[error("{}{}: {problem}", path.display(), entry.as_ref().map(|e| format!(" (entry `{e}`)")).unwrap_or_default())]
+    Archive {
+        /// The archive, or the pack directory being archived.
+        path: PathBuf,
+        /// The entry concerned, if any.
+        entry: Option<String>,
+        /// What is wrong.
+        problem: crate::archive::ArchiveProblem,
+    },
+    /// `.spectroignore` does not parse.
+    #[error("{}: {message}", path.display())]
+    InvalidIgnoreFile {
+        /// The ignore file.
+        path: PathBuf,
+        /// The parser's complaint.
+        message: String,
+    },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

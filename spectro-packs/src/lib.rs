@@ -18,6 +18,7 @@
 //! variables.
 #![deny(missing_docs)]
 
+pub mod archive;
 mod diagnostic;
 mod error;
 mod layer;
@@ -42,7 +43,8 @@ pub use pack::{
     files, load_pack, load_pack_with,
 };
 pub use report::{
-    PackReport, Summary, ValidateOptions, validate_pack, validate_pack_with, validate_paths,
+    PackReport, Summary, ValidateOptions, is_archive_path, validate_pack, validate_pack_with,
+    validate_paths,
 };
 pub use rules::{Rule, all_rules, check_pack, find_rule};
 pub use version::{InvalidVersion, PackVersion};

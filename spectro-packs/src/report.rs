@@ -32,6 +32,10 @@ pub struct PackReport {
     pub layer: Option<Layer>,
     /// Findings, sorted by file, line, column and code.
     pub diagnostics: Vec<Diagnostic>,
+    /// For a pack archive: the top-level directory inside it that holds the pack
+    /// (diagnostic `file`s are relative to it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_root: Option<String>,
 }
 
 impl PackReport {
@@ -84,9 +88,34 @@ pub fn validate_pack(dir: impl AsRef<Path>) -> Result<PackReport> {
     validate_pack_with(dir, &ValidateOptions::default())
 }
 
-/// Load and check one pack directory with options.
+/// Whether `path` names a pack archive (`.tar.gz` or `.tgz` file).
+pub fn is_archive_path(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    (name.ends_with(".tar.gz") || name.ends_with(".tgz")) && path.is_file()
+}
+
+/// Load and check one pack directory or pack archive with options.
+///
+/// An archive is extracted safely (see [`crate::archive::extract_archive`]) into a
+/// temporary directory that is removed afterwards.
 pub fn validate_pack_with(dir: impl AsRef<Path>, opts: &ValidateOptions) -> Result<PackReport> {
-    let pack = load_pack_with(dir.as_ref(), &opts.load)?;
+    let path = dir.as_ref();
+    if is_archive_path(path) {
+        let tmp = tempfile::tempdir().map_err(|e| crate::Error::io(std::env::temp_dir(), e))?;
+        let x = crate::archive::extract_archive(
+            path,
+            tmp.path(),
+            &crate::archive::ExtractOptions::default(),
+        )?;
+        let mut report = validate_pack_with(&x.root, opts)?;
+        report.path = path.to_path_buf();
+        report.archive_root = Some(x.top_dir);
+        return Ok(report);
+    }
+    let pack = load_pack_with(path, &opts.load)?;
     let diagnostics = check_pack(&pack);
     let m = pack.manifest();
     Ok(PackReport {
@@ -95,6 +124,7 @@ pub fn validate_pack_with(dir: impl AsRef<Path>, opts: &ValidateOptions) -> Resu
         version: m.version.clone(),
         layer: m.layer,
         diagnostics,
+        archive_root: None,
     })
 }
 
@@ -106,7 +136,12 @@ pub fn validate_paths<P: AsRef<Path>>(
 ) -> Result<Vec<PackReport>> {
     let mut dirs = Vec::new();
     for p in paths {
-        dirs.extend(discover_packs(p)?);
+        let p = p.as_ref();
+        if is_archive_path(p) {
+            dirs.push(p.to_path_buf());
+        } else {
+            dirs.extend(discover_packs(p)?);
+        }
     }
     dirs.par_iter()
         .map(|d| validate_pack_with(d, opts))
