@@ -227,13 +227,13 @@ fn append_dir<W: Write>(tar: &mut tar::Builder<W>, path: &str, mtime: u64) -> io
 fn ignore_rules(dir: &Path) -> Result<Gitignore> {
     let mut b = GitignoreBuilder::new(dir);
     let file = dir.join(".spectroignore");
-    if file.is_file() {
-        if let Some(e) = b.add(&file) {
-            return Err(Error::InvalidIgnoreFile {
-                path: file,
-                message: e.to_string(),
-            });
-        }
+    if file.is_file()
+        && let Some(e) = b.add(&file)
+    {
+        return Err(Error::InvalidIgnoreFile {
+            path: file,
+            message: e.to_string(),
+        });
     }
     b.build().map_err(|e| Error::InvalidIgnoreFile {
         path: file,

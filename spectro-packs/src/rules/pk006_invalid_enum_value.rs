@@ -29,11 +29,10 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     for (pointer, message, allowed) in found {
         let pos = node_position(root, &pointer, false);
         let mut d = RULE.diag("pack.json", &pointer, Some(pos), message);
-        if let Some(got) = root.pointer(&pointer).and_then(|(_, n)| n.as_str()) {
-            if let Some(s) = did_you_mean(got, allowed.iter().map(String::as_str)) {
+        if let Some(got) = root.pointer(&pointer).and_then(|(_, n)| n.as_str())
+            && let Some(s) = did_you_mean(got, allowed.iter().map(String::as_str)) {
                 d.help = Some(format!("did you mean `{s}`?"));
             }
-        }
         c.push(d);
     }
 }

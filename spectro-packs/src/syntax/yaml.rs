@@ -298,20 +298,20 @@ fn resolve_plain(s: &str) -> NodeValue {
             return NodeValue::Number(Number::from(u));
         }
     }
-    if let Some(hex) = s.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return NodeValue::Number(Number::from(i));
-        }
+    if let Some(hex) = s.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return NodeValue::Number(Number::from(i));
     }
-    if let Some(oct) = s.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
-            return NodeValue::Number(Number::from(i));
-        }
+    if let Some(oct) = s.strip_prefix("0o")
+        && let Ok(i) = i64::from_str_radix(oct, 8)
+    {
+        return NodeValue::Number(Number::from(i));
     }
-    if is_core_float(digits) {
-        if let Some(n) = s.parse::<f64>().ok().and_then(Number::from_f64) {
-            return NodeValue::Number(n);
-        }
+    if is_core_float(digits)
+        && let Some(n) = s.parse::<f64>().ok().and_then(Number::from_f64)
+    {
+        return NodeValue::Number(n);
     }
     NodeValue::String(s.to_owned())
 }
