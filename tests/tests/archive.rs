@@ -37,7 +37,7 @@ fn header(name: &[u8], typ: u8, size: u64, mode: u32, link: &[u8]) -> [u8; 512] 
 struct RawTar(Vec<u8>);
 
 impl RawTar {
-    fn entry(mut self, name: &str, typ: u8, data: &[u8]) -> Self {
+    fn entry(self, name: &str, typ: u8, data: &[u8]) -> Self {
         self.raw(name.as_bytes(), typ, data.len() as u64, 0o644, b"", data)
     }
     fn dir(self, name: &str) -> Self {
