@@ -4,6 +4,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -161,7 +162,8 @@ pub struct Pack {
     pub presets: SourceFile,
     /// `schema.yaml`.
     pub schema: SourceFile,
-    /// YAML files under `manifests/`, sorted by path.
+    /// YAML files under `manifests/`, sorted by path. Their documents keep duplicate-key
+    /// findings but not the parsed tree (the root is `Null`), to bound memory.
     pub manifests: Vec<SourceFile>,
     /// Every entry below the root (not following links), sorted by path.
     pub tree: Vec<TreeEntry>,
@@ -244,16 +246,25 @@ pub fn load_pack_with(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<Pack>
     let values = read_source(&root, files::VALUES, opts, single);
     let presets = read_source(&root, files::PRESETS, opts, single);
     let schema = read_source(&root, files::SCHEMA, opts, single);
-    let manifests = tree
+    // Manifests are checked (syntax, duplicate keys) but their trees are not kept: a pack
+    // can hold tens of megabytes of them. Parsed in parallel.
+    let manifest_paths: Vec<&TreeEntry> = tree
         .iter()
         .filter(|e| {
             e.path.starts_with("manifests/")
                 && (e.path.ends_with(".yaml") || e.path.ends_with(".yml"))
                 && !matches!(e.kind, EntryKind::Dir)
         })
+        .collect();
+    let manifests = manifest_paths
+        .par_iter()
         .map(|e| {
             read_source(&root, &e.path, opts, |t| {
-                parse_yaml_stream(&neutralize_templates(t), opts.yaml)
+                let mut docs = parse_yaml_stream(&neutralize_templates(t), opts.yaml)?;
+                for d in &mut docs {
+                    d.root = crate::syntax::Node::new(crate::syntax::NodeValue::Null, d.root.pos);
+                }
+                Ok(docs)
             })
         })
         .collect();

@@ -1,7 +1,7 @@
 //! Block-parallel gzip writer (pigz-style) on flate2's zlib-rs backend.
 //!
-//! The input is cut into fixed-size blocks; each block is deflated independently on the
-//! rayon pool, primed with the previous block's last 32 KiB as a dictionary (so the ratio
+//! The input is cut into fixed-size blocks; each block is deflated on the rayon pool while
+//! the caller keeps writing, primed with the previous block's last 32 KiB as a dictionary (so the ratio
 //! matches single-stream gzip), and ended with a sync flush so the pieces concatenate into
 //! one ordinary deflate stream inside one gzip member. Block boundaries depend only on
 //! the input, so the output is byte-identical for any thread count.
@@ -9,93 +9,93 @@
 use std::io::{self, Write};
 
 use flate2::{Compress, Compression, FlushCompress, Status};
-use rayon::prelude::*;
 
 /// Uncompressed bytes per block.
 pub(crate) const BLOCK: usize = 1 << 20;
 const DICT: usize = 32 * 1024;
 
+type Pending = std::sync::mpsc::Receiver<io::Result<Vec<u8>>>;
+
 /// A `Write` that emits a standard single-member gzip stream.
+///
+/// Full blocks are handed to the rayon pool as soon as they are complete while the caller
+/// keeps producing input; finished blocks are written in order. At most `2 × threads`
+/// blocks are in flight, so memory stays flat whatever the input size.
 pub(crate) struct ParGzWriter<W: Write> {
     inner: W,
     level: u32,
-    /// Blocks compressed together per round (memory ≈ 2 × batch × BLOCK).
-    batch: usize,
-    pending: Vec<Vec<u8>>,
+    max_in_flight: usize,
+    in_flight: std::collections::VecDeque<Pending>,
     current: Vec<u8>,
-    /// Tail of the last compressed block, the dictionary for the next.
+    /// Tail of the last block handed out: the dictionary for the next one.
     dict: Vec<u8>,
     crc: crc32fast::Hasher,
     len: u64,
-    header_written: bool,
 }
 
 impl<W: Write> ParGzWriter<W> {
-    pub(crate) fn new(inner: W, level: u32) -> Self {
-        let batch = rayon::current_num_threads().max(1) * 2;
+    pub(crate) fn new(mut inner: W, level: u32) -> Self {
+        let max_in_flight = rayon::current_num_threads().max(1) * 2;
+        // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): reproducible. A
+        // failure here resurfaces on the next write.
+        let _ = inner.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
         ParGzWriter {
             inner,
             level,
-            batch,
-            pending: Vec::with_capacity(batch),
+            max_in_flight,
+            in_flight: std::collections::VecDeque::new(),
             current: Vec::with_capacity(BLOCK),
             dict: Vec::new(),
             crc: crc32fast::Hasher::new(),
             len: 0,
-            header_written: false,
         }
     }
 
-    fn header(&mut self) -> io::Result<()> {
-        if !self.header_written {
-            // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): reproducible.
-            self.inner
-                .write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
-            self.header_written = true;
+    fn submit(&mut self, block: Vec<u8>, last: bool) -> io::Result<()> {
+        let dict = std::mem::replace(
+            &mut self.dict,
+            block[block.len().saturating_sub(DICT)..].to_vec(),
+        );
+        let level = self.level;
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        rayon::spawn(move || {
+            let _ = tx.send(deflate_block(&block, &dict, level, last));
+        });
+        self.in_flight.push_back(rx);
+        while self.in_flight.len() > self.max_in_flight {
+            self.write_oldest()?;
         }
         Ok(())
     }
 
-    fn compress_pending(&mut self, last: bool) -> io::Result<()> {
-        self.header()?;
-        if self.pending.is_empty() && !last {
-            return Ok(());
-        }
-        if self.pending.is_empty() {
-            self.pending.push(Vec::new());
-        }
-        let blocks = std::mem::take(&mut self.pending);
-        let n = blocks.len();
-        let level = self.level;
-        let first_dict = std::mem::take(&mut self.dict);
-        let outputs: Vec<io::Result<Vec<u8>>> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let dict: &[u8] = if i == 0 {
-                    &first_dict
-                } else {
-                    let prev = &blocks[i - 1];
-                    &prev[prev.len().saturating_sub(DICT)..]
-                };
-                deflate_block(&blocks[i], dict, level, last && i == n - 1)
-            })
-            .collect();
-        for out in outputs {
-            self.inner.write_all(&out?)?;
-        }
-        if let Some(tail) = blocks.last() {
-            self.dict = tail[tail.len().saturating_sub(DICT)..].to_vec();
+    fn write_oldest(&mut self) -> io::Result<()> {
+        if let Some(rx) = self.in_flight.pop_front() {
+            let out = loop {
+                match rx.try_recv() {
+                    Ok(result) => break result?,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        return Err(io::Error::other("compression worker stopped"));
+                    }
+                    // Inside the pool (e.g. under `ThreadPool::install`), run queued
+                    // blocks here instead of blocking a worker; outside it, wait briefly.
+                    Err(std::sync::mpsc::TryRecvError::Empty) => match rayon::yield_now() {
+                        Some(rayon::Yield::Executed) => {}
+                        _ => std::thread::sleep(std::time::Duration::from_micros(200)),
+                    },
+                }
+            };
+            self.inner.write_all(&out)?;
         }
         Ok(())
     }
 
     /// Finish the stream (last block, CRC32 and size trailer) and return the writer.
     pub(crate) fn finish(mut self) -> io::Result<W> {
-        if !self.current.is_empty() {
-            let block = std::mem::take(&mut self.current);
-            self.pending.push(block);
+        let block = std::mem::take(&mut self.current);
+        self.submit(block, true)?;
+        while !self.in_flight.is_empty() {
+            self.write_oldest()?;
         }
-        self.compress_pending(true)?;
         let crc = self.crc.clone().finalize();
         self.inner.write_all(&crc.to_le_bytes())?;
         self.inner
@@ -105,7 +105,34 @@ impl<W: Write> ParGzWriter<W> {
     }
 }
 
+/// Probe size for the incompressibility check.
+const PROBE: usize = 32 * 1024;
+
+/// Whether a block looks incompressible (already-compressed charts, images, random data):
+/// its first 32 KiB shrink by less than 2% at level 6 (about 3% of the block's cost). Such
+/// blocks are stored (level 0), which is what deflate ends up emitting for them anyway,
+/// at a fraction of the time. The decision depends only on the bytes, so the output stays
+/// deterministic.
+fn incompressible(input: &[u8]) -> bool {
+    if input.len() < PROBE * 2 {
+        return false;
+    }
+    let mut c = Compress::new(Compression::new(6), false);
+    let mut out = Vec::with_capacity(PROBE + 1024);
+    if c.compress_vec(&input[..PROBE], &mut out, FlushCompress::Finish)
+        .is_err()
+    {
+        return false;
+    }
+    out.len() * 100 >= PROBE * 98
+}
+
 fn deflate_block(input: &[u8], dict: &[u8], level: u32, last: bool) -> io::Result<Vec<u8>> {
+    let level = if level > 0 && incompressible(input) {
+        0
+    } else {
+        level
+    };
     let mut c = Compress::new(Compression::new(level), false);
     if !dict.is_empty() {
         c.set_dictionary(dict).map_err(io::Error::other)?;
@@ -146,10 +173,7 @@ impl<W: Write> Write for ParGzWriter<W> {
         self.len += take as u64;
         if self.current.len() == BLOCK {
             let block = std::mem::replace(&mut self.current, Vec::with_capacity(BLOCK));
-            self.pending.push(block);
-            if self.pending.len() >= self.batch {
-                self.compress_pending(false)?;
-            }
+            self.submit(block, false)?;
         }
         Ok(take)
     }
