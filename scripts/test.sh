@@ -14,6 +14,17 @@ if [ ! -d ../shared/corpus ]; then
     log "../shared/corpus not found: corpus tests will skip"
 fi
 
+# Independent readers of our OCI image layouts (interop tests skip without them).
+need_apt=()
+command -v skopeo >/dev/null || need_apt+=(skopeo)
+command -v umoci >/dev/null || need_apt+=(umoci)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    log "installing ${need_apt[*]} (Debian packages)"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}" >/dev/null \
+        || log "could not install ${need_apt[*]}; their interop tests will skip"
+fi
+
 LOGDIR=$(mktemp -d)
 trap 'rm -rf "$LOGDIR"' EXIT
 

@@ -4,6 +4,7 @@
 //! 0 clean, 1 findings at or above `--fail-on`, 2 could not run.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+mod registry_cmd;
 mod render;
 
 use std::io::Write;
@@ -31,6 +32,9 @@ enum Command {
     /// Build, inspect and publish pack archives.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Configure registries.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// List the lint rules, or explain one.
     #[command(
         after_help = "Examples:\n  spectro rules\n  spectro rules PK006\n  spectro rules invalid-enum-value"
@@ -66,6 +70,93 @@ enum PackCommand {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Push a pack directory or archive to a registry (as `<name>:<version>`).
+    #[command(
+        after_help = "Examples:\n  spectro pack push ./my-pack\n  spectro pack push my-pack-1.0.0.tar.gz --registry ./local-registry\n  spectro pack push ./my-pack --force"
+    )]
+    Push {
+        /// Pack directory or .tar.gz archive.
+        path: PathBuf,
+        /// Replace an existing version whose content differs.
+        #[arg(long, short)]
+        force: bool,
+        /// Skip validation.
+        #[arg(long)]
+        no_validate: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        registry: registry_cmd::RegistryFlags,
+    },
+    /// Pull a pack (`name`, `name:version`, `name:1.28.x` or `name@sha256:...`).
+    #[command(
+        after_help = "Examples:\n  spectro pack pull nginx:1.11.2 -o packs/\n  spectro pack pull nginx:1.x --archive"
+    )]
+    Pull {
+        /// Pack reference.
+        reference: String,
+        /// Destination directory (the pack lands in DIR/<name>).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Keep the .tar.gz instead of extracting it.
+        #[arg(long)]
+        archive: bool,
+        /// Replace an existing pack directory.
+        #[arg(long, short)]
+        force: bool,
+        #[command(flatten)]
+        registry: registry_cmd::RegistryFlags,
+    },
+    /// List packs and versions.
+    #[command(
+        after_help = "Examples:\n  spectro pack ls\n  spectro pack ls --name nginx --format json"
+    )]
+    Ls {
+        /// Only packs whose name contains this.
+        #[arg(long, short)]
+        name: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+        format: RulesFormat,
+        #[command(flatten)]
+        registry: registry_cmd::RegistryFlags,
+    },
+    /// Delete a version (`name:version`) or a digest (`name@sha256:...`).
+    Rm {
+        /// Pack reference.
+        reference: String,
+        #[command(flatten)]
+        registry: registry_cmd::RegistryFlags,
+    },
+    /// Add a tag to a pack version.
+    Tag {
+        /// Existing pack reference.
+        reference: String,
+        /// New tag.
+        new_tag: String,
+        #[command(flatten)]
+        registry: registry_cmd::RegistryFlags,
+    },
+    /// Show a pack's manifest, digest, size and pack.json summary.
+    Inspect {
+        /// Pack reference.
+        reference: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        registry: registry_cmd::RegistryFlags,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RegistryCommand {
+    /// Make a registry the default for every command.
+    SetDefault {
+        /// A path, file://PATH or oci://host[:port]/base.
+        registry: String,
     },
 }
 
@@ -134,6 +225,42 @@ fn main() -> ExitCode {
             level,
             json,
         }) => pack_build(&dir, output, no_validate, level, json),
+        Command::Pack(PackCommand::Push {
+            path,
+            force,
+            no_validate,
+            json,
+            registry,
+        }) => registry_cmd::push(&registry, &path, force, no_validate, json),
+        Command::Pack(PackCommand::Pull {
+            reference,
+            output,
+            archive,
+            force,
+            registry,
+        }) => registry_cmd::pull(&registry, &reference, output, archive, force),
+        Command::Pack(PackCommand::Ls {
+            name,
+            format,
+            registry,
+        }) => registry_cmd::ls(&registry, name.as_deref(), format == RulesFormat::Json),
+        Command::Pack(PackCommand::Rm {
+            reference,
+            registry,
+        }) => registry_cmd::rm(&registry, &reference),
+        Command::Pack(PackCommand::Tag {
+            reference,
+            new_tag,
+            registry,
+        }) => registry_cmd::tag(&registry, &reference, &new_tag),
+        Command::Pack(PackCommand::Inspect {
+            reference,
+            json,
+            registry,
+        }) => registry_cmd::inspect(&registry, &reference, json),
+        Command::Registry(RegistryCommand::SetDefault { registry }) => {
+            registry_cmd::set_default(&registry)
+        }
     };
     match result {
         Ok(code) => code,

@@ -34,6 +34,61 @@ pub enum Error {
         /// What is wrong.
         problem: crate::archive::ArchiveProblem,
     },
+    /// A registry or pack reference does not parse.
+    #[error("invalid reference `{input}`: {reason}")]
+    InvalidReference {
+        /// What was given.
+        input: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The pack, version or digest is not in the registry.
+    #[error("{reference}: not found in {registry}")]
+    PackNotFound {
+        /// The pack reference.
+        reference: String,
+        /// The registry searched.
+        registry: String,
+    },
+    /// The version exists with different content.
+    #[error(
+        "{reference} already exists with different content ({existing}); use --force to replace it"
+    )]
+    AlreadyExists {
+        /// The pack reference.
+        reference: String,
+        /// Digest of the archive already stored.
+        existing: String,
+    },
+    /// The registry refused the credentials (or needs some).
+    #[error("{registry}: unauthorized{}", hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    Unauthorized {
+        /// The registry.
+        registry: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// Content did not hash to its digest.
+    #[error("{what}: digest mismatch (expected {expected}, got {actual})")]
+    DigestMismatch {
+        /// What was being verified.
+        what: String,
+        /// The digest asked for.
+        expected: String,
+        /// The digest computed.
+        actual: String,
+    },
+    /// A registry's stored data is damaged or not in the expected shape.
+    #[error("{location}: {reason}")]
+    CorruptRegistry {
+        /// Where (file or URL).
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The operation needs a backend this build does not have.
+    #[error("{0}")]
+    Unsupported(String),
     /// `.spectroignore` does not parse.
     #[error("{}: {message}", path.display())]
     InvalidIgnoreFile {

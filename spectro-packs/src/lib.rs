@@ -24,6 +24,7 @@ mod error;
 mod layer;
 mod manifest;
 mod pack;
+pub mod registry;
 mod report;
 mod rules;
 pub mod schema;

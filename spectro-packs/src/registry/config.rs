@@ -1,0 +1,155 @@
+//! `$SPECTRO_HOME/config.json`, compatible with the legacy Spectro CLI's file:
+//! `{"auths": {"<server>": {"auth": "<base64 user:password>", "insecure": true}},
+//! "defaultRegistry": "<server>"}`. Unknown keys are kept. Written atomically, 0600 in a
+//! 0700 directory.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// One server's entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuthEntry {
+    /// base64 of `user:password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<String>,
+    /// Plain HTTP or unverified TLS for this server (legacy meaning).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+    /// Keys we do not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl AuthEntry {
+    /// Decoded `(user, password)`.
+    pub fn credentials(&self) -> Option<(String, String)> {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(self.auth.as_deref()?)
+            .ok()?;
+        let text = String::from_utf8(raw).ok()?;
+        let (u, p) = text.split_once(':')?;
+        Some((u.to_owned(), p.to_owned()))
+    }
+
+    /// Store `(user, password)`. A `:` in the user name is refused.
+    pub fn set_credentials(&mut self, user: &str, password: &str) -> Result<()> {
+        if user.contains(':') {
+            return Err(Error::InvalidReference {
+                input: user.to_owned(),
+                reason: "user names may not contain `:`".into(),
+            });
+        }
+        self.auth =
+            Some(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
+        Ok(())
+    }
+}
+
+/// The configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// Per-server credentials and flags.
+    #[serde(default)]
+    pub auths: BTreeMap<String, AuthEntry>,
+    /// The registry used when none is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_registry: Option<String>,
+    /// Keys we do not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Config {
+    /// Load; a missing file is an empty config.
+    pub fn load(path: &Path) -> Result<Self> {
+        match fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::CorruptRegistry {
+                location: path.display().to_string(),
+                reason: format!("not a valid config file: {e}"),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Save atomically (temp file + rename), mode 0600, parent directory 0700.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        restrict(dir, 0o700);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".config-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(dir, e))?;
+        restrict(tmp.path(), 0o600);
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+        tmp.write_all(text.as_bytes())
+            .map_err(|e| Error::io(path, e))?;
+        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn restrict(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = fs::set_permissions(p, fs::Permissions::from_mode(mode));
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &Path, _: u32) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_file_round_trips_and_is_private() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("home/config.json");
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, r#"{"auths": {"reg.io:5000": {"auth": "dXNlcjpwYXNz", "insecure": true}}, "defaultRegistry": "reg.io:5000", "other": 1}"#).unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(
+            c.auths["reg.io:5000"].credentials(),
+            Some(("user".into(), "pass".into()))
+        );
+        assert!(c.auths["reg.io:5000"].insecure);
+        c.save(&p).unwrap();
+        let back: Value = serde_json::from_str(&fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(back["other"], 1);
+        assert_eq!(back["defaultRegistry"], "reg.io:5000");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(
+                fs::metadata(p.parent().unwrap())
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o700
+            );
+        }
+        let mut e = AuthEntry::default();
+        assert!(e.set_credentials("a:b", "x").is_err());
+    }
+}

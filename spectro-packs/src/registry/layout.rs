@@ -1,0 +1,559 @@
+//! The embedded registry: one OCI image layout per pack under
+//! `<root>/spectro-packs/archive/<name>/` (`oci-layout`, `index.json`, `blobs/sha256/`),
+//! tags = versions, readable by `oras --oci-layout`, `skopeo oci:` and `umoci`.
+//!
+//! Blobs and `index.json` are written to a temporary file and renamed into place; a file
+//! lock (`<root>/.lock`) serialises writers across processes; every blob is hashed when
+//! read, and blob paths are only built from digests that passed a strict format check.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use super::oci::{self, Descriptor, Index, Manifest};
+use super::reference::{PackRef, Selector, wildcard_matches};
+use super::{
+    PackListing, PullOptions, PullOutcome, PushOptions, PushOutcome, Registry, Resolved,
+    VersionInfo,
+};
+use crate::archive::{self, BuildOptions, ExtractOptions, archive_file_name};
+use crate::error::{Error, Result};
+use crate::version::PackVersion;
+
+/// The embedded OCI-image-layout registry.
+#[derive(Debug, Clone)]
+pub struct LayoutRegistry {
+    root: PathBuf,
+}
+
+const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+
+fn corrupt(location: &Path, reason: impl Into<String>) -> Error {
+    Error::CorruptRegistry {
+        location: location.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl LayoutRegistry {
+    /// Open (creating if needed) a registry rooted at `root`.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self> {
+        let root = root.as_ref().to_path_buf();
+        let archive = root.join(super::ARCHIVE_PATH);
+        fs::create_dir_all(&archive).map_err(|e| Error::io(&archive, e))?;
+        Ok(LayoutRegistry { root })
+    }
+
+    /// The registry root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The image layout directory of a pack.
+    pub fn layout_dir(&self, name: &str) -> PathBuf {
+        self.root.join(super::ARCHIVE_PATH).join(name)
+    }
+
+    fn lock(&self, exclusive: bool) -> Result<File> {
+        let path = self.root.join(".lock");
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        if exclusive { f.lock() } else { f.lock_shared() }.map_err(|e| Error::io(&path, e))?;
+        Ok(f)
+    }
+
+    fn blob_path(&self, name: &str, digest: &str) -> Result<PathBuf> {
+        if !oci::is_sha256_digest(digest) {
+            return Err(corrupt(
+                &self.layout_dir(name),
+                format!("refusing malformed digest `{}`", crate::sanitize(digest)),
+            ));
+        }
+        Ok(self
+            .layout_dir(name)
+            .join("blobs/sha256")
+            .join(&digest["sha256:".len()..]))
+    }
+
+    fn read_index(&self, name: &str) -> Result<Option<Index>> {
+        let path = self.layout_dir(name).join("index.json");
+        let bytes = match read_capped(&path, oci::MAX_MANIFEST_BYTES) {
+            Ok(b) => b,
+            Err(Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt(&path, format!("invalid index.json: {e}")))
+    }
+
+    fn write_index(&self, name: &str, index: &Index) -> Result<()> {
+        let dir = self.layout_dir(name);
+        let bytes = serde_json::to_vec(index).map_err(|e| Error::io(&dir, io::Error::other(e)))?;
+        write_atomic(&dir.join("index.json"), &bytes)
+    }
+
+    /// Write bytes as a blob (idempotent) and return its descriptor digest.
+    fn put_blob(&self, name: &str, bytes: &[u8]) -> Result<String> {
+        let digest = oci::sha256_digest(bytes);
+        let path = self.blob_path(name, &digest)?;
+        if !path.is_file() {
+            write_atomic(&path, bytes)?;
+        }
+        Ok(digest)
+    }
+
+    /// Copy a file in as a blob, verifying it hashes to `digest`.
+    fn put_blob_file(&self, name: &str, src: &Path, digest: &str) -> Result<()> {
+        let path = self.blob_path(name, digest)?;
+        if path.is_file() {
+            return Ok(());
+        }
+        let dir = path.parent().expect("blob path has a parent");
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".blob-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(dir, e))?;
+        let mut input = File::open(src).map_err(|e| Error::io(src, e))?;
+        let actual = copy_hashing(&mut input, tmp.as_file_mut(), None)
+            .map_err(|e| Error::io(src, e))?
+            .0;
+        if actual != digest {
+            return Err(Error::DigestMismatch {
+                what: src.display().to_string(),
+                expected: digest.to_owned(),
+                actual,
+            });
+        }
+        tmp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
+        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        Ok(())
+    }
+
+    /// Read a blob fully, verifying its digest (for small blobs: manifests).
+    fn get_blob(&self, name: &str, digest: &str, cap: u64) -> Result<Vec<u8>> {
+        let path = self.blob_path(name, digest)?;
+        let bytes = read_capped(&path, cap).map_err(|e| match e {
+            Error::NotFound { .. } => corrupt(&path, format!("blob {digest} is missing")),
+            e => e,
+        })?;
+        let actual = oci::sha256_digest(&bytes);
+        if actual != digest {
+            return Err(Error::DigestMismatch {
+                what: path.display().to_string(),
+                expected: digest.to_owned(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    fn manifest(&self, name: &str, desc: &Descriptor) -> Result<Manifest> {
+        let bytes = self.get_blob(name, &desc.digest, oci::MAX_MANIFEST_BYTES)?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            corrupt(
+                &self.blob_path(name, &desc.digest).unwrap_or_default(),
+                format!("invalid manifest: {e}"),
+            )
+        })
+    }
+
+    fn not_found(&self, r: &PackRef) -> Error {
+        Error::PackNotFound {
+            reference: r.to_string(),
+            registry: self.location(),
+        }
+    }
+
+    fn resolve_locked(&self, r: &PackRef) -> Result<(Descriptor, Option<String>)> {
+        let index = self.read_index(&r.name)?.ok_or_else(|| self.not_found(r))?;
+        let tagged = || {
+            index
+                .manifests
+                .iter()
+                .filter_map(|d| d.ref_name().map(|t| (t.to_owned(), d)))
+        };
+        let pick = match &r.selector {
+            Selector::Tag(t) => tagged().find(|(tag, _)| tag == t),
+            Selector::Digest(dg) => {
+                let d = index
+                    .manifests
+                    .iter()
+                    .find(|d| &d.digest == dg)
+                    .ok_or_else(|| self.not_found(r))?;
+                return Ok((d.clone(), d.ref_name().map(str::to_owned)));
+            }
+            Selector::Latest => highest(tagged()),
+            Selector::Wildcard(w) => highest(tagged().filter(|(t, _)| wildcard_matches(w, t))),
+        };
+        let (tag, d) = pick.ok_or_else(|| self.not_found(r))?;
+        Ok((d.clone(), Some(tag)))
+    }
+
+    /// Remove blobs no manifest of the layout references any more.
+    fn collect_garbage(&self, name: &str, index: &Index) -> Result<()> {
+        let mut keep = std::collections::HashSet::new();
+        for d in &index.manifests {
+            keep.insert(d.digest.clone());
+            if let Ok(m) = self.manifest(name, d) {
+                keep.insert(m.config.digest.clone());
+                keep.extend(m.layers.iter().map(|l| l.digest.clone()));
+            }
+        }
+        let dir = self.layout_dir(name).join("blobs/sha256");
+        let Ok(rd) = fs::read_dir(&dir) else {
+            return Ok(());
+        };
+        for e in rd.flatten() {
+            let digest = format!("sha256:{}", e.file_name().to_string_lossy());
+            if !keep.contains(&digest) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn highest<'a>(
+    tags: impl Iterator<Item = (String, &'a Descriptor)>,
+) -> Option<(String, &'a Descriptor)> {
+    tags.filter_map(|(t, d)| PackVersion::parse(&t).ok().map(|v| (v, t, d)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, t, d)| (t, d))
+}
+
+fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    f.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > cap {
+        return Err(corrupt(path, format!("larger than the {cap}-byte limit")));
+    }
+    Ok(bytes)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("path has a parent");
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Copy while hashing; returns (`sha256:` digest, bytes).
+fn copy_hashing(
+    src: &mut dyn Read,
+    dst: &mut dyn Write,
+    progress: Option<&super::ProgressFn>,
+) -> io::Result<(String, u64)> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = src.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        dst.write_all(&buf[..k])?;
+        n += k as u64;
+        if let Some(p) = progress {
+            p(super::Progress::Transfer {
+                done: n,
+                total: None,
+            });
+        }
+    }
+    Ok((format!("sha256:{}", hex::encode(h.finalize())), n))
+}
+
+/// Build or open the archive for a push; returns (archive path, name, version, temp dir).
+pub(crate) fn prepare_archive(
+    source: &Path,
+    opts: &PushOptions,
+) -> Result<(PathBuf, String, String, tempfile::TempDir)> {
+    let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    if source.is_dir() {
+        if let Some(p) = &opts.progress {
+            p(super::Progress::Building);
+        }
+        let b = BuildOptions { validate: !opts.no_validate, ..BuildOptions::default() };
+        let built = archive::build_archive(source, tmp.path(), &b)?;
+        return Ok((built.path, built.name, built.version, tmp));
+    }
+    // An archive: extract it safely to read (and validate) the pack inside.
+    let x = archive::extract_archive(source, tmp.path(), &ExtractOptions::default())?;
+    let pack = crate::load_pack(&x.root)?;
+    if !opts.no_validate {
+        let errors = crate::check_pack(&pack)
+            .iter()
+            .filter(|d| d.severity == crate::Severity::Error)
+            .count();
+        if errors > 0 {
+            return Err(Error::Archive {
+                path: source.to_path_buf(),
+                entry: None,
+                problem: archive::ArchiveProblem::Invalid { errors },
+            });
+        }
+    }
+    let (Some(name), Some(version)) = (pack.name(), pack.version()) else {
+        return Err(Error::Archive {
+            path: source.to_path_buf(),
+            entry: None,
+            problem: archive::ArchiveProblem::NoIdentity,
+        });
+    };
+    Ok((
+        source.to_path_buf(),
+        name.to_owned(),
+        version.to_owned(),
+        tmp,
+    ))
+}
+
+fn file_digest(path: &Path) -> Result<(String, u64)> {
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    copy_hashing(&mut f, &mut io::sink(), None).map_err(|e| Error::io(path, e))
+}
+
+impl Registry for LayoutRegistry {
+    fn location(&self) -> String {
+        format!("file://{}", self.root.display())
+    }
+
+    fn push(&self, source: &Path, opts: &PushOptions) -> Result<PushOutcome> {
+        let (archive, name, version, _tmp) = prepare_archive(source, opts)?;
+        let reference = PackRef::exact(&name, &version)?;
+        let (digest, size) = file_digest(&archive)?;
+        let _lock = self.lock(true)?;
+        let mut index = self.read_index(&name)?.unwrap_or_default();
+        if let Some(existing) = index
+            .manifests
+            .iter()
+            .find(|d| d.ref_name() == Some(version.as_str()))
+        {
+            let m = self.manifest(&name, existing)?;
+            let current = m.pack_layer().map(|l| l.digest.clone()).unwrap_or_default();
+            if current == digest {
+                return Ok(PushOutcome {
+                    reference,
+                    manifest_digest: existing.digest.clone(),
+                    archive_digest: digest,
+                    size,
+                    changed: false,
+                });
+            }
+            if !opts.force {
+                return Err(Error::AlreadyExists {
+                    reference: reference.to_string(),
+                    existing: current,
+                });
+            }
+        }
+        let dir = self.layout_dir(&name);
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        if !dir.join("oci-layout").is_file() {
+            write_atomic(&dir.join("oci-layout"), OCI_LAYOUT)?;
+        }
+        self.put_blob_file(&name, &archive, &digest)?;
+        self.put_blob(&name, oci::CONFIG_BLOB)?;
+        let created = opts.created.clone().unwrap_or_else(|| oci::rfc3339(0));
+        let manifest =
+            Manifest::for_pack(&digest, size, &archive_file_name(&name, &version), &created);
+        let bytes =
+            serde_json::to_vec(&manifest).map_err(|e| Error::io(&dir, io::Error::other(e)))?;
+        let manifest_digest = self.put_blob(&name, &bytes)?;
+        let mut ann = Map::new();
+        ann.insert(oci::REF_NAME.into(), Value::String(version.clone()));
+        index
+            .manifests
+            .retain(|d| d.ref_name() != Some(version.as_str()));
+        index.manifests.push(Descriptor {
+            media_type: oci::MANIFEST_MEDIA_TYPE.into(),
+            digest: manifest_digest.clone(),
+            size: bytes.len() as u64,
+            annotations: ann,
+        });
+        self.write_index(&name, &index)?;
+        self.collect_garbage(&name, &index)?;
+        Ok(PushOutcome {
+            reference,
+            manifest_digest,
+            archive_digest: digest,
+            size,
+            changed: true,
+        })
+    }
+
+    fn resolve(&self, reference: &PackRef) -> Result<Resolved> {
+        let _lock = self.lock(false)?;
+        let (desc, version) = self.resolve_locked(reference)?;
+        let manifest = self.manifest(&reference.name, &desc)?;
+        Ok(Resolved {
+            name: reference.name.clone(),
+            version,
+            manifest_digest: desc.digest,
+            manifest,
+        })
+    }
+
+    fn pull(&self, reference: &PackRef, dest: &Path, opts: &PullOptions) -> Result<PullOutcome> {
+        let resolved = self.resolve(reference)?;
+        let layer = resolved
+            .manifest
+            .pack_layer()
+            .map_err(|reason| corrupt(&self.layout_dir(&reference.name), reason))?
+            .clone();
+        let version = resolved
+            .version
+            .clone()
+            .unwrap_or_else(|| resolved.manifest_digest.clone());
+        let src_path = self.blob_path(&reference.name, &layer.digest)?;
+        fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".spectro-pull-")
+            .tempfile_in(dest)
+            .map_err(|e| Error::io(dest, e))?;
+        {
+            let _lock = self.lock(false)?;
+            let mut src = File::open(&src_path).map_err(|e| Error::io(&src_path, e))?;
+            let (actual, n) = copy_hashing(&mut src, tmp.as_file_mut(), opts.progress.as_ref())
+                .map_err(|e| Error::io(&src_path, e))?;
+            if actual != layer.digest || n != layer.size {
+                return Err(Error::DigestMismatch {
+                    what: reference.to_string(),
+                    expected: layer.digest.clone(),
+                    actual,
+                });
+            }
+        }
+        if opts.archive_only {
+            let file = archive_file_name(
+                &reference.name,
+                resolved.version.as_deref().unwrap_or("unknown"),
+            );
+            let out = dest.join(file);
+            if out.exists() && !opts.overwrite {
+                return Err(Error::Archive {
+                    path: out,
+                    entry: None,
+                    problem: archive::ArchiveProblem::DestinationExists,
+                });
+            }
+            tmp.persist(&out).map_err(|e| Error::io(&out, e.error))?;
+            return Ok(PullOutcome {
+                version,
+                path: out,
+                archive_digest: layer.digest,
+            });
+        }
+        if let Some(p) = &opts.progress {
+            p(super::Progress::Extracting);
+        }
+        let xo = ExtractOptions { overwrite: opts.overwrite, ..ExtractOptions::default() };
+        let x = archive::extract_archive(tmp.path(), dest, &xo)?;
+        Ok(PullOutcome {
+            version,
+            path: x.root,
+            archive_digest: layer.digest,
+        })
+    }
+
+    fn list(&self, filter: Option<&str>) -> Result<Vec<PackListing>> {
+        let _lock = self.lock(false)?;
+        let dir = self.root.join(super::ARCHIVE_PATH);
+        let mut out = Vec::new();
+        let rd = fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        let mut names: Vec<String> = rd
+            .flatten()
+            .filter(|e| e.path().join("index.json").is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            if filter.is_some_and(|f| !name.contains(f)) {
+                continue;
+            }
+            let Some(index) = self.read_index(&name)? else {
+                continue;
+            };
+            let mut versions: Vec<VersionInfo> = index
+                .manifests
+                .iter()
+                .filter_map(|d| {
+                    Some(VersionInfo {
+                        version: d.ref_name()?.to_owned(),
+                        digest: d.digest.clone(),
+                    })
+                })
+                .collect();
+            versions.sort_by(|a, b| {
+                match (
+                    PackVersion::parse(&a.version),
+                    PackVersion::parse(&b.version),
+                ) {
+                    (Ok(x), Ok(y)) => y.cmp(&x),
+                    _ => b.version.cmp(&a.version),
+                }
+            });
+            if !versions.is_empty() {
+                out.push(PackListing { name, versions });
+            }
+        }
+        Ok(out)
+    }
+
+    fn delete(&self, reference: &PackRef) -> Result<()> {
+        if reference.selector == Selector::Latest {
+            return Err(Error::InvalidReference {
+                input: reference.to_string(),
+                reason: "give a version or digest to delete".into(),
+            });
+        }
+        let _lock = self.lock(true)?;
+        let (desc, _) = self.resolve_locked(reference)?;
+        let mut index = self.read_index(&reference.name)?.unwrap_or_default();
+        match &reference.selector {
+            Selector::Digest(d) => index.manifests.retain(|m| &m.digest != d),
+            _ => index
+                .manifests
+                .retain(|m| !(m.digest == desc.digest && m.ref_name() == desc.ref_name())),
+        }
+        if index.manifests.is_empty() {
+            let dir = self.layout_dir(&reference.name);
+            fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            return Ok(());
+        }
+        self.write_index(&reference.name, &index)?;
+        self.collect_garbage(&reference.name, &index)
+    }
+
+    fn tag(&self, reference: &PackRef, new_tag: &str) -> Result<()> {
+        let target = PackRef::exact(&reference.name, new_tag)?;
+        let _lock = self.lock(true)?;
+        let (mut desc, _) = self.resolve_locked(reference)?;
+        let mut index = self.read_index(&reference.name)?.unwrap_or_default();
+        index.manifests.retain(|d| d.ref_name() != Some(new_tag));
+        desc.annotations
+            .insert(oci::REF_NAME.into(), Value::String(new_tag.to_owned()));
+        index.manifests.push(desc);
+        let _ = target;
+        self.write_index(&reference.name, &index)
+    }
+}

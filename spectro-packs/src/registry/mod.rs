@@ -1,0 +1,156 @@
+//! Pack registries: the [`Registry`] trait, references, configuration, and backends.
+//!
+//! Packs live at `<base>/spectro-packs/archive/<name>:<version>`, one OCI manifest per
+//! version in the shape `oras push` 1.0.0 writes (see [`oci::Manifest::for_pack`]).
+//! Backends: [`LayoutRegistry`] (the embedded default: OCI image layouts on disk, no
+//! server). The trait is object-safe so frontends pick a backend at run time.
+
+pub mod config;
+mod layout;
+pub mod oci;
+mod reference;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use layout::LayoutRegistry;
+pub use reference::{ARCHIVE_PATH, PackRef, RegistryLocation, Selector, wildcard_matches};
+
+use crate::error::Result;
+
+/// Progress of a long operation, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// Building the archive from a directory.
+    Building,
+    /// Bytes transferred so far, of a total when known.
+    Transfer {
+        /// Done.
+        done: u64,
+        /// Total, if known.
+        total: Option<u64>,
+    },
+    /// Extracting the pulled archive.
+    Extracting,
+}
+
+/// Progress callback; the CLI draws bars, Python may ignore or forward it.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Options for [`Registry::push`].
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct PushOptions {
+    /// Replace an existing version whose content differs.
+    pub force: bool,
+    /// Skip lint validation when pushing a directory.
+    pub no_validate: bool,
+    /// Value of the `org.opencontainers.image.created` annotation (RFC 3339). The CLI
+    /// passes the current time (or `SOURCE_DATE_EPOCH`); default is the Unix epoch.
+    pub created: Option<String>,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+}
+
+/// Options for [`Registry::pull`].
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct PullOptions {
+    /// Keep the `.tar.gz` in the destination instead of extracting it.
+    pub archive_only: bool,
+    /// Replace an existing pack directory at the destination.
+    pub overwrite: bool,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+}
+
+/// What [`Registry::push`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOutcome {
+    /// Reference pushed (`name:version`).
+    pub reference: PackRef,
+    /// Manifest digest.
+    pub manifest_digest: String,
+    /// Archive (layer) digest.
+    pub archive_digest: String,
+    /// Archive size.
+    pub size: u64,
+    /// False when the same content was already there (nothing written).
+    pub changed: bool,
+}
+
+/// What [`Registry::pull`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullOutcome {
+    /// The exact version pulled.
+    pub version: String,
+    /// The pack directory, or the archive file with `archive_only`.
+    pub path: PathBuf,
+    /// Archive digest (verified).
+    pub archive_digest: String,
+}
+
+/// A resolved reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// Pack name.
+    pub name: String,
+    /// Tag (version); for a digest reference, the first tag pointing at it, if any.
+    pub version: Option<String>,
+    /// Manifest digest.
+    pub manifest_digest: String,
+    /// The manifest.
+    pub manifest: oci::Manifest,
+}
+
+/// One version in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VersionInfo {
+    /// Tag (version).
+    pub version: String,
+    /// Manifest digest.
+    pub digest: String,
+}
+
+/// One pack in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PackListing {
+    /// Pack name.
+    pub name: String,
+    /// Versions, highest first.
+    pub versions: Vec<VersionInfo>,
+}
+
+/// A pack registry.
+///
+/// Object-safe (`Box<dyn Registry>`): the CLI and the Python binding choose the backend
+/// from a location string at run time, and every backend passes the same conformance
+/// tests (`tests/tests/registry.rs`).
+pub trait Registry: Send + Sync {
+    /// Human-readable location.
+    fn location(&self) -> String;
+    /// Push a pack directory (validated and archived first) or a pack archive. The
+    /// name and version come from pack.json.
+    fn push(&self, source: &Path, opts: &PushOptions) -> Result<PushOutcome>;
+    /// Resolve a reference to one manifest.
+    fn resolve(&self, reference: &PackRef) -> Result<Resolved>;
+    /// Download (digest-verified) and extract into `dest/<name>`, or keep the archive.
+    fn pull(&self, reference: &PackRef, dest: &Path, opts: &PullOptions) -> Result<PullOutcome>;
+    /// List packs whose name contains `filter` (all when `None`).
+    fn list(&self, filter: Option<&str>) -> Result<Vec<PackListing>>;
+    /// Delete a version (by tag) or every tag of a digest.
+    fn delete(&self, reference: &PackRef) -> Result<()>;
+    /// Add another tag to the manifest `reference` resolves to.
+    fn tag(&self, reference: &PackRef, new_tag: &str) -> Result<()>;
+}
+
+/// Open the backend for a location. Remote OCI registries need the HTTP backend.
+pub fn open(location: &RegistryLocation) -> Result<Box<dyn Registry>> {
+    match location {
+        RegistryLocation::Local(p) => Ok(Box::new(LayoutRegistry::open(p)?)),
+        RegistryLocation::Oci { .. } => Err(crate::Error::Unsupported(format!(
+            "{location}: remote OCI registries are not supported by this build yet; use a local registry path"
+        ))),
+    }
+}

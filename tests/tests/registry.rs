@@ -1,0 +1,398 @@
+//! Registry backends: one conformance suite every backend must pass, plus layout-specific
+//! safety (locking, corrupt or hostile layouts) and interop with skopeo and umoci.
+#![allow(clippy::print_stderr)] // skip messages
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use spectro_packs::Error;
+use spectro_packs::registry::{
+    LayoutRegistry, PackRef, PullOptions, PushOptions, Registry, Selector,
+};
+use spectro_tests::fixtures;
+
+fn pack(name: &str) -> std::path::PathBuf {
+    fixtures().join("packs/valid").join(name)
+}
+
+/// Copy a fixture pack and set its version.
+fn versioned(name: &str, version: &str, into: &Path) -> std::path::PathBuf {
+    let dst = into.join(format!("{name}-{version}"));
+    copy_tree(&pack(name), &dst);
+    let pj = dst.join("pack.json");
+    let mut v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&pj).unwrap()).unwrap();
+    v["version"] = serde_json::Value::String(version.to_owned());
+    fs::write(&pj, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    dst
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dst);
+        } else {
+            fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+fn r(s: &str) -> PackRef {
+    PackRef::parse(s).unwrap()
+}
+
+/// The shared conformance suite: every backend runs exactly this.
+fn conformance(reg: &dyn Registry) {
+    let work = tempfile::tempdir().unwrap();
+    let v1 = versioned("nginx-chart", "1.10.0", work.path());
+    let v2 = versioned("nginx-chart", "1.11.2", work.path());
+    let v3 = versioned("nginx-chart", "2.0.0", work.path());
+
+    // push: new, up to date, conflicting content, force
+    let a = reg.push(&v1, &PushOptions::default()).unwrap();
+    assert!(a.changed && a.reference.to_string() == "nginx:1.10.0");
+    let again = reg.push(&v1, &PushOptions::default()).unwrap();
+    assert!(!again.changed, "same content must be 'up to date'");
+    assert_eq!(again.manifest_digest, a.manifest_digest);
+    reg.push(&v2, &PushOptions::default()).unwrap();
+    reg.push(&v3, &PushOptions::default()).unwrap();
+    fs::write(
+        v1.join("values.yaml"),
+        fs::read_to_string(v1.join("values.yaml")).unwrap() + "# changed\n",
+    )
+    .unwrap();
+    match reg.push(&v1, &PushOptions::default()) {
+        Err(Error::AlreadyExists { reference, .. }) => assert_eq!(reference, "nginx:1.10.0"),
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    let mut force = PushOptions::default();
+    force.force = true;
+    let forced = reg.push(&v1, &force).unwrap();
+    assert!(forced.changed && forced.manifest_digest != a.manifest_digest);
+
+    // archives push too, name/version from pack.json inside
+    let built = spectro_packs::archive::build_archive(
+        versioned("hello-universe", "1.3.1", work.path()),
+        work.path(),
+        &Default::default(),
+    )
+    .unwrap();
+    let pushed = reg.push(&built.path, &PushOptions::default()).unwrap();
+    assert_eq!(pushed.reference.to_string(), "hello-universe:1.3.1");
+    assert_eq!(
+        pushed.archive_digest, built.digest,
+        "the archive is stored byte for byte"
+    );
+
+    // resolve: tag, latest, wildcard, digest
+    assert_eq!(
+        reg.resolve(&r("nginx")).unwrap().version.as_deref(),
+        Some("2.0.0")
+    );
+    assert_eq!(
+        reg.resolve(&r("nginx:1.x")).unwrap().version.as_deref(),
+        Some("1.11.2")
+    );
+    assert_eq!(
+        reg.resolve(&r("nginx:1.10.x")).unwrap().version.as_deref(),
+        Some("1.10.0")
+    );
+    let by_tag = reg.resolve(&r("nginx:1.11.2")).unwrap();
+    let by_digest = reg
+        .resolve(&r(&format!("nginx@{}", by_tag.manifest_digest)))
+        .unwrap();
+    assert_eq!(by_digest.manifest, by_tag.manifest);
+    // Palette's shape
+    let m = &by_tag.manifest;
+    assert_eq!(
+        m.config.media_type,
+        "application/vnd.unknown.config.v1+json"
+    );
+    assert_eq!(m.layers.len(), 1);
+    assert_eq!(
+        m.layers[0].media_type,
+        "application/vnd.oci.image.layer.v1.tar"
+    );
+    assert_eq!(m.title(), Some("nginx-1.11.2.tar.gz"));
+    assert!(matches!(
+        reg.resolve(&r("nginx:9.9.9")),
+        Err(Error::PackNotFound { .. })
+    ));
+    assert!(matches!(
+        reg.resolve(&r("absent")),
+        Err(Error::PackNotFound { .. })
+    ));
+
+    // list
+    let all = reg.list(None).unwrap();
+    let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
+    assert!(names.contains(&"nginx") && names.contains(&"hello-universe"));
+    let nginx = reg.list(Some("ngi")).unwrap();
+    assert_eq!(nginx.len(), 1);
+    let versions: Vec<&str> = nginx[0]
+        .versions
+        .iter()
+        .map(|v| v.version.as_str())
+        .collect();
+    assert_eq!(versions, ["2.0.0", "1.11.2", "1.10.0"]);
+
+    // pull: extract (verified), archive only, existing destination
+    let dest = tempfile::tempdir().unwrap();
+    let out = reg
+        .pull(&r("nginx:1.x"), dest.path(), &PullOptions::default())
+        .unwrap();
+    assert_eq!(out.version, "1.11.2");
+    assert!(out.path.join("pack.json").is_file());
+    assert!(matches!(
+        reg.pull(&r("nginx:1.x"), dest.path(), &PullOptions::default()),
+        Err(Error::Archive { .. })
+    ));
+    let mut ao = PullOptions::default();
+    ao.archive_only = true;
+    let arch = reg
+        .pull(&r("hello-universe:1.3.1"), dest.path(), &ao)
+        .unwrap();
+    assert_eq!(
+        fs::read(&arch.path).unwrap(),
+        fs::read(&built.path).unwrap()
+    );
+    let leftovers: Vec<_> = fs::read_dir(dest.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+
+    // tag and delete
+    reg.tag(&r("nginx:1.11.2"), "stable").unwrap();
+    assert_eq!(
+        reg.resolve(&r("nginx:stable")).unwrap().manifest_digest,
+        by_tag.manifest_digest
+    );
+    reg.delete(&r("nginx:stable")).unwrap();
+    assert!(
+        reg.resolve(&r("nginx:1.11.2")).is_ok(),
+        "deleting a tag keeps other tags"
+    );
+    reg.delete(&r(&format!("nginx@{}", by_tag.manifest_digest)))
+        .unwrap();
+    assert!(matches!(
+        reg.resolve(&r("nginx:1.11.2")),
+        Err(Error::PackNotFound { .. })
+    ));
+    assert!(reg.delete(&r("nginx")).is_err(), "delete needs a version");
+    reg.delete(&r("nginx:1.10.0")).unwrap();
+    reg.delete(&r("nginx:2.0.0")).unwrap();
+    assert!(reg.list(Some("nginx")).unwrap().is_empty());
+    assert_eq!(r("nginx:1.x").selector, Selector::Wildcard("1.x".into()));
+}
+
+#[test]
+fn layout_registry_passes_conformance() {
+    let root = tempfile::tempdir().unwrap();
+    conformance(&LayoutRegistry::open(root.path()).unwrap());
+}
+
+#[test]
+fn layout_concurrent_pushes_are_serialised() {
+    let root = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let dirs: Vec<_> = (0..6)
+        .map(|i| versioned("nginx-chart", &format!("1.0.{i}"), work.path()))
+        .collect();
+    std::thread::scope(|s| {
+        for d in &dirs {
+            let root = root.path().to_path_buf();
+            s.spawn(move || {
+                LayoutRegistry::open(&root)
+                    .unwrap()
+                    .push(d, &PushOptions::default())
+                    .unwrap()
+            });
+        }
+    });
+    let reg = LayoutRegistry::open(root.path()).unwrap();
+    assert_eq!(
+        reg.list(None).unwrap()[0].versions.len(),
+        6,
+        "no index.json update may be lost"
+    );
+}
+
+#[test]
+fn hostile_and_corrupt_layouts_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let reg = LayoutRegistry::open(root.path()).unwrap();
+    reg.push(&pack("nginx-chart"), &PushOptions::default())
+        .unwrap();
+    let layout = reg.layout_dir("nginx");
+    let index_path = layout.join("index.json");
+    let good = fs::read_to_string(&index_path).unwrap();
+    // A digest that would escape the blobs directory.
+    let v: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let real = v["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    fs::write(
+        &index_path,
+        good.replace(&real, "sha256:../../../../etc/passwd"),
+    )
+    .unwrap();
+    assert!(matches!(
+        reg.resolve(&r("nginx:1.11.2")),
+        Err(Error::CorruptRegistry { .. })
+    ));
+    // A tampered archive blob fails digest verification on pull, leaving nothing behind.
+    fs::write(&index_path, &good).unwrap();
+    let m = reg.resolve(&r("nginx:1.11.2")).unwrap().manifest;
+    let blob = layout.join("blobs/sha256").join(&m.layers[0].digest[7..]);
+    let mut bytes = fs::read(&blob).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    fs::write(&blob, &bytes).unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        reg.pull(&r("nginx:1.11.2"), dest.path(), &PullOptions::default()),
+        Err(Error::DigestMismatch { .. })
+    ));
+    assert_eq!(fs::read_dir(dest.path()).unwrap().count(), 0);
+    // A missing blob is reported, not a panic.
+    fs::remove_file(&blob).unwrap();
+    assert!(
+        reg.pull(&r("nginx:1.11.2"), dest.path(), &PullOptions::default())
+            .is_err()
+    );
+    // A damaged index.json is a clear error.
+    fs::write(&index_path, "{not json").unwrap();
+    assert!(matches!(reg.list(None), Err(Error::CorruptRegistry { .. })));
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn layouts_are_readable_by_skopeo_and_umoci() {
+    let root = tempfile::tempdir().unwrap();
+    let reg = LayoutRegistry::open(root.path()).unwrap();
+    let pushed = reg
+        .push(&pack("nginx-chart"), &PushOptions::default())
+        .unwrap();
+    let layout = reg.layout_dir("nginx");
+    if have("umoci") {
+        let out = Command::new("umoci")
+            .args(["ls", "--layout"])
+            .arg(&layout)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1.11.2");
+    } else {
+        eprintln!("SKIP: umoci not installed");
+    }
+    if have("skopeo") {
+        let out = Command::new("skopeo")
+            .arg("inspect")
+            .arg("--raw")
+            .arg(format!("oci:{}:1.11.2", layout.display()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let digest = format!("sha256:{}", sha256_hex(&out.stdout));
+        assert_eq!(
+            digest, pushed.manifest_digest,
+            "skopeo reads the exact manifest bytes"
+        );
+    } else {
+        eprintln!("SKIP: skopeo not installed");
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    spectro_packs::registry::oci::sha256_digest(bytes)[7..].to_owned()
+}
+
+#[test]
+fn cli_push_pull_ls_round_trip() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(spectro_tests::spectro_bin())
+            .args(args)
+            .env("SPECTRO_HOME", home.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let p = pack("hello-universe");
+    let (code, out, _) = run(&["pack", "push", p.to_str().unwrap(), "--json"]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["reference"].as_str(), v["changed"].as_bool()),
+        (Some("hello-universe:1.3.1"), Some(true))
+    );
+    let (_, out, _) = run(&["pack", "push", p.to_str().unwrap()]);
+    assert!(out.contains("up to date"), "{out}");
+    let (code, out, _) = run(&["pack", "ls", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["packs"][0]["versions"][0]["version"], "1.3.1");
+    let dest = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(&[
+        "pack",
+        "pull",
+        "hello-universe:1.x",
+        "-o",
+        dest.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(dest.path().join("hello-universe/pack.json").is_file());
+    let (code, _, err) = run(&["pack", "pull", "Hello:1.0"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("uppercase"), "{err}");
+    let (code, _, err) = run(&["pack", "pull", "absent:1.0.0"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not found"), "{err}");
+    // set-default writes a private config the legacy CLI can read.
+    let other = tempfile::tempdir().unwrap();
+    let (code, _, _) = run(&["registry", "set-default", other.path().to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let cfg: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(home.path().join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(cfg["defaultRegistry"], other.path().to_str().unwrap());
+    let (_, out, _) = run(&["pack", "ls"]);
+    assert!(
+        out.contains("No packs"),
+        "the default registry is now the empty one: {out}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(home.path().join("config.json"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+}
