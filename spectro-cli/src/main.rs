@@ -4,6 +4,7 @@
 //! 0 clean, 1 findings at or above `--fail-on`, 2 could not run.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+mod profile_cmd;
 mod registry_cmd;
 mod render;
 
@@ -32,6 +33,9 @@ enum Command {
     /// Build, inspect and publish pack archives.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Validate cluster profiles offline against the packs they use.
+    #[command(subcommand)]
+    Profile(profile_cmd::ProfileCommand),
     /// Configure registries.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -217,6 +221,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate(args),
+        Command::Profile(cmd) => profile_cmd::run(cmd),
         Command::Rules { rule, format } => rules(rule.as_deref(), format),
         Command::Pack(PackCommand::Build {
             dir,
@@ -345,9 +350,11 @@ fn rules(rule: Option<&str>, format: RulesFormat) -> Result<ExitCode, Box<dyn st
     let mut out = anstream::stdout().lock();
     match rule {
         Some(code) => {
-            let r = find_rule(code).ok_or_else(|| {
-                format!("no rule with code or name `{code}` (see `spectro rules`)")
-            })?;
+            let r = find_rule(code)
+                .or_else(|| spectro_packs::profile::find_profile_rule(code))
+                .ok_or_else(|| {
+                    format!("no rule with code or name `{code}` (see `spectro rules`)")
+                })?;
             match format {
                 RulesFormat::Json => writeln!(
                     out,
@@ -363,11 +370,15 @@ fn rules(rule: Option<&str>, format: RulesFormat) -> Result<ExitCode, Box<dyn st
         }
         None => match format {
             RulesFormat::Json => {
-                let all: Vec<_> = all_rules().iter().map(|r| render::rule_json(r)).collect();
+                let all: Vec<_> = all_rules()
+                    .iter()
+                    .chain(spectro_packs::all_profile_rules())
+                    .map(|r| render::rule_json(r))
+                    .collect();
                 writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
             }
             RulesFormat::Human => {
-                for r in all_rules() {
+                for r in all_rules().iter().chain(spectro_packs::all_profile_rules()) {
                     writeln!(
                         out,
                         "{}  {:<30} {:<8} {}",

@@ -140,7 +140,8 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// Human-readable message.
     pub message: String,
-    /// File the finding is about, relative to the pack root, `/`-separated.
+    /// File the finding is about, `/`-separated: relative to the pack root for pack
+    /// findings, the profile path as given for profile findings.
     pub file: String,
     /// JSON Pointer into `file` (empty for the whole document).
     pub pointer: String,

@@ -24,6 +24,7 @@ mod error;
 mod layer;
 mod manifest;
 mod pack;
+pub mod profile;
 pub mod registry;
 mod report;
 mod rules;
@@ -42,6 +43,10 @@ pub use manifest::{
 pub use pack::{
     EntryKind, FileStatus, LoadOptions, LoadProblem, Pack, SourceFile, TreeEntry, discover_packs,
     files, load_pack, load_pack_with,
+};
+pub use profile::{
+    ProfileOptions, ProfileReport, ProfileSummary, all_profile_rules, validate_profile,
+    validate_profiles,
 };
 pub use report::{
     PackReport, Summary, ValidateOptions, is_archive_path, validate_pack, validate_pack_with,

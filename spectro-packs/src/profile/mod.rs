@@ -1,0 +1,151 @@
+//! Cluster profiles: load Palette's exported profile and check it offline against the
+//! packs it references.
+//!
+//! ```
+//! use spectro_packs::profile::{ProfileOptions, validate_profile};
+//!
+//! let mut opts = ProfileOptions::default();
+//! opts.pack_dirs.push("../fixtures/profiles/packs".into());
+//! let report = validate_profile("../fixtures/profiles/invalid/PF003-duplicate-core-layer.json", &opts)?;
+//! let d = report.diagnostics.iter().find(|d| d.code == "PF003").unwrap();
+//! assert_eq!(d.pointer, "/spec/template/packs/3/layer");
+//! assert_eq!((d.line.map(|l| l.get()), d.column.map(|c| c.get())), (Some(66), Some(20)));
+//! assert!(d.message.contains("`cni-calico`") && d.message.contains("`cni-flannel`"));
+//! # Ok::<(), spectro_packs::Error>(())
+//! ```
+//!
+//! Steps: [`load_profile`] reads the file into a located [`Profile`] (I/O);
+//! [`PackIndex::load`] reads the pack sources (I/O); [`check_profile`] runs every profile
+//! rule (pure). [`validate_profile`] and [`validate_profiles`] do all three.
+
+mod model;
+mod rules;
+mod source;
+mod tag;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::Result;
+use crate::pack::LoadOptions;
+use crate::rules::Rule;
+
+pub use model::{
+    PackType, PackValues, Profile, ProfilePack, ProfileType, ShapeProblem, Variable, load_profile,
+    parse_profile,
+};
+pub use source::{PackIndex, Resolution};
+pub use tag::{TagLabel, TagPattern};
+
+/// Options for [`validate_profile`] and [`validate_profiles`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ProfileOptions {
+    /// Local pack sources: pack directories, or folders searched recursively for packs
+    /// (by `pack.json`). Without any, checks that need a pack's pack.json do not run.
+    pub pack_dirs: Vec<PathBuf>,
+    /// Loading limits for the packs.
+    pub load: LoadOptions,
+}
+
+/// Findings for one profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileReport {
+    /// The profile file as given.
+    pub path: PathBuf,
+    /// `metadata.name`, if readable.
+    pub name: Option<String>,
+    /// `spec.version`, if readable.
+    pub version: Option<String>,
+    /// Findings, sorted by line, column and code.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ProfileReport {
+    /// Number of findings with this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+}
+
+/// Totals over several profile reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ProfileSummary {
+    /// Profiles validated.
+    pub profiles: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Info findings.
+    pub infos: usize,
+}
+
+impl ProfileSummary {
+    /// Sum up reports.
+    pub fn of(reports: &[ProfileReport]) -> Self {
+        let mut s = ProfileSummary {
+            profiles: reports.len(),
+            ..ProfileSummary::default()
+        };
+        for r in reports {
+            s.errors += r.count(Severity::Error);
+            s.warnings += r.count(Severity::Warning);
+            s.infos += r.count(Severity::Info);
+        }
+        s
+    }
+}
+
+/// Every profile rule (code family `PF`), in code order.
+pub fn all_profile_rules() -> &'static [&'static Rule] {
+    rules::ALL
+}
+
+/// Run every profile rule over a loaded profile, resolving its packs in `index`.
+pub fn check_profile(profile: &Profile, index: &PackIndex) -> Vec<Diagnostic> {
+    rules::check_profile(profile, index)
+}
+
+fn report(profile: &Profile, index: &PackIndex) -> ProfileReport {
+    ProfileReport {
+        path: profile.path.clone(),
+        name: profile.name.clone(),
+        version: profile.version.clone(),
+        diagnostics: check_profile(profile, index),
+    }
+}
+
+/// Load one profile and its pack sources, and check it.
+pub fn validate_profile(path: impl AsRef<Path>, opts: &ProfileOptions) -> Result<ProfileReport> {
+    let index = PackIndex::load(&opts.pack_dirs, &opts.load)?;
+    let profile = load_profile(path)?;
+    Ok(report(&profile, &index))
+}
+
+/// Check several profiles against the same pack sources (loaded once). Reports come back
+/// in the order given.
+pub fn validate_profiles<P: AsRef<Path> + Sync>(
+    paths: &[P],
+    opts: &ProfileOptions,
+) -> Result<Vec<ProfileReport>> {
+    let index = PackIndex::load(&opts.pack_dirs, &opts.load)?;
+    paths
+        .par_iter()
+        .map(|p| load_profile(p).map(|profile| report(&profile, &index)))
+        .collect()
+}
+
+/// The profile rule with this code (case-insensitive) or name.
+pub fn find_profile_rule(code_or_name: &str) -> Option<&'static Rule> {
+    rules::ALL
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
