@@ -31,6 +31,19 @@ trap 'rm -rf "$LOGDIR"' EXIT
 log "cargo test (workspace)"
 cargo test --workspace --locked 2>&1 | tee "$LOGDIR/cargo.log"
 
+log "Python binding: venv, build, pytest, stubtest"
+VENV=${SPECTRO_VENV:-$ROOT/.venv}
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install -q --disable-pip-version-check maturin pytest mypy
+# Reuse a cargo target dir across runs so the wheel build is incremental.
+CARGO_TARGET_DIR="$ROOT/target/py" "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./spectro-py
+cargo build -q -p spectro-cli   # the pytest suite compares with the CLI's JSON
+"$VENV/bin/python" -m pytest -q spectro-py/tests 2>&1 | tee "$LOGDIR/pytest.log"
+(cd "$LOGDIR" && "$VENV/bin/python" -m mypy.stubtest spectro_packs)
+
 # One closing line over every suite, so the total is visible at the end of the run.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1); if ($i ~ /^ignored/) s += $(i-1) } }
+     /^[0-9]+ passed/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1); if ($i ~ /^skipped/) s += $(i-1) } }
      END { printf "\nall suites: %d passed, %d failed, %d skipped\n", p, f, s }' "$LOGDIR"/*.log

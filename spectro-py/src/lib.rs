@@ -1,4 +1,318 @@
-//! Python binding for `spectro-packs`. The pyo3 module arrives with its own issue; for
-//! now this crate only re-exports the library so the workspace layout is complete.
+//! Python binding for `spectro-packs`: converts types and maps errors; every behaviour
+//! stays in the library. The GIL is released during I/O and validation.
+// Option structs are #[non_exhaustive]; outside the library they can only be filled this way.
+#![allow(clippy::field_reassign_with_default)]
 
-pub use spectro_packs::validate_pack;
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use spectro_packs::registry::{self, PackRef, PullOptions, PushOptions, RegistryLocation};
+use spectro_packs::{Error, ValidateOptions};
+
+pyo3::import_exception!(spectro_packs, PackError);
+pyo3::import_exception!(spectro_packs, ProfileError);
+pyo3::import_exception!(spectro_packs, ArchiveError);
+pyo3::import_exception!(spectro_packs, RegistryError);
+pyo3::import_exception!(spectro_packs, AuthenticationError);
+pyo3::import_exception!(spectro_packs, NotFoundError);
+
+/// Which family an operation belongs to, for errors that are not specific.
+#[derive(Clone, Copy)]
+enum Domain {
+    Pack,
+    Profile,
+    Registry,
+}
+
+fn to_py_err(e: Error, domain: Domain) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        Error::Archive { .. } | Error::InvalidIgnoreFile { .. } => ArchiveError::new_err(msg),
+        Error::PackNotFound { .. } => NotFoundError::new_err(msg),
+        Error::Unauthorized { .. } => AuthenticationError::new_err(msg),
+        Error::AlreadyExists { .. }
+        | Error::DigestMismatch { .. }
+        | Error::CorruptRegistry { .. }
+        | Error::InvalidReference { .. }
+        | Error::Unsupported(_) => RegistryError::new_err(msg),
+        _ => match domain {
+            Domain::Pack => PackError::new_err(msg),
+            Domain::Profile => ProfileError::new_err(msg),
+            Domain::Registry => RegistryError::new_err(msg),
+        },
+    }
+}
+
+/// JSON value → Python object (through the `json` module: exact and simple).
+fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
+    let text = serde_json::to_string(v).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+}
+
+/// A lint finding. `to_dict()` has the same keys as `spectro validate --format json`.
+#[pyclass(frozen, get_all, module = "spectro_packs")]
+struct Diagnostic {
+    code: String,
+    name: String,
+    severity: String,
+    message: String,
+    file: String,
+    pointer: String,
+    line: Option<u32>,
+    column: Option<u32>,
+    help: Option<String>,
+}
+
+impl From<&spectro_packs::Diagnostic> for Diagnostic {
+    fn from(d: &spectro_packs::Diagnostic) -> Self {
+        Diagnostic {
+            code: d.code.to_owned(),
+            name: d.name.to_owned(),
+            severity: d.severity.as_str().to_owned(),
+            message: d.message.clone(),
+            file: d.file.clone(),
+            pointer: d.pointer.clone(),
+            line: d.line.map(|l| l.get()),
+            column: d.column.map(|c| c.get()),
+            help: d.help.clone(),
+        }
+    }
+}
+
+#[pymethods]
+impl Diagnostic {
+    /// The finding as a dict with the CLI's JSON keys.
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut v = serde_json::json!({
+            "code": self.code, "name": self.name, "severity": self.severity, "message": self.message,
+            "file": self.file, "pointer": self.pointer, "line": self.line, "column": self.column,
+        });
+        if let Some(h) = &self.help {
+            v["help"] = serde_json::Value::String(h.clone());
+        }
+        json_to_py(py, &v)
+    }
+
+    fn __repr__(&self) -> String {
+        let loc = match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
+            _ => self.file.clone(),
+        };
+        format!(
+            "<Diagnostic {} {} {loc}: {}>",
+            self.code, self.severity, self.message
+        )
+    }
+}
+
+/// A loaded pack.
+#[pyclass(frozen, get_all, module = "spectro_packs")]
+struct Pack {
+    name: Option<String>,
+    version: Option<String>,
+    layer: Option<String>,
+    display_name: Option<String>,
+    manifest: Py<PyAny>,
+    values: Py<PyAny>,
+    path: String,
+}
+
+#[pymethods]
+impl Pack {
+    fn __repr__(&self) -> String {
+        format!(
+            "<Pack {}:{} ({})>",
+            self.name.as_deref().unwrap_or("?"),
+            self.version.as_deref().unwrap_or("?"),
+            self.path
+        )
+    }
+}
+
+fn diagnostics(py: Python<'_>, ds: &[spectro_packs::Diagnostic]) -> PyResult<Vec<Py<Diagnostic>>> {
+    ds.iter()
+        .map(|d| Py::new(py, Diagnostic::from(d)))
+        .collect()
+}
+
+/// Load a pack directory.
+#[pyfunction]
+fn load_pack(py: Python<'_>, path: PathBuf) -> PyResult<Pack> {
+    let pack = py
+        .detach(|| spectro_packs::load_pack(&path))
+        .map_err(|e| to_py_err(e, Domain::Pack))?;
+    let m = pack.manifest();
+    Ok(Pack {
+        name: m.name.clone(),
+        version: m.version.clone(),
+        layer: m.layer.map(|l| l.to_string()),
+        display_name: m.display_name.clone(),
+        manifest: json_to_py(py, &pack.manifest_json())?,
+        values: json_to_py(py, &pack.values_json())?,
+        path: path.display().to_string(),
+    })
+}
+
+/// Validate a pack directory, a folder of packs, or a pack archive.
+#[pyfunction]
+fn validate(py: Python<'_>, path: PathBuf) -> PyResult<Vec<Py<Diagnostic>>> {
+    let reports = py
+        .detach(|| spectro_packs::validate_paths(&[&path], &ValidateOptions::default()))
+        .map_err(|e| to_py_err(e, Domain::Pack))?;
+    let all: Vec<_> = reports.into_iter().flat_map(|r| r.diagnostics).collect();
+    diagnostics(py, &all)
+}
+
+/// Validate a cluster profile against local pack directories.
+#[pyfunction]
+#[pyo3(signature = (path, packs = None))]
+fn validate_profile(
+    py: Python<'_>,
+    path: PathBuf,
+    packs: Option<Vec<PathBuf>>,
+) -> PyResult<Vec<Py<Diagnostic>>> {
+    let mut opts = spectro_packs::ProfileOptions::default();
+    opts.pack_dirs = packs.unwrap_or_default();
+    let report = py
+        .detach(|| spectro_packs::validate_profile(&path, &opts))
+        .map_err(|e| to_py_err(e, Domain::Profile))?;
+    diagnostics(py, &report.diagnostics)
+}
+
+/// Build `<name>-<version>.tar.gz`; returns the `sha256:` digest.
+#[pyfunction]
+#[pyo3(signature = (pack_dir, out, *, validate = true))]
+fn build_archive(
+    py: Python<'_>,
+    pack_dir: PathBuf,
+    out: PathBuf,
+    validate: bool,
+) -> PyResult<String> {
+    let mut opts = spectro_packs::archive::BuildOptions::default();
+    opts.validate = validate;
+    let built = py
+        .detach(|| spectro_packs::archive::build_archive(&pack_dir, &out, &opts))
+        .map_err(|e| to_py_err(e, Domain::Pack))?;
+    Ok(built.digest)
+}
+
+/// Every lint rule: code, name, severity, summary, explanation.
+#[pyfunction]
+fn rules(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    let v: Vec<serde_json::Value> = spectro_packs::all_rules()
+        .iter()
+        .chain(spectro_packs::all_profile_rules())
+        .map(|r| serde_json::json!({"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary, "explanation": r.explanation}))
+        .collect();
+    json_to_py(py, &serde_json::Value::Array(v))
+}
+
+/// A pack registry: a local path / `file://` URL (the embedded OCI-layout registry) or
+/// `oci://host/base`.
+#[pyclass(frozen, module = "spectro_packs")]
+struct Registry {
+    inner: Box<dyn registry::Registry>,
+}
+
+fn parse_ref(s: &str) -> PyResult<PackRef> {
+    PackRef::parse(s).map_err(|e| to_py_err(e, Domain::Registry))
+}
+
+#[pymethods]
+impl Registry {
+    #[new]
+    #[pyo3(signature = (url, *, username = None, password = None, insecure = false, plain_http = false))]
+    fn new(
+        url: &str,
+        username: Option<String>,
+        password: Option<String>,
+        insecure: bool,
+        plain_http: bool,
+    ) -> PyResult<Self> {
+        let loc = RegistryLocation::parse(url).map_err(|e| to_py_err(e, Domain::Registry))?;
+        if let RegistryLocation::Local(_) = &loc
+            && (username.is_some() || password.is_some() || insecure || plain_http)
+        {
+            return Err(PyValueError::new_err(
+                "credentials and TLS options apply to oci:// registries only",
+            ));
+        }
+        let inner = registry::open(&loc).map_err(|e| to_py_err(e, Domain::Registry))?;
+        Ok(Registry { inner })
+    }
+
+    /// Where this registry is.
+    #[getter]
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+
+    /// Push a pack directory or archive; returns the manifest digest.
+    #[pyo3(signature = (path, *, force = false, validate = true))]
+    fn push(&self, py: Python<'_>, path: PathBuf, force: bool, validate: bool) -> PyResult<String> {
+        let mut opts = PushOptions::default();
+        opts.force = force;
+        opts.no_validate = !validate;
+        let out = py
+            .detach(|| self.inner.push(&path, &opts))
+            .map_err(|e| to_py_err(e, Domain::Registry))?;
+        Ok(out.manifest_digest)
+    }
+
+    /// Pull a pack (`name`, `name:version`, `name:1.x`, `name@sha256:...`); returns the
+    /// path written (the pack directory, or the archive with `archive=True`).
+    #[pyo3(signature = (r#ref, dest, *, archive = false, overwrite = false))]
+    fn pull(
+        &self,
+        py: Python<'_>,
+        r#ref: &str,
+        dest: PathBuf,
+        archive: bool,
+        overwrite: bool,
+    ) -> PyResult<String> {
+        let r = parse_ref(r#ref)?;
+        let mut opts = PullOptions::default();
+        opts.archive_only = archive;
+        opts.overwrite = overwrite;
+        let out = py
+            .detach(|| self.inner.pull(&r, &dest, &opts))
+            .map_err(|e| to_py_err(e, Domain::Registry))?;
+        Ok(out.path.display().to_string())
+    }
+
+    /// Packs and versions, as dicts `{"name": ..., "versions": [{"version", "digest"}]}`.
+    #[pyo3(signature = (name = None))]
+    fn list(&self, py: Python<'_>, name: Option<String>) -> PyResult<Py<PyAny>> {
+        let packs = py
+            .detach(|| self.inner.list(name.as_deref()))
+            .map_err(|e| to_py_err(e, Domain::Registry))?;
+        let v = serde_json::to_value(&packs).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        json_to_py(py, &v)
+    }
+
+    /// Delete a version or digest.
+    fn delete(&self, py: Python<'_>, r#ref: &str) -> PyResult<()> {
+        let r = parse_ref(r#ref)?;
+        py.detach(|| self.inner.delete(&r))
+            .map_err(|e| to_py_err(e, Domain::Registry))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<Registry {}>", self.inner.location())
+    }
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<Diagnostic>()?;
+    m.add_class::<Pack>()?;
+    m.add_class::<Registry>()?;
+    m.add_function(wrap_pyfunction!(load_pack, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_profile, m)?)?;
+    m.add_function(wrap_pyfunction!(build_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(rules, m)?)?;
+    Ok(())
+}

@@ -292,7 +292,10 @@ pub(crate) fn prepare_archive(
         if let Some(p) = &opts.progress {
             p(super::Progress::Building);
         }
-        let b = BuildOptions { validate: !opts.no_validate, ..BuildOptions::default() };
+        let b = BuildOptions {
+            validate: !opts.no_validate,
+            ..BuildOptions::default()
+        };
         let built = archive::build_archive(source, tmp.path(), &b)?;
         return Ok((built.path, built.name, built.version, tmp));
     }
@@ -466,7 +469,10 @@ impl Registry for LayoutRegistry {
         if let Some(p) = &opts.progress {
             p(super::Progress::Extracting);
         }
-        let xo = ExtractOptions { overwrite: opts.overwrite, ..ExtractOptions::default() };
+        let xo = ExtractOptions {
+            overwrite: opts.overwrite,
+            ..ExtractOptions::default()
+        };
         let x = archive::extract_archive(tmp.path(), dest, &xo)?;
         Ok(PullOutcome {
             version,

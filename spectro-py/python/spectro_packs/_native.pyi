@@ -1,0 +1,66 @@
+from os import PathLike
+from typing import Any, Optional, Sequence, Union
+
+from typing_extensions import final
+
+_Path = Union[str, "PathLike[str]"]
+
+__version__: str
+__all__ = [
+    "Diagnostic",
+    "Pack",
+    "Registry",
+    "__version__",
+    "build_archive",
+    "load_pack",
+    "rules",
+    "validate",
+    "validate_profile",
+]
+
+@final
+class Diagnostic:
+    code: str
+    name: str
+    severity: str
+    message: str
+    file: str
+    pointer: str
+    line: Optional[int]
+    column: Optional[int]
+    help: Optional[str]
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Pack:
+    name: Optional[str]
+    version: Optional[str]
+    layer: Optional[str]
+    display_name: Optional[str]
+    manifest: dict[str, Any]
+    values: Any
+    path: str
+
+@final
+class Registry:
+    def __new__(
+        cls,
+        url: str,
+        *,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        insecure: bool = False,
+        plain_http: bool = False,
+    ) -> Registry: ...
+    @property
+    def location(self) -> str: ...
+    def push(self, path: _Path, *, force: bool = False, validate: bool = True) -> str: ...
+    def pull(self, ref: str, dest: _Path, *, archive: bool = False, overwrite: bool = False) -> str: ...
+    def list(self, name: Optional[str] = None) -> list[dict[str, Any]]: ...
+    def delete(self, ref: str) -> None: ...
+
+def load_pack(path: _Path) -> Pack: ...
+def validate(path: _Path) -> list[Diagnostic]: ...
+def validate_profile(path: _Path, packs: Optional[Sequence[_Path]] = None) -> list[Diagnostic]: ...
+def build_archive(pack_dir: _Path, out: _Path, *, validate: bool = True) -> str: ...
+def rules() -> list[dict[str, Any]]: ...

@@ -1,0 +1,144 @@
+import json
+import subprocess
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+
+import spectro_packs as sp
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_load_pack(fixtures):
+    p = sp.load_pack(fixtures / "packs/valid/hello-universe")
+    assert (p.name, p.version, p.layer, p.display_name) == ("hello-universe", "1.3.1", "addon", "Hello Universe")
+    assert p.manifest["kubeManifests"] == ["manifests/hello-universe.yaml"]
+    assert p.values["manifests"]["hello-universe"]["port"] == 8080
+    assert p.path.endswith("hello-universe")
+    assert "hello-universe:1.3.1" in repr(p)
+
+
+def test_load_pack_errors(tmp_path):
+    with pytest.raises(sp.PackError, match="no such file"):
+        sp.load_pack(tmp_path / "absent")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(sp.PackError, match="not a directory"):
+        sp.load_pack(tmp_path / "file")
+
+
+def test_validate_clean_and_findings(fixtures):
+    assert sp.validate(fixtures / "packs/valid/hello-universe") == []
+    [d] = sp.validate(fixtures / "packs/invalid/PK006-invalid-enum-value")
+    assert (d.code, d.name, d.severity, d.file, d.pointer, d.line, d.column) == (
+        "PK006", "invalid-enum-value", "error", "pack.json", "/layer", 14, 12)
+    assert d.help == "did you mean `addon`?"
+    assert "PK006" in repr(d)
+
+
+def test_diagnostic_dict_matches_cli_json(fixtures):
+    path = fixtures / "packs/invalid/VL004-image-entry-without-image"
+    ours = [d.to_dict() for d in sp.validate(path)]
+    cli = subprocess.run([str(REPO / "target/debug/spectro"), "validate", "--format", "json", str(path)],
+                         capture_output=True, text=True)
+    if cli.returncode not in (0, 1):
+        pytest.skip("spectro binary not built")
+    assert ours == json.loads(cli.stdout)["packs"][0]["diagnostics"]
+
+
+def test_validate_folder_and_archive(fixtures, tmp_path):
+    assert sp.validate(fixtures / "packs/valid") == []
+    digest = sp.build_archive(fixtures / "packs/invalid/VL004-image-entry-without-image", tmp_path, validate=False)
+    assert digest.startswith("sha256:") and len(digest) == 71
+    [d] = sp.validate(tmp_path / "hello-universe-1.3.1.tar.gz")
+    assert d.code == "VL004"
+
+
+def test_build_archive_refuses_invalid_and_is_reproducible(fixtures, tmp_path):
+    with pytest.raises(sp.ArchiveError, match="validation error"):
+        sp.build_archive(fixtures / "packs/invalid/PK006-invalid-enum-value", tmp_path)
+    a = sp.build_archive(fixtures / "packs/valid/nginx-chart", tmp_path / "a.tar.gz")
+    b = sp.build_archive(fixtures / "packs/valid/nginx-chart", tmp_path / "b.tar.gz")
+    assert a == b
+    with tarfile.open(tmp_path / "a.tar.gz") as t:
+        assert t.getnames()[0] == "nginx"
+
+
+def test_hostile_archive_raises_archive_error(tmp_path):
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(b"pack:\n  namespace: x\n")
+    with pytest.raises(sp.ArchiveError, match="not a gzip"):
+        sp.validate(bad)
+
+
+def test_registry_round_trip(fixtures, tmp_path):
+    reg = sp.Registry(str(tmp_path / "reg"))
+    assert reg.location.startswith("file://")
+    digest = reg.push(fixtures / "packs/valid/nginx-chart")
+    assert digest.startswith("sha256:")
+    assert reg.push(fixtures / "packs/valid/nginx-chart") == digest  # up to date
+    [entry] = reg.list()
+    assert entry["name"] == "nginx" and entry["versions"][0]["version"] == "1.11.2"
+    assert reg.list(name="absent") == []
+    out = reg.pull("nginx:1.11.2", tmp_path / "out")
+    assert Path(out, "pack.json").is_file()
+    arch = reg.pull("nginx", tmp_path / "arch", archive=True)
+    assert arch.endswith("nginx-1.11.2.tar.gz")
+    reg.delete("nginx:1.11.2")
+    assert reg.list() == []
+    assert "Registry" in repr(reg)
+
+
+def test_registry_errors(fixtures, tmp_path):
+    reg = sp.Registry(str(tmp_path / "reg"))
+    with pytest.raises(sp.NotFoundError):
+        reg.pull("nginx:1.0.0", tmp_path)
+    with pytest.raises(sp.RegistryError, match="uppercase"):
+        reg.pull("Nginx:1.0.0", tmp_path)
+    assert issubclass(sp.NotFoundError, sp.RegistryError) and issubclass(sp.AuthenticationError, sp.RegistryError)
+    with pytest.raises(sp.RegistryError, match="not supported"):
+        sp.Registry("oci://127.0.0.1:5000/base")
+    with pytest.raises(ValueError):
+        sp.Registry(str(tmp_path), username="u")
+    with pytest.raises(sp.RegistryError, match="invalid reference"):
+        sp.Registry("oci://bad_host")
+
+
+def test_validate_profile(fixtures):
+    profiles = sorted((fixtures / "profiles").rglob("*.json")) if (fixtures / "profiles").is_dir() else []
+    if not profiles:
+        pytest.skip("no profile fixtures")
+    for p in profiles:
+        for d in sp.validate_profile(p, packs=[fixtures / "profiles" / "packs"]):
+            assert d.code.startswith("PF") and d.severity in ("error", "warning", "info")
+    with pytest.raises(sp.SpectroError):
+        sp.validate_profile(fixtures / "does-not-exist.json")
+
+
+def test_rules_catalogue():
+    codes = [r["code"] for r in sp.rules()]
+    assert "PK006" in codes and len(codes) == len(set(codes))
+
+
+def test_every_exception_is_a_spectro_error():
+    for cls in (sp.PackError, sp.ProfileError, sp.ArchiveError, sp.RegistryError, sp.AuthenticationError, sp.NotFoundError):
+        assert issubclass(cls, sp.SpectroError) and cls.__module__ == "spectro_packs"
+
+
+def test_gil_is_released_during_validation(fixtures):
+    # Other Python threads keep running while a validation is in Rust.
+    ticks = []
+    stop = threading.Event()
+
+    def ticker():
+        while not stop.is_set():
+            ticks.append(1)
+
+    t = threading.Thread(target=ticker)
+    t.start()
+    for _ in range(5):
+        sp.validate(fixtures / "packs")
+    stop.set()
+    t.join()
+    assert len(ticks) > 0

@@ -1,0 +1,17 @@
+"""Every ```python block of spectro-py/README.md runs as written."""
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+@pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
+def test_readme_example(code):
+    exec(compile(code, str(README), "exec"), {})
+
+
+def test_readme_has_examples():
+    assert len(BLOCKS) >= 2
