@@ -25,6 +25,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
         || log "could not install ${need_apt[*]}; their interop tests will skip"
 fi
 
+# The official SARIF 2.1.0 JSON Schema (from the npm registry) for the SARIF output test.
+SARIF_DIR="$ROOT/target/sarif"
+if [ ! -f "$SARIF_DIR/sarif-2.1.0.json" ] && command -v npm >/dev/null; then
+    mkdir -p "$SARIF_DIR"
+    (cd "$SARIF_DIR" && npm pack -q @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null 2>&1 \
+        && tar xzf microsoft-jest-sarif-*.tgz package/lib/schemas/sarif-2.1.0-rtm.5.json \
+        && mv package/lib/schemas/sarif-2.1.0-rtm.5.json sarif-2.1.0.json && rm -rf package ./*.tgz) \
+        || log "could not fetch the SARIF schema; its test will skip"
+fi
+[ -f "$SARIF_DIR/sarif-2.1.0.json" ] && export SARIF_SCHEMA="$SARIF_DIR/sarif-2.1.0.json"
+
 LOGDIR=$(mktemp -d)
 trap 'rm -rf "$LOGDIR"' EXIT
 

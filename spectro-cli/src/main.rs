@@ -39,6 +39,27 @@ enum Command {
     /// Configure registries.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Print an embedded JSON Schema (for editors: VS Code `json.schemas`,
+    /// yaml-language-server `$schema`).
+    #[command(
+        after_help = "Examples:\n  spectro schema pack > pack.schema.json\n  spectro schema presets"
+    )]
+    Schema {
+        /// Which schema.
+        #[arg(value_enum)]
+        kind: SchemaArg,
+    },
+    /// Print shell completions (bash, zsh, fish, ...).
+    #[command(
+        after_help = "Examples:\n  spectro completions bash > /etc/bash_completion.d/spectro\n  spectro completions zsh > \"${fpath[1]}/_spectro\"\n  spectro completions fish > ~/.config/fish/completions/spectro.fish"
+    )]
+    Completions {
+        /// Shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Examples:\n  spectro man > spectro.1 && man ./spectro.1")]
+    Man,
     /// List the lint rules, or explain one.
     #[command(
         after_help = "Examples:\n  spectro rules\n  spectro rules PK006\n  spectro rules invalid-enum-value"
@@ -101,7 +122,7 @@ enum PackCommand {
     Pull {
         /// Pack reference.
         reference: String,
-        /// Destination directory (the pack lands in DIR/<name>).
+        /// Destination directory (the pack lands in `DIR/<name>`).
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Keep the .tar.gz instead of extracting it.
@@ -159,7 +180,7 @@ enum PackCommand {
 enum RegistryCommand {
     /// Make a registry the default for every command.
     SetDefault {
-        /// A path, file://PATH or oci://host[:port]/base.
+        /// A path, `file://PATH` or `oci://host[:port]/base`.
         registry: String,
     },
 }
@@ -192,6 +213,20 @@ enum Format {
     Json,
     /// One JSON object per finding, one per line.
     Jsonl,
+    /// SARIF 2.1.0 (GitHub code scanning, IDEs).
+    Sarif,
+    /// GitHub Actions workflow annotations (`::error file=...,line=...::...`).
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SchemaArg {
+    /// pack.json
+    Pack,
+    /// presets.yaml
+    Presets,
+    /// schema.yaml
+    SchemaYaml,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -223,6 +258,34 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Profile(cmd) => profile_cmd::run(cmd),
         Command::Rules { rule, format } => rules(rule.as_deref(), format),
+        Command::Schema { kind } => {
+            let k = match kind {
+                SchemaArg::Pack => spectro_packs::schema::SchemaKind::Pack,
+                SchemaArg::Presets => spectro_packs::schema::SchemaKind::Presets,
+                SchemaArg::SchemaYaml => spectro_packs::schema::SchemaKind::SchemaYaml,
+            };
+            let mut out = anstream::stdout().lock();
+            out.write_all(k.text().as_bytes())
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Into::into)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "spectro",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Into::into)
+        }
         Command::Pack(PackCommand::Build {
             dir,
             output,
@@ -290,6 +353,12 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
         Format::Human => render::human(&mut out, &reports, &summary, args.quiet)?,
         Format::Json => render::json(&mut out, &reports, &summary)?,
         Format::Jsonl => render::jsonl(&mut out, &reports)?,
+        Format::Sarif => render::sarif(
+            &mut out,
+            &render::located(&reports),
+            spectro_packs::all_rules(),
+        )?,
+        Format::Github => render::github(&mut out, &render::located(&reports))?,
     }
     out.flush()?;
     let fail = args.fail_on.severity();

@@ -55,6 +55,17 @@ pub(crate) fn run(cmd: ProfileCommand) -> Result<ExitCode, Box<dyn std::error::E
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
+        Format::Sarif | Format::Github => {
+            let findings: Vec<crate::render::Located<'_>> = reports
+                .iter()
+                .flat_map(|r| r.diagnostics.iter().map(|d| (d.file.clone(), d)))
+                .collect();
+            if args.format == Format::Sarif {
+                crate::render::sarif(&mut out, &findings, spectro_packs::all_profile_rules())?;
+            } else {
+                crate::render::github(&mut out, &findings)?;
+            }
+        }
         Format::Jsonl => {
             for r in &reports {
                 for d in &r.diagnostics {

@@ -15,7 +15,7 @@ type CmdResult = Result<ExitCode, Box<dyn std::error::Error>>;
 /// Flags every registry command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct RegistryFlags {
-    /// Registry to use: a path or file://PATH (embedded registry) or oci://host[:port]/base.
+    /// Registry to use: a path or `file://PATH` (embedded registry) or `oci://host[:port]/base`.
     /// Default: `defaultRegistry` from $SPECTRO_HOME/config.json, else $SPECTRO_HOME/registry.
     #[arg(long, short = 'r', global = true, env = "SPECTRO_REGISTRY")]
     registry: Option<String>,

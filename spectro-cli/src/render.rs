@@ -135,3 +135,130 @@ pub(crate) fn rule_json(r: &Rule) -> serde_json::Value {
         "summary": r.summary, "explanation": r.explanation,
     })
 }
+
+/// One finding with the path of the file it is about, as shown to users.
+pub(crate) type Located<'a> = (String, &'a spectro_packs::Diagnostic);
+
+/// Findings of pack reports with display paths (`pack/values.yaml`, or
+/// `archive.tar.gz!/top/values.yaml` for archives).
+pub(crate) fn located(reports: &[PackReport]) -> Vec<Located<'_>> {
+    reports
+        .iter()
+        .flat_map(|r| {
+            r.diagnostics.iter().map(move |d| {
+                let path = match &r.archive_root {
+                    Some(top) => format!("{}!/{top}/{}", r.path.display(), d.file),
+                    None => display_path(&r.path, &d.file),
+                };
+                (path, d)
+            })
+        })
+        .collect()
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        _ => "note",
+    }
+}
+
+/// SARIF 2.1.0 log with every rule (help text from the rule's own explanation) and one
+/// result per finding, accepted by GitHub code scanning.
+pub(crate) fn sarif(
+    out: &mut dyn Write,
+    findings: &[Located<'_>],
+    rules: &[&Rule],
+) -> io::Result<()> {
+    let rule_objs: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": r.summary},
+                "help": {"text": r.explanation, "markdown": r.explanation},
+                "defaultConfiguration": {"level": sarif_level(r.severity)},
+                "properties": {"since": r.since},
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|(path, d)| {
+            let mut physical = json!({"artifactLocation": {"uri": path.replace('\\', "/")}});
+            if let (Some(l), Some(c)) = (d.line, d.column) {
+                physical["region"] = json!({"startLine": l.get(), "startColumn": c.get()});
+            }
+            let mut text = sanitize(&d.message);
+            if let Some(h) = &d.help {
+                text.push_str(&format!(" ({})", sanitize(h)));
+            }
+            let mut res = json!({
+                "ruleId": d.code,
+                "level": sarif_level(d.severity),
+                "message": {"text": text},
+                "locations": [{"physicalLocation": physical}],
+            });
+            if let Some(i) = rules.iter().position(|r| r.code == d.code) {
+                res["ruleIndex"] = json!(i);
+            }
+            if !d.pointer.is_empty() {
+                res["properties"] = json!({"pointer": d.pointer});
+            }
+            res
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "spectro",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/spectro-tools/spectro",
+                "rules": rule_objs,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    writeln!(out)
+}
+
+fn gh_escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn gh_escape_prop(s: &str) -> String {
+    gh_escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions workflow commands: `::error file=...,line=...,col=...,title=...::message`.
+pub(crate) fn github(out: &mut dyn Write, findings: &[Located<'_>]) -> io::Result<()> {
+    for (path, d) in findings {
+        let cmd = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            _ => "notice",
+        };
+        let mut props = format!("file={}", gh_escape_prop(path));
+        if let (Some(l), Some(c)) = (d.line, d.column) {
+            props.push_str(&format!(",line={l},col={c}"));
+        }
+        props.push_str(&format!(
+            ",title={}",
+            gh_escape_prop(&format!("{} {}", d.code, d.name))
+        ));
+        let mut msg = sanitize(&d.message);
+        if let Some(h) = &d.help {
+            msg.push_str(&format!(" ({})", sanitize(h)));
+        }
+        writeln!(out, "::{cmd} {props}::{}", gh_escape_data(&msg))?;
+    }
+    Ok(())
+}
