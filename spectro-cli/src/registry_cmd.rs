@@ -56,6 +56,31 @@ fn open(flags: &RegistryFlags) -> Result<Box<dyn Registry>, Box<dyn std::error::
     Ok(registry::open(&loc)?)
 }
 
+/// A progress bar on stderr (hidden when stderr is not a terminal) and a Ctrl-C handler
+/// that cancels the operation cleanly instead of killing it mid-write.
+fn progress_and_cancel(what: &str) -> (registry::ProgressFn, registry::CancelFlag) {
+    let bar = indicatif::ProgressBar::new_spinner();
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {bytes} ({bytes_per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(what.to_owned());
+    let cancel: registry::CancelFlag = Default::default();
+    let flag = cancel.clone();
+    // Only the first handler registration succeeds; later commands in-process reuse it.
+    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    let progress: registry::ProgressFn = std::sync::Arc::new(move |p| match p {
+        registry::Progress::Transfer { done, .. } => bar.set_position(done),
+        registry::Progress::Building => bar.set_message("building archive"),
+        registry::Progress::Extracting => bar.finish_and_clear(),
+        _ => {}
+    });
+    (progress, cancel)
+}
+
 fn created_now() -> Result<String, Box<dyn std::error::Error>> {
     let secs = match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) => v
@@ -82,6 +107,9 @@ pub(crate) fn push(
     opts.force = force;
     opts.no_validate = no_validate;
     opts.created = Some(created_now()?);
+    let (progress, cancel) = progress_and_cancel("pushing");
+    opts.progress = Some(progress);
+    opts.cancel = Some(cancel);
     let out = reg.push(path, &opts)?;
     let mut stdout = anstream::stdout().lock();
     if json_out {
@@ -126,6 +154,9 @@ pub(crate) fn pull(
     let mut opts = PullOptions::default();
     opts.archive_only = archive;
     opts.overwrite = force;
+    let (progress, cancel) = progress_and_cancel("pulling");
+    opts.progress = Some(progress);
+    opts.cancel = Some(cancel);
     let out = reg.pull(&r, &output.unwrap_or_else(|| PathBuf::from(".")), &opts)?;
     writeln!(
         anstream::stdout(),

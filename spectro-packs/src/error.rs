@@ -86,6 +86,9 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The caller cancelled the operation (nothing was changed).
+    #[error("cancelled")]
+    Cancelled,
     /// The operation needs a backend this build does not have.
     #[error("{0}")]
     Unsupported(String),

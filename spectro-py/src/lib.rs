@@ -215,6 +215,37 @@ struct Registry {
     inner: Box<dyn registry::Registry>,
 }
 
+/// Run a cancellable registry operation without the GIL, polling for Ctrl-C every 50 ms:
+/// on a signal the operation is cancelled (leaving registry and destination untouched)
+/// and the signal's exception (KeyboardInterrupt) is raised.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    op: impl FnOnce(registry::CancelFlag) -> spectro_packs::Result<T> + Send,
+) -> PyResult<T> {
+    let cancel: registry::CancelFlag = Default::default();
+    let mut signal: Option<PyErr> = None;
+    let result = py.detach(|| {
+        std::thread::scope(|s| {
+            let flag = cancel.clone();
+            let handle = s.spawn(move || op(flag));
+            while !handle.is_finished() {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                if signal.is_none()
+                    && let Err(e) = Python::attach(|py| py.check_signals())
+                {
+                    cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+                    signal = Some(e);
+                }
+            }
+            handle.join().unwrap_or(Err(Error::Cancelled))
+        })
+    });
+    if let Some(e) = signal {
+        return Err(e);
+    }
+    result.map_err(|e| to_py_err(e, Domain::Registry))
+}
+
 fn parse_ref(s: &str) -> PyResult<PackRef> {
     PackRef::parse(s).map_err(|e| to_py_err(e, Domain::Registry))
 }
@@ -251,12 +282,14 @@ impl Registry {
     /// Push a pack directory or archive; returns the manifest digest.
     #[pyo3(signature = (path, *, force = false, validate = true))]
     fn push(&self, py: Python<'_>, path: PathBuf, force: bool, validate: bool) -> PyResult<String> {
-        let mut opts = PushOptions::default();
-        opts.force = force;
-        opts.no_validate = !validate;
-        let out = py
-            .detach(|| self.inner.push(&path, &opts))
-            .map_err(|e| to_py_err(e, Domain::Registry))?;
+        let inner = &self.inner;
+        let out = interruptible(py, move |cancel| {
+            let mut opts = PushOptions::default();
+            opts.force = force;
+            opts.no_validate = !validate;
+            opts.cancel = Some(cancel);
+            inner.push(&path, &opts)
+        })?;
         Ok(out.manifest_digest)
     }
 
@@ -272,12 +305,14 @@ impl Registry {
         overwrite: bool,
     ) -> PyResult<String> {
         let r = parse_ref(r#ref)?;
-        let mut opts = PullOptions::default();
-        opts.archive_only = archive;
-        opts.overwrite = overwrite;
-        let out = py
-            .detach(|| self.inner.pull(&r, &dest, &opts))
-            .map_err(|e| to_py_err(e, Domain::Registry))?;
+        let inner = &self.inner;
+        let out = interruptible(py, move |cancel| {
+            let mut opts = PullOptions::default();
+            opts.archive_only = archive;
+            opts.overwrite = overwrite;
+            opts.cancel = Some(cancel);
+            inner.pull(&r, &dest, &opts)
+        })?;
         Ok(out.path.display().to_string())
     }
 

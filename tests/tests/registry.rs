@@ -396,3 +396,182 @@ fn cli_push_pull_ls_round_trip() {
         );
     }
 }
+
+/// Every file below `dir` with its bytes (to prove "exactly as before").
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p.clone());
+                out.push((
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    Vec::new(),
+                ));
+            } else if p.file_name().is_some_and(|n| n != ".lock") {
+                out.push((
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn cancelled_push_and_pull_leave_everything_as_before() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let root = tempfile::tempdir().unwrap();
+    let reg = LayoutRegistry::open(root.path()).unwrap();
+    reg.push(&pack("hello-universe"), &PushOptions::default())
+        .unwrap();
+    // A pack big enough to take several chunks (incompressible, so the archive is too).
+    let work = tempfile::tempdir().unwrap();
+    let big = versioned("nginx-chart", "3.0.0", work.path());
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let noise: Vec<u8> = (0..6_000_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect();
+    fs::write(big.join("charts/blob.bin"), &noise).unwrap();
+    let before = snapshot(root.path());
+    for abort_after in [0u64, 1 << 20, 3 << 20] {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        let mut opts = PushOptions::default();
+        opts.cancel = Some(cancel.clone());
+        opts.progress = Some(Arc::new(move |p| {
+            if let spectro_packs::registry::Progress::Transfer { done, .. } = p
+                && done >= abort_after
+            {
+                flag.store(true, Ordering::SeqCst);
+            }
+        }));
+        if abort_after == 0 {
+            cancel.store(true, Ordering::SeqCst);
+        }
+        let err = reg.push(&big, &opts).unwrap_err();
+        assert!(matches!(err, Error::Cancelled), "{err}");
+        assert_eq!(
+            snapshot(root.path()),
+            before,
+            "registry changed by a push cancelled after {abort_after} bytes"
+        );
+    }
+    // Pull: cancelled mid-copy, the destination stays as it was.
+    reg.push(&big, &PushOptions::default()).unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    fs::write(dest.path().join("keep.txt"), "mine").unwrap();
+    let dest_before = snapshot(dest.path());
+    let reg_before = snapshot(root.path());
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let mut opts = PullOptions::default();
+    opts.cancel = Some(cancel);
+    opts.progress = Some(Arc::new(move |p| {
+        if let spectro_packs::registry::Progress::Transfer { done, .. } = p
+            && done >= 1 << 20
+        {
+            flag.store(true, Ordering::SeqCst);
+        }
+    }));
+    assert!(matches!(
+        reg.pull(&r("nginx:3.0.0"), dest.path(), &opts),
+        Err(Error::Cancelled)
+    ));
+    assert_eq!(snapshot(dest.path()), dest_before);
+    assert_eq!(snapshot(root.path()), reg_before);
+}
+
+#[test]
+fn skopeo_written_layouts_are_read_by_us() {
+    if !have("skopeo") {
+        eprintln!("SKIP: skopeo not installed");
+        return;
+    }
+    let ours = tempfile::tempdir().unwrap();
+    let reg = LayoutRegistry::open(ours.path()).unwrap();
+    let pushed = reg
+        .push(&pack("nginx-chart"), &PushOptions::default())
+        .unwrap();
+    // skopeo copies our layout into a fresh registry root; we read its output.
+    let theirs = tempfile::tempdir().unwrap();
+    let dst_layout = theirs.path().join("spectro-packs/archive/nginx");
+    fs::create_dir_all(&dst_layout).unwrap();
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet"])
+        .arg(format!("oci:{}:1.11.2", reg.layout_dir("nginx").display()))
+        .arg(format!("oci:{}:1.11.2", dst_layout.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reg2 = LayoutRegistry::open(theirs.path()).unwrap();
+    assert_eq!(reg2.list(None).unwrap()[0].versions[0].version, "1.11.2");
+    let dest = tempfile::tempdir().unwrap();
+    let pulled = reg2
+        .pull(&r("nginx:1.11.2"), dest.path(), &PullOptions::default())
+        .unwrap();
+    assert_eq!(pulled.archive_digest, pushed.archive_digest);
+    assert!(pulled.path.join("pack.json").is_file());
+}
+
+#[test]
+fn clean_corpus_packs_round_trip_byte_identical() {
+    let Some(corpus) = spectro_tests::corpus() else {
+        eprintln!("SKIP: corpus not found");
+        return;
+    };
+    let reports = spectro_packs::validate_paths(&[&corpus], &Default::default()).unwrap();
+    let clean: Vec<_> = reports
+        .iter()
+        .filter(|r| r.count(spectro_packs::Severity::Error) == 0)
+        .collect();
+    assert!(clean.len() >= 170, "{} clean packs", clean.len());
+    let root = tempfile::tempdir().unwrap();
+    let reg = LayoutRegistry::open(root.path()).unwrap();
+    for rep in &clean {
+        reg.push(&rep.path, &PushOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", rep.path.display()));
+    }
+    let listed: usize = reg
+        .list(None)
+        .unwrap()
+        .iter()
+        .map(|p| p.versions.len())
+        .sum();
+    assert_eq!(listed, clean.len());
+    let dest = tempfile::tempdir().unwrap();
+    for (i, rep) in clean.iter().enumerate() {
+        let reference = PackRef::exact(
+            rep.name.as_deref().unwrap(),
+            rep.version.as_deref().unwrap(),
+        )
+        .unwrap();
+        let out = reg
+            .pull(
+                &reference,
+                &dest.path().join(i.to_string()),
+                &PullOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            snapshot(&rep.path),
+            snapshot(&out.path),
+            "{}",
+            rep.path.display()
+        );
+    }
+}

@@ -101,20 +101,29 @@ impl LayoutRegistry {
     }
 
     /// Write bytes as a blob (idempotent) and return its descriptor digest.
-    fn put_blob(&self, name: &str, bytes: &[u8]) -> Result<String> {
+    /// Returns the digest and, when this call created the blob, its path.
+    fn put_blob(&self, name: &str, bytes: &[u8]) -> Result<(String, Option<PathBuf>)> {
         let digest = oci::sha256_digest(bytes);
         let path = self.blob_path(name, &digest)?;
-        if !path.is_file() {
-            write_atomic(&path, bytes)?;
+        if path.is_file() {
+            return Ok((digest, None));
         }
-        Ok(digest)
+        write_atomic(&path, bytes)?;
+        Ok((digest, Some(path)))
     }
 
     /// Copy a file in as a blob, verifying it hashes to `digest`.
-    fn put_blob_file(&self, name: &str, src: &Path, digest: &str) -> Result<()> {
+    /// Returns the blob path when this call created it.
+    fn put_blob_file(
+        &self,
+        name: &str,
+        src: &Path,
+        digest: &str,
+        opts: &PushOptions,
+    ) -> Result<Option<PathBuf>> {
         let path = self.blob_path(name, digest)?;
         if path.is_file() {
-            return Ok(());
+            return Ok(None);
         }
         let dir = path.parent().expect("blob path has a parent");
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -123,9 +132,14 @@ impl LayoutRegistry {
             .tempfile_in(dir)
             .map_err(|e| Error::io(dir, e))?;
         let mut input = File::open(src).map_err(|e| Error::io(src, e))?;
-        let actual = copy_hashing(&mut input, tmp.as_file_mut(), None)
-            .map_err(|e| Error::io(src, e))?
-            .0;
+        let actual = copy_hashing(
+            &mut input,
+            tmp.as_file_mut(),
+            opts.progress.as_ref(),
+            opts.cancel.as_ref(),
+        )
+        .map_err(|e| copy_error(src, e))?
+        .0;
         if actual != digest {
             return Err(Error::DigestMismatch {
                 what: src.display().to_string(),
@@ -135,7 +149,7 @@ impl LayoutRegistry {
         }
         tmp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
         tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-        Ok(())
+        Ok(Some(path))
     }
 
     /// Read a blob fully, verifying its digest (for small blobs: manifests).
@@ -255,16 +269,43 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Marker for a cancelled copy.
+#[derive(Debug)]
+struct CancelledIo;
+impl std::fmt::Display for CancelledIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+impl std::error::Error for CancelledIo {}
+
+fn is_cancelled(flag: Option<&super::CancelFlag>) -> bool {
+    flag.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// `Error::Cancelled` for a cancelled copy, else the I/O error for `path`.
+fn copy_error(path: &Path, e: io::Error) -> Error {
+    if e.get_ref().is_some_and(|i| i.is::<CancelledIo>()) {
+        Error::Cancelled
+    } else {
+        Error::io(path, e)
+    }
+}
+
 /// Copy while hashing; returns (`sha256:` digest, bytes).
 fn copy_hashing(
     src: &mut dyn Read,
     dst: &mut dyn Write,
     progress: Option<&super::ProgressFn>,
+    cancel: Option<&super::CancelFlag>,
 ) -> io::Result<(String, u64)> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut n = 0u64;
     loop {
+        if is_cancelled(cancel) {
+            return Err(io::Error::other(CancelledIo));
+        }
         let k = src.read(&mut buf)?;
         if k == 0 {
             break;
@@ -332,7 +373,7 @@ pub(crate) fn prepare_archive(
 
 fn file_digest(path: &Path) -> Result<(String, u64)> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-    copy_hashing(&mut f, &mut io::sink(), None).map_err(|e| Error::io(path, e))
+    copy_hashing(&mut f, &mut io::sink(), None, None).map_err(|e| Error::io(path, e))
 }
 
 impl Registry for LayoutRegistry {
@@ -346,6 +387,9 @@ impl Registry for LayoutRegistry {
         let (digest, size) = file_digest(&archive)?;
         let _lock = self.lock(true)?;
         let mut index = self.read_index(&name)?.unwrap_or_default();
+        if is_cancelled(opts.cancel.as_ref()) {
+            return Err(Error::Cancelled);
+        }
         if let Some(existing) = index
             .manifests
             .iter()
@@ -369,31 +413,58 @@ impl Registry for LayoutRegistry {
                 });
             }
         }
+        // Everything before the index.json rename is undone on failure or cancellation,
+        // so an interrupted push leaves the registry exactly as it was.
         let dir = self.layout_dir(&name);
-        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        if !dir.join("oci-layout").is_file() {
-            write_atomic(&dir.join("oci-layout"), OCI_LAYOUT)?;
-        }
-        self.put_blob_file(&name, &archive, &digest)?;
-        self.put_blob(&name, oci::CONFIG_BLOB)?;
-        let created = opts.created.clone().unwrap_or_else(|| oci::rfc3339(0));
-        let manifest =
-            Manifest::for_pack(&digest, size, &archive_file_name(&name, &version), &created);
-        let bytes =
-            serde_json::to_vec(&manifest).map_err(|e| Error::io(&dir, io::Error::other(e)))?;
-        let manifest_digest = self.put_blob(&name, &bytes)?;
-        let mut ann = Map::new();
-        ann.insert(oci::REF_NAME.into(), Value::String(version.clone()));
-        index
-            .manifests
-            .retain(|d| d.ref_name() != Some(version.as_str()));
-        index.manifests.push(Descriptor {
-            media_type: oci::MANIFEST_MEDIA_TYPE.into(),
-            digest: manifest_digest.clone(),
-            size: bytes.len() as u64,
-            annotations: ann,
-        });
-        self.write_index(&name, &index)?;
+        let new_layout = !dir.exists();
+        let mut created: Vec<PathBuf> = Vec::new();
+        let result = (|| -> Result<String> {
+            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            if !dir.join("oci-layout").is_file() {
+                write_atomic(&dir.join("oci-layout"), OCI_LAYOUT)?;
+            }
+            created.extend(self.put_blob_file(&name, &archive, &digest, opts)?);
+            created.extend(self.put_blob(&name, oci::CONFIG_BLOB)?.1);
+            let created_at = opts.created.clone().unwrap_or_else(|| oci::rfc3339(0));
+            let manifest = Manifest::for_pack(
+                &digest,
+                size,
+                &archive_file_name(&name, &version),
+                &created_at,
+            );
+            let bytes =
+                serde_json::to_vec(&manifest).map_err(|e| Error::io(&dir, io::Error::other(e)))?;
+            let (manifest_digest, path) = self.put_blob(&name, &bytes)?;
+            created.extend(path);
+            if is_cancelled(opts.cancel.as_ref()) {
+                return Err(Error::Cancelled);
+            }
+            let mut ann = Map::new();
+            ann.insert(oci::REF_NAME.into(), Value::String(version.clone()));
+            index
+                .manifests
+                .retain(|d| d.ref_name() != Some(version.as_str()));
+            index.manifests.push(Descriptor {
+                media_type: oci::MANIFEST_MEDIA_TYPE.into(),
+                digest: manifest_digest.clone(),
+                size: bytes.len() as u64,
+                annotations: ann,
+            });
+            self.write_index(&name, &index)?;
+            Ok(manifest_digest)
+        })();
+        let manifest_digest = match result {
+            Ok(d) => d,
+            Err(e) => {
+                for p in &created {
+                    let _ = fs::remove_file(p);
+                }
+                if new_layout {
+                    let _ = fs::remove_dir_all(&dir);
+                }
+                return Err(e);
+            }
+        };
         self.collect_garbage(&name, &index)?;
         Ok(PushOutcome {
             reference,
@@ -436,8 +507,13 @@ impl Registry for LayoutRegistry {
         {
             let _lock = self.lock(false)?;
             let mut src = File::open(&src_path).map_err(|e| Error::io(&src_path, e))?;
-            let (actual, n) = copy_hashing(&mut src, tmp.as_file_mut(), opts.progress.as_ref())
-                .map_err(|e| Error::io(&src_path, e))?;
+            let (actual, n) = copy_hashing(
+                &mut src,
+                tmp.as_file_mut(),
+                opts.progress.as_ref(),
+                opts.cancel.as_ref(),
+            )
+            .map_err(|e| copy_error(&src_path, e))?;
             if actual != layer.digest || n != layer.size {
                 return Err(Error::DigestMismatch {
                     what: reference.to_string(),

@@ -38,6 +38,11 @@ pub enum Progress {
 /// Progress callback; the CLI draws bars, Python may ignore or forward it.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
+/// Cancellation flag: set it (from a signal handler, another thread or a progress
+/// callback) and the operation stops at the next chunk with [`crate::Error::Cancelled`],
+/// leaving the registry and the destination as they were.
+pub type CancelFlag = Arc<std::sync::atomic::AtomicBool>;
+
 /// Options for [`Registry::push`].
 #[derive(Clone, Default)]
 #[non_exhaustive]
@@ -51,6 +56,8 @@ pub struct PushOptions {
     pub created: Option<String>,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
+    /// Cancellation flag.
+    pub cancel: Option<CancelFlag>,
 }
 
 /// Options for [`Registry::pull`].
@@ -63,6 +70,8 @@ pub struct PullOptions {
     pub overwrite: bool,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
+    /// Cancellation flag.
+    pub cancel: Option<CancelFlag>,
 }
 
 /// What [`Registry::push`] did.
