@@ -96,6 +96,33 @@ enum PackCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Create a new pack that validates cleanly, optionally from a Helm chart or a manifest.
+    #[command(
+        after_help = "Examples:\n  spectro pack new my-app --chart my-app-1.2.0.tgz\n  spectro pack new my-app --manifest deploy.yaml --addon-type monitoring\n  spectro pack new my-cni --layer cni -o packs/"
+    )]
+    New {
+        /// Pack name (lowercase, a registry repository name).
+        name: String,
+        /// Layer.
+        #[arg(long, value_enum, default_value_t = LayerArg::Addon)]
+        layer: LayerArg,
+        /// A packaged Helm chart (.tgz): copied to charts/, its values nested under
+        /// `charts.<chart>`, its images listed.
+        #[arg(long, value_name = "CHART.tgz")]
+        chart: Option<PathBuf>,
+        /// A Kubernetes manifest: copied to manifests/, its images listed.
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+        /// Pack version (default: the chart's version, else 1.0.0).
+        #[arg(long, value_name = "VERSION")]
+        pack_version: Option<String>,
+        /// addonType for addon packs.
+        #[arg(long, default_value = "system app")]
+        addon_type: String,
+        /// Parent directory (the pack is created in DIR/NAME).
+        #[arg(short, long, default_value = ".")]
+        output: PathBuf,
+    },
     /// Push a pack directory or archive to a registry (as `<name>:<version>`).
     #[command(
         after_help = "Examples:\n  spectro pack push ./my-pack\n  spectro pack push my-pack-1.0.0.tar.gz --registry ./local-registry\n  spectro pack push ./my-pack --force"
@@ -220,6 +247,16 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LayerArg {
+    Kernel,
+    Os,
+    K8s,
+    Cni,
+    Csi,
+    Addon,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SchemaArg {
     /// pack.json
     Pack,
@@ -227,6 +264,8 @@ enum SchemaArg {
     Presets,
     /// schema.yaml
     SchemaYaml,
+    /// a cluster profile (export shape)
+    Profile,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -263,6 +302,7 @@ fn main() -> ExitCode {
                 SchemaArg::Pack => spectro_packs::schema::SchemaKind::Pack,
                 SchemaArg::Presets => spectro_packs::schema::SchemaKind::Presets,
                 SchemaArg::SchemaYaml => spectro_packs::schema::SchemaKind::SchemaYaml,
+                SchemaArg::Profile => spectro_packs::schema::SchemaKind::Profile,
             };
             let mut out = anstream::stdout().lock();
             out.write_all(k.text().as_bytes())
@@ -293,6 +333,40 @@ fn main() -> ExitCode {
             level,
             json,
         }) => pack_build(&dir, output, no_validate, level, json),
+        Command::Pack(PackCommand::New {
+            name,
+            layer,
+            chart,
+            manifest,
+            pack_version,
+            addon_type,
+            output,
+        }) => {
+            let layer = match layer {
+                LayerArg::Kernel => spectro_packs::Layer::Kernel,
+                LayerArg::Os => spectro_packs::Layer::Os,
+                LayerArg::K8s => spectro_packs::Layer::K8s,
+                LayerArg::Cni => spectro_packs::Layer::Cni,
+                LayerArg::Csi => spectro_packs::Layer::Csi,
+                LayerArg::Addon => spectro_packs::Layer::Addon,
+            };
+            let mut spec = spectro_packs::scaffold::NewPack::new(&name, layer);
+            spec.chart = chart;
+            spec.manifest = manifest;
+            spec.version = pack_version;
+            spec.addon_type = addon_type;
+            spectro_packs::scaffold::new_pack(&output, &spec)
+                .map_err(Into::into)
+                .and_then(|path| {
+                    writeln!(
+                        anstream::stdout(),
+                        "Created {} (check it with `spectro validate {}`)",
+                        path.display(),
+                        path.display()
+                    )?;
+                    Ok(ExitCode::SUCCESS)
+                })
+        }
         Command::Pack(PackCommand::Push {
             path,
             force,
@@ -461,4 +535,13 @@ fn rules(rule: Option<&str>, format: RulesFormat) -> Result<ExitCode, Box<dyn st
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -28,6 +28,7 @@ pub mod profile;
 pub mod registry;
 mod report;
 mod rules;
+pub mod scaffold;
 pub mod schema;
 pub mod syntax;
 pub mod values_schema;

@@ -20,14 +20,17 @@ pub enum SchemaKind {
     Presets,
     /// `schema.yaml`.
     SchemaYaml,
+    /// A cluster profile (export shape); for editors.
+    Profile,
 }
 
 impl SchemaKind {
     /// All embedded schemas.
-    pub const ALL: [SchemaKind; 3] = [
+    pub const ALL: [SchemaKind; 4] = [
         SchemaKind::Pack,
         SchemaKind::Presets,
         SchemaKind::SchemaYaml,
+        SchemaKind::Profile,
     ];
 
     /// The schema text (JSON).
@@ -36,6 +39,7 @@ impl SchemaKind {
             SchemaKind::Pack => include_str!("../../schemas/pack.schema.json"),
             SchemaKind::Presets => include_str!("../../schemas/presets.schema.json"),
             SchemaKind::SchemaYaml => include_str!("../../schemas/schema-yaml.schema.json"),
+            SchemaKind::Profile => include_str!("../../schemas/profile.schema.json"),
         }
     }
 
@@ -45,6 +49,7 @@ impl SchemaKind {
             SchemaKind::Pack => "pack.schema.json",
             SchemaKind::Presets => "presets.schema.json",
             SchemaKind::SchemaYaml => "schema-yaml.schema.json",
+            SchemaKind::Profile => "profile.schema.json",
         }
     }
 
@@ -52,10 +57,12 @@ impl SchemaKind {
         static PACK: LazyLock<Validator> = LazyLock::new(|| build(SchemaKind::Pack));
         static PRESETS: LazyLock<Validator> = LazyLock::new(|| build(SchemaKind::Presets));
         static SCHEMA: LazyLock<Validator> = LazyLock::new(|| build(SchemaKind::SchemaYaml));
+        static PROFILE: LazyLock<Validator> = LazyLock::new(|| build(SchemaKind::Profile));
         match self {
             SchemaKind::Pack => &PACK,
             SchemaKind::Presets => &PRESETS,
             SchemaKind::SchemaYaml => &SCHEMA,
+            SchemaKind::Profile => &PROFILE,
         }
     }
 }
