@@ -7,7 +7,7 @@ CORPUS=${1:-../shared/corpus/pack-central}
 PY=${PYTHON:-.venv/bin/python}
 cargo build --release -q -p spectro-cli
 command -v hyperfine >/dev/null || { apt-get update -q && apt-get install -y -q hyperfine; }
-hyperfine -N -i --warmup 2 --runs 10 --export-json bench/out/python.json \
+hyperfine -N -i --warmup 1 --runs 8 --export-json bench/out/python.json \
     -n "spectro validate (CLI)" "target/release/spectro validate $CORPUS -q" \
     -n "spectro_packs.validate (Python)" "$PY -c 'import spectro_packs as sp, sys; sp.validate(sys.argv[1])' $CORPUS"
 python3 - <<'PY'
