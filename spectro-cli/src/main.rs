@@ -435,16 +435,10 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
         Format::Github => render::github(&mut out, &render::located(&reports))?,
     }
     out.flush()?;
-    let fail = args.fail_on.severity();
-    let failing = reports
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .any(|d| d.severity >= fail);
-    Ok(if failing {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(render::exit_code(
+        reports.iter().flat_map(|r| &r.diagnostics),
+        args.fail_on.severity(),
+    ))
 }
 
 fn pack_build(

@@ -9,8 +9,9 @@ use anstyle::{AnsiColor, Style};
 use clap::Subcommand;
 use serde_json::json;
 use spectro_packs::profile::{ProfileOptions, ProfileReport, ProfileSummary, validate_profiles};
-use spectro_packs::{Severity, sanitize};
+use spectro_packs::sanitize;
 
+use crate::render::severity_style;
 use crate::{FailOn, Format};
 
 #[derive(Debug, Subcommand)]
@@ -78,24 +79,10 @@ pub(crate) fn run(cmd: ProfileCommand) -> Result<ExitCode, Box<dyn std::error::E
         }
     }
     out.flush()?;
-    let fail = args.fail_on.severity();
-    let failing = reports
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .any(|d| d.severity >= fail);
-    Ok(if failing {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn severity_style(s: Severity) -> Style {
-    match s {
-        Severity::Error => AnsiColor::Red.on_default().bold(),
-        Severity::Warning => AnsiColor::Yellow.on_default().bold(),
-        _ => AnsiColor::Cyan.on_default().bold(),
-    }
+    Ok(crate::render::exit_code(
+        reports.iter().flat_map(|r| &r.diagnostics),
+        args.fail_on.severity(),
+    ))
 }
 
 /// At most this many characters of a source line are shown (exports are one long line).
@@ -171,26 +158,11 @@ fn human(
             "note: no --packs given; checks that need the packs' pack.json were skipped"
         )?;
     }
-    let status = if summary.errors > 0 {
-        severity_style(Severity::Error)
-    } else if summary.warnings > 0 {
-        severity_style(Severity::Warning)
-    } else {
-        AnsiColor::Green.on_default().bold()
-    };
-    let plural = |n: usize, w: &str| {
-        if n == 1 {
-            format!("{n} {w}")
-        } else {
-            format!("{n} {w}s")
-        }
-    };
-    writeln!(
+    crate::render::summary_line(
         out,
-        "{status}Checked {}: {}, {}, {}{status:#}",
-        plural(summary.profiles, "profile"),
-        plural(summary.errors, "error"),
-        plural(summary.warnings, "warning"),
-        plural(summary.infos, "info finding")
+        (summary.profiles, "profile"),
+        summary.errors,
+        summary.warnings,
+        summary.infos,
     )
 }

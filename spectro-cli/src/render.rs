@@ -8,7 +8,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::json;
 use spectro_packs::{PackReport, Rule, Severity, Summary, sanitize};
 
-fn severity_style(s: Severity) -> Style {
+pub(crate) fn severity_style(s: Severity) -> Style {
     match s {
         Severity::Error => AnsiColor::Red.on_default().bold(),
         Severity::Warning => AnsiColor::Yellow.on_default().bold(),
@@ -83,9 +83,26 @@ pub(crate) fn human(
             }
         }
     }
-    let status = if summary.errors > 0 {
+    summary_line(
+        out,
+        (summary.packs, "pack"),
+        summary.errors,
+        summary.warnings,
+        summary.infos,
+    )
+}
+
+/// `Checked N packs: E errors, W warnings, I info findings`, colored by the worst severity.
+pub(crate) fn summary_line(
+    out: &mut dyn Write,
+    (count, noun): (usize, &str),
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+) -> io::Result<()> {
+    let status = if errors > 0 {
         severity_style(Severity::Error)
-    } else if summary.warnings > 0 {
+    } else if warnings > 0 {
         severity_style(Severity::Warning)
     } else {
         AnsiColor::Green.on_default().bold()
@@ -100,11 +117,23 @@ pub(crate) fn human(
     writeln!(
         out,
         "{status}Checked {}: {}, {}, {}{status:#}",
-        plural(summary.packs, "pack"),
-        plural(summary.errors, "error"),
-        plural(summary.warnings, "warning"),
-        plural(summary.infos, "info finding")
+        plural(count, noun),
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(infos, "info finding")
     )
+}
+
+/// Exit code 1 when any finding is at or above `fail`, else 0.
+pub(crate) fn exit_code<'a>(
+    findings: impl IntoIterator<Item = &'a spectro_packs::Diagnostic>,
+    fail: Severity,
+) -> std::process::ExitCode {
+    if findings.into_iter().any(|d| d.severity >= fail) {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
 }
 
 pub(crate) fn json(
