@@ -104,8 +104,8 @@ enum PackCommand {
         /// Pack name (lowercase, a registry repository name).
         name: String,
         /// Layer.
-        #[arg(long, value_enum, default_value_t = LayerArg::Addon)]
-        layer: LayerArg,
+        #[arg(long, default_value = "addon", value_parser = |s: &str| s.parse::<spectro_packs::Layer>())]
+        layer: spectro_packs::Layer,
         /// A packaged Helm chart (.tgz): copied to charts/, its values nested under
         /// `charts.<chart>`, its images listed.
         #[arg(long, value_name = "CHART.tgz")]
@@ -247,16 +247,6 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum LayerArg {
-    Kernel,
-    Os,
-    K8s,
-    Cni,
-    Csi,
-    Addon,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SchemaArg {
     /// pack.json
     Pack,
@@ -342,14 +332,6 @@ fn main() -> ExitCode {
             addon_type,
             output,
         }) => {
-            let layer = match layer {
-                LayerArg::Kernel => spectro_packs::Layer::Kernel,
-                LayerArg::Os => spectro_packs::Layer::Os,
-                LayerArg::K8s => spectro_packs::Layer::K8s,
-                LayerArg::Cni => spectro_packs::Layer::Cni,
-                LayerArg::Csi => spectro_packs::Layer::Csi,
-                LayerArg::Addon => spectro_packs::Layer::Addon,
-            };
             let mut spec = spectro_packs::scaffold::NewPack::new(&name, layer);
             spec.chart = chart;
             spec.manifest = manifest;

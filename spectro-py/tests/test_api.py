@@ -1,7 +1,6 @@
 import json
 import subprocess
 import tarfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -124,21 +123,3 @@ def test_rules_catalogue():
 def test_every_exception_is_a_spectro_error():
     for cls in (sp.PackError, sp.ProfileError, sp.ArchiveError, sp.RegistryError, sp.AuthenticationError, sp.NotFoundError):
         assert issubclass(cls, sp.SpectroError) and cls.__module__ == "spectro_packs"
-
-
-def test_gil_is_released_during_validation(fixtures):
-    # Other Python threads keep running while a validation is in Rust.
-    ticks = []
-    stop = threading.Event()
-
-    def ticker():
-        while not stop.is_set():
-            ticks.append(1)
-
-    t = threading.Thread(target=ticker)
-    t.start()
-    for _ in range(5):
-        sp.validate(fixtures / "packs")
-    stop.set()
-    t.join()
-    assert len(ticks) > 0

@@ -627,7 +627,8 @@ impl Registry for LayoutRegistry {
     }
 
     fn tag(&self, reference: &PackRef, new_tag: &str) -> Result<()> {
-        let target = PackRef::exact(&reference.name, new_tag)?;
+        // Validate the new tag as a reference before touching anything.
+        PackRef::exact(&reference.name, new_tag)?;
         let _lock = self.lock(true)?;
         let (mut desc, _) = self.resolve_locked(reference)?;
         let mut index = self.read_index(&reference.name)?.unwrap_or_default();
@@ -635,7 +636,6 @@ impl Registry for LayoutRegistry {
         desc.annotations
             .insert(oci::REF_NAME.into(), Value::String(new_tag.to_owned()));
         index.manifests.push(desc);
-        let _ = target;
         self.write_index(&reference.name, &index)
     }
 }
