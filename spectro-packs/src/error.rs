@@ -86,6 +86,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A remote registry could not be reached or answered with an error.
+    #[error("{registry}: {reason}")]
+    Remote {
+        /// The registry (host and base), never with credentials.
+        registry: String,
+        /// What went wrong: the request and the registry's own error code and message, or
+        /// the network error; secrets and upload session state are redacted.
+        reason: String,
+    },
     /// The caller cancelled the operation (nothing was changed).
     #[error("cancelled")]
     Cancelled,

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod conformance;
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -43,4 +45,67 @@ pub fn spectro_bin() -> PathBuf {
             .join(format!("spectro{}", std::env::consts::EXE_SUFFIX))
     })
     .clone()
+}
+
+/// The CNCF distribution registries `scripts/registries.sh` started for this run.
+#[derive(Debug, Clone)]
+pub struct TestRegistries {
+    /// Anonymous registry, `127.0.0.1:PORT`.
+    pub plain: String,
+    /// htpasswd (Basic auth) registry, `127.0.0.1:PORT`.
+    pub auth: String,
+    /// User for `auth`.
+    pub user: String,
+    /// Password for `auth`.
+    pub password: String,
+}
+
+/// The test registries, or `None` (with a message) when they were not started: run the
+/// suite through `scripts/test.sh`. With `SPECTRO_REQUIRE_REGISTRY=1` (set by that
+/// script) a missing registry fails the test instead of skipping it.
+pub fn test_registries() -> Option<TestRegistries> {
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match (
+        get("SPECTRO_TEST_REGISTRY"),
+        get("SPECTRO_TEST_REGISTRY_AUTH"),
+        get("SPECTRO_TEST_REGISTRY_USER"),
+        get("SPECTRO_TEST_REGISTRY_PASS"),
+    ) {
+        (Some(plain), Some(auth), Some(user), Some(password)) => Some(TestRegistries {
+            plain,
+            auth,
+            user,
+            password,
+        }),
+        _ => {
+            assert!(
+                std::env::var_os("SPECTRO_REQUIRE_REGISTRY").is_none(),
+                "SPECTRO_REQUIRE_REGISTRY is set but the test registries are not"
+            );
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!(
+                    "skipped: no test registry (run scripts/test.sh, which starts CNCF distribution)"
+                );
+            }
+            None
+        }
+    }
+}
+
+/// A fresh, unique base path for one test (`t<random>`), so tests sharing a registry
+/// never see each other's packs.
+pub fn unique_base(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}{}x{}x{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }

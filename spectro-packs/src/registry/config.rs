@@ -23,6 +23,9 @@ pub struct AuthEntry {
     /// Plain HTTP or unverified TLS for this server (legacy meaning).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
+    /// Talk plain HTTP to this server (saved by `registry login --plain-http`).
+    #[serde(default, rename = "plainHttp", skip_serializing_if = "std::ops::Not::not")]
+    pub plain_http: bool,
     /// Keys we do not model.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

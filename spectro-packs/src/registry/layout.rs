@@ -371,7 +371,7 @@ pub(crate) fn prepare_archive(
     ))
 }
 
-fn file_digest(path: &Path) -> Result<(String, u64)> {
+pub(crate) fn file_digest(path: &Path) -> Result<(String, u64)> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     copy_hashing(&mut f, &mut io::sink(), None, None).map_err(|e| Error::io(path, e))
 }
@@ -494,10 +494,6 @@ impl Registry for LayoutRegistry {
             .pack_layer()
             .map_err(|reason| corrupt(&self.layout_dir(&reference.name), reason))?
             .clone();
-        let version = resolved
-            .version
-            .clone()
-            .unwrap_or_else(|| resolved.manifest_digest.clone());
         let src_path = self.blob_path(&reference.name, &layer.digest)?;
         fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
         let mut tmp = tempfile::Builder::new()
@@ -522,39 +518,8 @@ impl Registry for LayoutRegistry {
                 });
             }
         }
-        if opts.archive_only {
-            let file = archive_file_name(
-                &reference.name,
-                resolved.version.as_deref().unwrap_or("unknown"),
-            );
-            let out = dest.join(file);
-            if out.exists() && !opts.overwrite {
-                return Err(Error::Archive {
-                    path: out,
-                    entry: None,
-                    problem: archive::ArchiveProblem::DestinationExists,
-                });
-            }
-            tmp.persist(&out).map_err(|e| Error::io(&out, e.error))?;
-            return Ok(PullOutcome {
-                version,
-                path: out,
-                archive_digest: layer.digest,
-            });
-        }
-        if let Some(p) = &opts.progress {
-            p(super::Progress::Extracting);
-        }
-        let xo = ExtractOptions {
-            overwrite: opts.overwrite,
-            ..ExtractOptions::default()
-        };
-        let x = archive::extract_archive(tmp.path(), dest, &xo)?;
-        Ok(PullOutcome {
-            version,
-            path: x.root,
-            archive_digest: layer.digest,
-        })
+        tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+        super::finish_pull(tmp, dest, &reference.name, &resolved, layer.digest, opts)
     }
 
     fn list(&self, filter: Option<&str>) -> Result<Vec<PackListing>> {
@@ -585,15 +550,7 @@ impl Registry for LayoutRegistry {
                     })
                 })
                 .collect();
-            versions.sort_by(|a, b| {
-                match (
-                    PackVersion::parse(&a.version),
-                    PackVersion::parse(&b.version),
-                ) {
-                    (Ok(x), Ok(y)) => y.cmp(&x),
-                    _ => b.version.cmp(&a.version),
-                }
-            });
+            versions.sort_by(|a, b| super::version_order(&b.version, &a.version));
             if !versions.is_empty() {
                 out.push(PackListing { name, versions });
             }

@@ -3,17 +3,19 @@
 //! Packs live at `<base>/spectro-packs/archive/<name>:<version>`, one OCI manifest per
 //! version in the shape `oras push` 1.0.0 writes (see [`oci::Manifest::for_pack`]).
 //! Backends: [`LayoutRegistry`] (the embedded default: OCI image layouts on disk, no
-//! server). The trait is object-safe so frontends pick a backend at run time.
+//! server) and [`OciRegistry`] (any OCI distribution registry over HTTP). The trait is object-safe so frontends pick a backend at run time.
 
 pub mod config;
 mod layout;
 pub mod oci;
 mod reference;
+pub mod remote;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use layout::LayoutRegistry;
+pub use remote::{Credential, CredentialStore, OciRegistry, RemoteOptions, RetryPolicy};
 pub use reference::{ARCHIVE_PATH, PackRef, RegistryLocation, Selector, wildcard_matches};
 
 use crate::error::Result;
@@ -154,12 +156,84 @@ pub trait Registry: Send + Sync {
     fn tag(&self, reference: &PackRef, new_tag: &str) -> Result<()>;
 }
 
-/// Open the backend for a location. Remote OCI registries need the HTTP backend.
+/// Open the backend for a location with default remote options (credentials from the
+/// environment only). Frontends use [`open_with`].
 pub fn open(location: &RegistryLocation) -> Result<Box<dyn Registry>> {
+    open_with(location, RemoteOptions::default())
+}
+
+/// Open the backend for a location: [`LayoutRegistry`] for paths, [`OciRegistry`] for
+/// `oci://` locations (with `remote` for TLS, credentials and retries).
+pub fn open_with(location: &RegistryLocation, remote: RemoteOptions) -> Result<Box<dyn Registry>> {
     match location {
         RegistryLocation::Local(p) => Ok(Box::new(LayoutRegistry::open(p)?)),
-        RegistryLocation::Oci { .. } => Err(crate::Error::Unsupported(format!(
-            "{location}: remote OCI registries are not supported by this build yet; use a local registry path"
-        ))),
+        RegistryLocation::Oci { .. } => Ok(Box::new(OciRegistry::connect(location, remote)?)),
     }
+}
+
+/// Order two tags as versions (tags that are not versions sort by text, after).
+pub(crate) fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    use crate::version::PackVersion;
+    match (PackVersion::parse(a), PackVersion::parse(b)) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Greater,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Less,
+        _ => a.cmp(b),
+    }
+}
+
+/// The highest tag that is a version.
+pub(crate) fn highest_version<'a>(tags: impl Iterator<Item = &'a String>) -> Option<String> {
+    use crate::version::PackVersion;
+    tags.filter_map(|t| PackVersion::parse(t).ok().map(|v| (v, t)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, t)| t.clone())
+}
+
+/// Finish a pull from a verified archive in a temp file inside `dest`: keep it as
+/// `<name>-<version>.tar.gz` (archive only) or extract it (staged, renamed into place).
+pub(crate) fn finish_pull(
+    tmp: tempfile::NamedTempFile,
+    dest: &Path,
+    name: &str,
+    resolved: &Resolved,
+    archive_digest: String,
+    opts: &PullOptions,
+) -> Result<PullOutcome> {
+    use crate::archive::{self, ExtractOptions};
+    let version = resolved
+        .version
+        .clone()
+        .unwrap_or_else(|| resolved.manifest_digest.clone());
+    if opts.archive_only {
+        let file = archive::archive_file_name(name, resolved.version.as_deref().unwrap_or("unknown"));
+        let out = dest.join(file);
+        if out.exists() && !opts.overwrite {
+            return Err(crate::Error::Archive {
+                path: out,
+                entry: None,
+                problem: archive::ArchiveProblem::DestinationExists,
+            });
+        }
+        tmp.persist(&out)
+            .map_err(|e| crate::Error::io(&out, e.error))?;
+        return Ok(PullOutcome {
+            version,
+            path: out,
+            archive_digest,
+        });
+    }
+    if let Some(p) = &opts.progress {
+        p(Progress::Extracting);
+    }
+    let xo = ExtractOptions {
+        overwrite: opts.overwrite,
+        ..ExtractOptions::default()
+    };
+    let x = archive::extract_archive(tmp.path(), dest, &xo)?;
+    Ok(PullOutcome {
+        version,
+        path: x.root,
+        archive_digest,
+    })
 }

@@ -1,0 +1,445 @@
+//! Registry credentials and `WWW-Authenticate` challenges.
+//!
+//! Credentials are looked up per registry host, first match wins:
+//! 1. `$SPECTRO_HOME/config.json` (`spectro registry login`),
+//! 2. Docker's `config.json` (`$DOCKER_CONFIG` or `~/.docker`): `credHelpers`, `auths`,
+//!    then `credsStore`, calling `docker-credential-<helper> get` for helpers,
+//! 3. `SPECTRO_REGISTRY_USERNAME` / `SPECTRO_REGISTRY_PASSWORD` (for CI).
+
+use std::fmt;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::registry::config::Config;
+
+/// Credentials for one registry.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Credential {
+    /// User name and password (or access token used as a password).
+    Basic {
+        /// User name.
+        username: String,
+        /// Password; never printed (see the `Debug` impl).
+        password: String,
+    },
+    /// An OAuth2 refresh token ("identity token" in Docker's config), exchanged at the
+    /// token service for access tokens.
+    IdentityToken(String),
+}
+
+impl Credential {
+    /// User name and password.
+    pub fn basic(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Credential::Basic {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// The `Authorization: Basic` value, when this is a user/password pair.
+    pub(crate) fn basic_header(&self) -> Option<String> {
+        match self {
+            Credential::Basic { username, password } => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+            )),
+            Credential::IdentityToken(_) => None,
+        }
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+            Credential::IdentityToken(_) => f.write_str("IdentityToken(<redacted>)"),
+        }
+    }
+}
+
+/// Where a credential came from (for `registry login` messages and debugging).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialSource {
+    /// Given by the caller.
+    Explicit,
+    /// `$SPECTRO_HOME/config.json`.
+    SpectroConfig(PathBuf),
+    /// Docker's `config.json` `auths`.
+    DockerConfig(PathBuf),
+    /// A `docker-credential-<name>` helper.
+    Helper(String),
+    /// `SPECTRO_REGISTRY_USERNAME` / `SPECTRO_REGISTRY_PASSWORD`.
+    Environment,
+}
+
+/// Looks credentials up in the places listed in the module documentation.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialStore {
+    /// `$SPECTRO_HOME/config.json`, if any.
+    pub spectro_config: Option<PathBuf>,
+    /// Docker's `config.json`, if any.
+    pub docker_config: Option<PathBuf>,
+    /// Read `SPECTRO_REGISTRY_USERNAME` / `SPECTRO_REGISTRY_PASSWORD`.
+    pub environment: bool,
+}
+
+impl CredentialStore {
+    /// The standard chain: the given spectro config, Docker's config from `$DOCKER_CONFIG`
+    /// or `~/.docker/config.json`, then the environment.
+    pub fn standard(spectro_config: Option<PathBuf>) -> Self {
+        let docker = std::env::var_os("DOCKER_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))
+            .map(|d| d.join("config.json"));
+        CredentialStore {
+            spectro_config,
+            docker_config: docker,
+            environment: true,
+        }
+    }
+
+    /// Credentials for `host` (`host[:port]`), with their source.
+    pub fn lookup(&self, host: &str) -> Result<Option<(Credential, CredentialSource)>> {
+        if let Some(path) = &self.spectro_config {
+            let cfg = Config::load(path)?;
+            if let Some(entry) = cfg
+                .auths
+                .iter()
+                .find(|(k, _)| normalize_server(k) == host)
+                .map(|(_, e)| e)
+                && let Some((u, p)) = entry.credentials()
+            {
+                return Ok(Some((
+                    Credential::basic(u, p),
+                    CredentialSource::SpectroConfig(path.clone()),
+                )));
+            }
+        }
+        if let Some(path) = &self.docker_config
+            && let Some(found) = docker_lookup(path, host)?
+        {
+            return Ok(Some(found));
+        }
+        if self.environment
+            && let (Ok(u), Ok(p)) = (
+                std::env::var("SPECTRO_REGISTRY_USERNAME"),
+                std::env::var("SPECTRO_REGISTRY_PASSWORD"),
+            )
+            && !u.is_empty()
+        {
+            return Ok(Some((Credential::basic(u, p), CredentialSource::Environment)));
+        }
+        Ok(None)
+    }
+}
+
+/// `https://host:port/v1/` → `host:port` (how Docker keys servers), lowercase.
+pub(crate) fn normalize_server(key: &str) -> String {
+    let k = key.trim();
+    let k = ["https://", "http://", "oci://"]
+        .iter()
+        .find_map(|p| k.strip_prefix(p))
+        .unwrap_or(k);
+    let host = k.split('/').next().unwrap_or_default().to_ascii_lowercase();
+    match host.as_str() {
+        "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
+        _ => host,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct DockerConfig {
+    #[serde(default)]
+    auths: std::collections::BTreeMap<String, DockerAuth>,
+    #[serde(default)]
+    creds_store: Option<String>,
+    #[serde(default)]
+    cred_helpers: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+struct DockerAuth {
+    #[serde(default)]
+    auth: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    identitytoken: Option<String>,
+}
+
+fn docker_lookup(path: &std::path::Path, host: &str) -> Result<Option<(Credential, CredentialSource)>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let cfg: DockerConfig = serde_json::from_str(&text).map_err(|e| Error::CorruptRegistry {
+        location: path.display().to_string(),
+        reason: format!("not a valid Docker config file: {e}"),
+    })?;
+    if let Some(helper) = cfg
+        .cred_helpers
+        .iter()
+        .find(|(k, _)| normalize_server(k) == host)
+        .map(|(_, h)| h)
+    {
+        return helper_get(helper, host);
+    }
+    if let Some(a) = cfg
+        .auths
+        .iter()
+        .find(|(k, _)| normalize_server(k) == host)
+        .map(|(_, a)| a)
+    {
+        if let Some(t) = a.identitytoken.as_deref().filter(|t| !t.is_empty()) {
+            return Ok(Some((
+                Credential::IdentityToken(t.to_owned()),
+                CredentialSource::DockerConfig(path.to_path_buf()),
+            )));
+        }
+        let pair = match (&a.username, &a.password, &a.auth) {
+            (Some(u), Some(p), _) => Some((u.clone(), p.clone())),
+            (_, _, Some(auth)) => crate::registry::config::AuthEntry {
+                auth: Some(auth.clone()),
+                ..Default::default()
+            }
+            .credentials(),
+            _ => None,
+        };
+        if let Some((u, p)) = pair {
+            return Ok(Some((
+                Credential::basic(u, p),
+                CredentialSource::DockerConfig(path.to_path_buf()),
+            )));
+        }
+    }
+    match &cfg.creds_store {
+        Some(store) if !store.is_empty() => helper_get(store, host),
+        _ => Ok(None),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct HelperReply {
+    username: String,
+    secret: String,
+}
+
+/// `docker-credential-<helper> get`, server on stdin. "Not found" is `None`; a helper
+/// that is missing or fails is an error naming the helper (never its output, which may
+/// hold secrets).
+fn helper_get(helper: &str, host: &str) -> Result<Option<(Credential, CredentialSource)>> {
+    if helper.is_empty() || !helper.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') {
+        return Err(Error::Unsupported(format!(
+            "Docker credential helper name `{}` is not valid",
+            crate::sanitize(helper)
+        )));
+    }
+    let program = format!("docker-credential-{helper}");
+    let mut child = Command::new(&program)
+        .arg("get")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Unsupported(format!("cannot run {program} (from Docker's config.json): {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(host.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::Unsupported(format!("{program} failed: {e}")))?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stdout).to_lowercase()
+            + &String::from_utf8_lossy(&out.stderr).to_lowercase();
+        if msg.contains("not found") {
+            return Ok(None);
+        }
+        return Err(Error::Unsupported(format!(
+            "{program} get {host} failed ({})",
+            out.status
+        )));
+    }
+    let reply: HelperReply = serde_json::from_slice(&out.stdout).map_err(|_| {
+        Error::Unsupported(format!("{program} get {host}: reply is not the expected JSON"))
+    })?;
+    let cred = if reply.username == "<token>" {
+        Credential::IdentityToken(reply.secret)
+    } else {
+        Credential::basic(reply.username, reply.secret)
+    };
+    Ok(Some((cred, CredentialSource::Helper(program))))
+}
+
+/// A parsed `WWW-Authenticate` challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Challenge {
+    Basic,
+    Bearer {
+        realm: String,
+        service: Option<String>,
+        scope: Option<String>,
+    },
+}
+
+/// Parse the first `Basic` or `Bearer` challenge of a `WWW-Authenticate` header
+/// (RFC 7235 auth-params: `token=token` or `token="quoted \"string\""`).
+pub(crate) fn parse_challenge(header: &str) -> Option<Challenge> {
+    let header = header.trim();
+    let (scheme, rest) = header
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .unwrap_or((header, ""));
+    let params = parse_params(rest);
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+    };
+    if scheme.eq_ignore_ascii_case("basic") {
+        Some(Challenge::Basic)
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        Some(Challenge::Bearer {
+            realm: get("realm")?,
+            service: get("service"),
+            scope: get("scope"),
+        })
+    } else {
+        None
+    }
+}
+
+fn parse_params(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_ascii_whitespace() || *c == ',') {
+            chars.next();
+        }
+        let mut name = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c == ',' || c.is_ascii_whitespace() {
+                break;
+            }
+            name.push(c);
+            chars.next();
+        }
+        if name.is_empty() {
+            break;
+        }
+        while chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
+            chars.next();
+        }
+        if chars.peek() != Some(&'=') {
+            continue;
+        }
+        chars.next();
+        while chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' || c.is_ascii_whitespace() {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+        }
+        out.push((name, value));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges() {
+        assert_eq!(
+            parse_challenge(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull,push""#
+            ),
+            Some(Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into()),
+                scope: Some("repository:a/b:pull,push".into()),
+            })
+        );
+        assert_eq!(parse_challenge(r#"Basic realm="basic-realm""#), Some(Challenge::Basic));
+        assert_eq!(
+            parse_challenge(r#"bearer realm=http://x/t , service = "a\"b""#),
+            Some(Challenge::Bearer {
+                realm: "http://x/t".into(),
+                service: Some("a\"b".into()),
+                scope: None
+            })
+        );
+        assert_eq!(parse_challenge("Bearer service=x"), None, "realm is required");
+        assert_eq!(parse_challenge("Negotiate abc"), None);
+    }
+
+    #[test]
+    fn server_keys() {
+        assert_eq!(normalize_server("https://Reg.io:5000/v1/"), "reg.io:5000");
+        assert_eq!(normalize_server("https://index.docker.io/v1/"), "docker.io");
+        assert_eq!(normalize_server("127.0.0.1:5000"), "127.0.0.1:5000");
+    }
+
+    #[test]
+    fn debug_redacts() {
+        let c = Credential::basic("u", "hunter2");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!format!("{:?}", Credential::IdentityToken("tok".into())).contains("tok"));
+    }
+
+    #[test]
+    fn docker_config_lookup() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("config.json");
+        std::fs::write(
+            &p,
+            r#"{"auths": {"https://reg.io:5000/v1/": {"auth": "dXNlcjpwYXNz"}, "tok.io": {"identitytoken": "rt"}}}"#,
+        )
+        .unwrap();
+        let store = CredentialStore {
+            docker_config: Some(p),
+            ..Default::default()
+        };
+        assert_eq!(
+            store.lookup("reg.io:5000").unwrap().unwrap().0,
+            Credential::basic("user", "pass")
+        );
+        assert_eq!(
+            store.lookup("tok.io").unwrap().unwrap().0,
+            Credential::IdentityToken("rt".into())
+        );
+        assert!(store.lookup("other.io").unwrap().is_none());
+    }
+}

@@ -1,0 +1,720 @@
+//! HTTP transport for the distribution API: one pooled reqwest client, authentication
+//! (Basic, Bearer with a per-scope token cache, anonymous tokens), bounded retries, and
+//! redirect handling that never sends credentials off the registry's origin.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use reqwest::blocking::{Body, Client, RequestBuilder, Response};
+use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use url::Url;
+
+use super::auth::{Challenge, Credential, parse_challenge};
+use crate::error::{Error, Result};
+use crate::registry::{CancelFlag, Progress, ProgressFn};
+
+/// Largest token-service response read.
+const MAX_TOKEN_BYTES: u64 = 128 << 10;
+/// Largest error body read (for the registry's message).
+const MAX_ERROR_BYTES: u64 = 64 << 10;
+/// Redirects followed per request.
+const MAX_REDIRECTS: u32 = 5;
+
+/// When and how often requests are retried.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff delay; doubles per retry, with ±50 % jitter.
+    pub base_delay: Duration,
+    /// Largest backoff delay.
+    pub max_delay: Duration,
+    /// Largest `Retry-After` honoured (longer values are capped to this).
+    pub max_retry_after: Duration,
+    /// No retry starts after this much time since the first attempt.
+    pub max_total: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 5,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(4),
+            max_retry_after: Duration::from_secs(30),
+            max_total: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Backoff before retry number `attempt` (0-based), with jitter.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
+        exp.mul_f64(0.5 + fastrand::f64())
+    }
+}
+
+/// Whether a status is worth retrying (the request may succeed later).
+pub(crate) fn retryable_status(s: reqwest::StatusCode) -> bool {
+    matches!(s.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// A request body that can be re-created for every attempt.
+pub(crate) enum Payload<'a> {
+    Empty,
+    Bytes(&'a [u8]),
+    /// `len` bytes of a file from `offset`, reopened for every attempt.
+    File {
+        path: PathBuf,
+        offset: u64,
+        len: u64,
+        /// Progress is reported as `done_before + bytes sent`.
+        done_before: u64,
+        total: Option<u64>,
+        progress: Option<ProgressFn>,
+        cancel: Option<CancelFlag>,
+    },
+}
+
+/// One logical request.
+pub(crate) struct Call<'a> {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) payload: Payload<'a>,
+    /// Token scopes (`repository:<repo>:pull,push`).
+    pub(crate) scopes: Vec<String>,
+    /// Retry on network errors and 408/429/5xx (idempotent requests only).
+    pub(crate) retry: bool,
+    /// Follow redirects (GET/HEAD).
+    pub(crate) follow: bool,
+    pub(crate) cancel: Option<CancelFlag>,
+}
+
+impl<'a> Call<'a> {
+    pub(crate) fn new(method: Method, url: Url, scopes: Vec<String>) -> Self {
+        let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
+        let follow = matches!(method, Method::GET | Method::HEAD);
+        Call {
+            method,
+            url,
+            headers: Vec::new(),
+            payload: Payload::Empty,
+            scopes,
+            retry: idempotent,
+            follow,
+            cancel: None,
+        }
+    }
+    pub(crate) fn header(mut self, k: &'static str, v: impl Into<String>) -> Self {
+        self.headers.push((k, v.into()));
+        self
+    }
+    pub(crate) fn payload(mut self, p: Payload<'a>) -> Self {
+        self.payload = p;
+        self
+    }
+    pub(crate) fn no_retry(mut self) -> Self {
+        self.retry = false;
+        self
+    }
+    pub(crate) fn cancel(mut self, c: Option<&CancelFlag>) -> Self {
+        self.cancel = c.cloned();
+        self
+    }
+}
+
+#[derive(Default)]
+struct AuthState {
+    challenge: Option<Challenge>,
+    /// Scope key (scopes joined by spaces) → access token.
+    tokens: HashMap<String, String>,
+}
+
+/// The HTTP side of one registry.
+pub(crate) struct Transport {
+    client: Client,
+    /// `scheme://host[:port]/`.
+    pub(crate) origin: Url,
+    /// For messages: `oci://host/base`.
+    pub(crate) registry: String,
+    credential: Option<Credential>,
+    state: Mutex<AuthState>,
+    pub(crate) retry: RetryPolicy,
+}
+
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// A URL without its query and fragment (upload `_state` tokens, signatures).
+pub(crate) fn redact(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.to_string()
+}
+
+#[derive(Debug)]
+struct CancelledIo;
+impl std::fmt::Display for CancelledIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+impl std::error::Error for CancelledIo {}
+
+pub(crate) fn is_cancelled(flag: Option<&CancelFlag>) -> bool {
+    flag.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// A file slice that reports progress and stops when cancelled.
+struct ProgressReader {
+    inner: io::Take<File>,
+    done: u64,
+    total: Option<u64>,
+    progress: Option<ProgressFn>,
+    cancel: Option<CancelFlag>,
+}
+
+impl Read for ProgressReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if is_cancelled(self.cancel.as_ref()) {
+            return Err(io::Error::other(CancelledIo));
+        }
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if let Some(p) = &self.progress {
+            p(Progress::Transfer {
+                done: self.done,
+                total: self.total,
+            });
+        }
+        Ok(n)
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(
+        client: Client,
+        origin: Url,
+        registry: String,
+        credential: Option<Credential>,
+        retry: RetryPolicy,
+    ) -> Self {
+        Transport {
+            client,
+            origin,
+            registry,
+            credential,
+            state: Mutex::new(AuthState::default()),
+            retry,
+        }
+    }
+
+    pub(crate) fn has_credential(&self) -> bool {
+        self.credential.is_some()
+    }
+
+    /// `origin` joined with a path (and query).
+    pub(crate) fn url(&self, path_and_query: &str) -> Result<Url> {
+        self.origin
+            .join(path_and_query)
+            .map_err(|e| self.err(format!("bad URL `{path_and_query}`: {e}")))
+    }
+
+    pub(crate) fn err(&self, reason: impl Into<String>) -> Error {
+        Error::Remote {
+            registry: self.registry.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    fn sleep(&self, d: Duration, cancel: Option<&CancelFlag>) -> Result<()> {
+        let until = Instant::now() + d;
+        while Instant::now() < until {
+            if is_cancelled(cancel) {
+                return Err(Error::Cancelled);
+            }
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
+        }
+        Ok(())
+    }
+
+    /// Whether another retry fits the policy.
+    pub(crate) fn may_retry(&self, attempt: u32, started: Instant) -> bool {
+        attempt < self.retry.max_retries && started.elapsed() < self.retry.max_total
+    }
+
+    /// Wait before retry `attempt`, honouring `Retry-After` (capped) when given.
+    pub(crate) fn wait(
+        &self,
+        attempt: u32,
+        headers: Option<&HeaderMap>,
+        cancel: Option<&CancelFlag>,
+    ) -> Result<()> {
+        let delay = headers
+            .and_then(|h| h.get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s).min(self.retry.max_retry_after))
+            .unwrap_or_else(|| self.retry.backoff(attempt));
+        self.sleep(delay, cancel)
+    }
+
+    fn build(&self, call: &Call<'_>, url: &Url, trusted: bool) -> Result<RequestBuilder> {
+        let mut rb = self.client.request(call.method.clone(), url.clone());
+        for (k, v) in &call.headers {
+            rb = rb.header(*k, v);
+        }
+        if trusted && let Some(h) = self.authorization(&call.scopes)? {
+            rb = rb.header(AUTHORIZATION, h);
+        }
+        Ok(match &call.payload {
+            Payload::Empty => {
+                if matches!(call.method, Method::PUT | Method::POST | Method::PATCH) {
+                    rb.header(reqwest::header::CONTENT_LENGTH, "0")
+                } else {
+                    rb
+                }
+            }
+            Payload::Bytes(b) => rb.body(b.to_vec()),
+            Payload::File {
+                path,
+                offset,
+                len,
+                done_before,
+                total,
+                progress,
+                cancel,
+            } => {
+                let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+                f.seek(SeekFrom::Start(*offset))
+                    .map_err(|e| Error::io(path, e))?;
+                let reader = ProgressReader {
+                    inner: f.take(*len),
+                    done: *done_before,
+                    total: *total,
+                    progress: progress.clone(),
+                    cancel: cancel.clone(),
+                };
+                rb.body(Body::sized(reader, *len))
+            }
+        })
+    }
+
+    /// Send a request: authenticate on a 401 challenge (once), follow redirects for
+    /// GET/HEAD (credentials only on the registry's own origin; no https→http), retry
+    /// idempotent requests on network errors and 408/429/5xx. Returns the final response
+    /// whatever its status; callers map statuses to errors.
+    pub(crate) fn send(&self, call: &Call<'_>) -> Result<Response> {
+        let started = Instant::now();
+        let mut url = call.url.clone();
+        let mut attempt = 0u32;
+        let mut authenticated = false;
+        let mut redirects = 0u32;
+        loop {
+            if is_cancelled(call.cancel.as_ref()) {
+                return Err(Error::Cancelled);
+            }
+            let trusted = same_origin(&url, &self.origin);
+            let resp = match self.build(call, &url, trusted)?.send() {
+                Ok(r) => r,
+                Err(e) => {
+                    if is_cancelled(call.cancel.as_ref()) {
+                        return Err(Error::Cancelled);
+                    }
+                    if call.retry && self.may_retry(attempt, started) {
+                        self.wait(attempt, None, call.cancel.as_ref())?;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(self.err(format!(
+                        "{} {}: {}",
+                        call.method,
+                        redact(&url),
+                        error_chain(&e)
+                    )));
+                }
+            };
+            let status = resp.status();
+            if status == reqwest::StatusCode::UNAUTHORIZED && trusted && !authenticated {
+                authenticated = true;
+                if self.on_challenge(resp.headers(), &call.scopes)? {
+                    continue;
+                }
+                return Ok(resp);
+            }
+            if status.is_redirection()
+                && call.follow
+                && let Some(loc) = resp.headers().get(LOCATION).and_then(|l| l.to_str().ok())
+            {
+                if redirects >= MAX_REDIRECTS {
+                    return Err(self.err(format!("{}: too many redirects", redact(&call.url))));
+                }
+                let next = url
+                    .join(loc)
+                    .map_err(|e| self.err(format!("bad redirect `{}`: {e}", crate::sanitize(loc))))?;
+                if url.scheme() == "https" && next.scheme() != "https" {
+                    return Err(self.err(format!(
+                        "refusing redirect from https to {}",
+                        redact(&next)
+                    )));
+                }
+                url = next;
+                redirects += 1;
+                continue;
+            }
+            if call.retry && retryable_status(status) && self.may_retry(attempt, started) {
+                self.wait(attempt, Some(resp.headers()), call.cancel.as_ref())?;
+                attempt += 1;
+                continue;
+            }
+            return Ok(resp);
+        }
+    }
+
+    /// The `Authorization` header for a request with these scopes, if we know how.
+    fn authorization(&self, scopes: &[String]) -> Result<Option<String>> {
+        let challenge = self.lock().challenge.clone();
+        match challenge {
+            None => Ok(None),
+            Some(Challenge::Basic) => Ok(self.credential.as_ref().and_then(Credential::basic_header)),
+            Some(Challenge::Bearer {
+                realm,
+                service,
+                scope,
+            }) => {
+                let scopes = effective_scopes(scopes, scope.as_deref());
+                let key = scopes.join(" ");
+                if let Some(t) = self.lock().tokens.get(&key) {
+                    return Ok(Some(format!("Bearer {t}")));
+                }
+                let token = self.fetch_token(&realm, service.as_deref(), &scopes)?;
+                self.lock().tokens.insert(key, token.clone());
+                Ok(Some(format!("Bearer {token}")))
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, AuthState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Handle a 401: remember the challenge and get a token. True when the request
+    /// should be retried with new credentials.
+    fn on_challenge(&self, headers: &HeaderMap, scopes: &[String]) -> Result<bool> {
+        let Some(ch) = headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(parse_challenge)
+        else {
+            return Ok(false);
+        };
+        match &ch {
+            Challenge::Basic => {
+                let mut st = self.lock();
+                let retry = st.challenge.as_ref() != Some(&Challenge::Basic)
+                    && self.credential.as_ref().is_some_and(|c| c.basic_header().is_some());
+                st.challenge = Some(ch);
+                Ok(retry)
+            }
+            Challenge::Bearer {
+                realm,
+                service,
+                scope,
+            } => {
+                let scopes = effective_scopes(scopes, scope.as_deref());
+                let token = self.fetch_token(realm, service.as_deref(), &scopes)?;
+                let mut st = self.lock();
+                st.tokens.insert(scopes.join(" "), token);
+                st.challenge = Some(ch);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Get an access token from the token service. Credentials go only to an https
+    /// realm or one on the registry's own host; anonymous otherwise.
+    fn fetch_token(&self, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<String> {
+        let realm_url = Url::parse(realm)
+            .map_err(|_| self.err(format!("token realm `{}` is not a URL", crate::sanitize(realm))))?;
+        if !matches!(realm_url.scheme(), "http" | "https") {
+            return Err(self.err(format!("token realm `{}` is not http(s)", redact(&realm_url))));
+        }
+        let realm_trusted = realm_url.scheme() == "https"
+            || (realm_url.host_str() == self.origin.host_str());
+        if self.credential.is_some() && !realm_trusted {
+            return Err(Error::Unauthorized {
+                registry: self.registry.clone(),
+                hint: Some(format!(
+                    "the token service {} is plain HTTP on another host; refusing to send credentials there",
+                    redact(&realm_url)
+                )),
+            });
+        }
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            let rb = match &self.credential {
+                Some(Credential::IdentityToken(rt)) => {
+                    let mut form = url::form_urlencoded::Serializer::new(String::new());
+                    form.append_pair("grant_type", "refresh_token")
+                        .append_pair("refresh_token", rt)
+                        .append_pair("client_id", "spectro");
+                    if let Some(s) = service {
+                        form.append_pair("service", s);
+                    }
+                    if !scopes.is_empty() {
+                        form.append_pair("scope", &scopes.join(" "));
+                    }
+                    self.client
+                        .post(realm_url.clone())
+                        .header(
+                            reqwest::header::CONTENT_TYPE,
+                            "application/x-www-form-urlencoded",
+                        )
+                        .body(form.finish())
+                }
+                cred => {
+                    let mut u = realm_url.clone();
+                    {
+                        let mut q = u.query_pairs_mut();
+                        if let Some(s) = service {
+                            q.append_pair("service", s);
+                        }
+                        for s in scopes {
+                            q.append_pair("scope", s);
+                        }
+                        if let Some(Credential::Basic { username, .. }) = cred {
+                            q.append_pair("account", username);
+                        }
+                    }
+                    let rb = self.client.get(u);
+                    match cred.as_ref().and_then(|c| c.basic_header()) {
+                        Some(h) => rb.header(AUTHORIZATION, h),
+                        None => rb,
+                    }
+                }
+            };
+            let resp = match rb.send() {
+                Ok(r) => r,
+                Err(e) if self.may_retry(attempt, started) => {
+                    let _ = e;
+                    self.wait(attempt, None, None)?;
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(self.err(format!(
+                        "token service {}: {}",
+                        redact(&realm_url),
+                        error_chain(&e)
+                    )));
+                }
+            };
+            let status = resp.status();
+            if retryable_status(status) && self.may_retry(attempt, started) {
+                self.wait(attempt, Some(resp.headers()), None)?;
+                attempt += 1;
+                continue;
+            }
+            if matches!(status.as_u16(), 401 | 403) {
+                return Err(Error::Unauthorized {
+                    registry: self.registry.clone(),
+                    hint: Some(if self.credential.is_some() {
+                        "the token service rejected the credentials".into()
+                    } else {
+                        "the registry needs credentials: run `spectro registry login`, or set SPECTRO_REGISTRY_USERNAME and SPECTRO_REGISTRY_PASSWORD".into()
+                    }),
+                });
+            }
+            if !status.is_success() {
+                return Err(self.err(format!(
+                    "token service {}: HTTP {status}",
+                    redact(&realm_url)
+                )));
+            }
+            let body = read_capped(resp, MAX_TOKEN_BYTES)
+                .map_err(|e| self.err(format!("token service {}: {e}", redact(&realm_url))))?;
+            #[derive(serde::Deserialize)]
+            struct Token {
+                token: Option<String>,
+                access_token: Option<String>,
+            }
+            let t: Token = serde_json::from_slice(&body).map_err(|_| {
+                self.err(format!(
+                    "token service {}: reply is not a token",
+                    redact(&realm_url)
+                ))
+            })?;
+            return t
+                .token
+                .or(t.access_token)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    self.err(format!(
+                        "token service {}: reply has no token",
+                        redact(&realm_url)
+                    ))
+                });
+        }
+    }
+
+    /// The error for an unexpected response: 401/403 → [`Error::Unauthorized`], else
+    /// [`Error::Remote`] with the registry's error code and message.
+    pub(crate) fn status_error(&self, what: &str, resp: Response) -> Error {
+        let status = resp.status();
+        let detail = read_capped(resp, MAX_ERROR_BYTES)
+            .ok()
+            .map(|b| registry_message(&b))
+            .filter(|m| !m.is_empty());
+        match status.as_u16() {
+            401 => Error::Unauthorized {
+                registry: self.registry.clone(),
+                hint: Some(if self.credential.is_some() {
+                    "the registry rejected the credentials".into()
+                } else {
+                    format!(
+                        "authentication required: run `spectro registry login {}`, or set SPECTRO_REGISTRY_USERNAME and SPECTRO_REGISTRY_PASSWORD",
+                        self.origin.host_str().unwrap_or_default()
+                    )
+                }),
+            },
+            403 => Error::Unauthorized {
+                registry: self.registry.clone(),
+                hint: Some(format!(
+                    "access denied{}",
+                    detail.map(|d| format!(": {d}")).unwrap_or_default()
+                )),
+            },
+            _ => self.err(format!(
+                "{what}: HTTP {status}{}",
+                detail.map(|d| format!(" ({d})")).unwrap_or_default()
+            )),
+        }
+    }
+}
+
+/// Scopes for a token: the request's own, else the challenge's.
+fn effective_scopes(scopes: &[String], challenge_scope: Option<&str>) -> Vec<String> {
+    if !scopes.is_empty() {
+        return scopes.to_vec();
+    }
+    challenge_scope
+        .map(|s| s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// `CODE: message` from a distribution error body, sanitised and shortened.
+pub(crate) fn registry_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<Item>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Item {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    let text = match serde_json::from_slice::<Errors>(body) {
+        Ok(e) => e
+            .errors
+            .iter()
+            .map(|i| format!("{}: {}", i.code, i.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(_) => String::from_utf8_lossy(body).trim().to_owned(),
+    };
+    let mut s = crate::sanitize(&text);
+    if s.len() > 300 {
+        let cut = (0..=300).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+/// Read a response body up to `cap` bytes; longer is an error (checked on the
+/// `Content-Length` first, then on the bytes actually read).
+pub(crate) fn read_capped(resp: Response, cap: u64) -> std::result::Result<Vec<u8>, String> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Err(format!("response larger than the {cap}-byte limit"));
+    }
+    let mut bytes = Vec::new();
+    resp.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("reading the response: {e}"))?;
+    if bytes.len() as u64 > cap {
+        return Err(format!("response larger than the {cap}-byte limit"));
+    }
+    Ok(bytes)
+}
+
+/// An error and its causes on one line, with URLs' queries removed.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let mut s = err.to_string();
+        // reqwest prints "error sending request for url (URL)": drop the query part.
+        if let Some(q) = s.find('?')
+            && let Some(end) = s[q..].find(')')
+        {
+            s.replace_range(q..q + end, "");
+        }
+        if !parts.iter().any(|p: &String| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    crate::sanitize(&parts.join(": "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let p = RetryPolicy::default();
+        for a in 0..10 {
+            let d = p.backoff(a);
+            let nominal = p.base_delay.saturating_mul(1 << a).min(p.max_delay);
+            assert!(d >= nominal.mul_f64(0.5) && d <= nominal.mul_f64(1.5), "{a}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn messages_and_redaction() {
+        assert_eq!(
+            registry_message(br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#),
+            "MANIFEST_UNKNOWN: manifest unknown"
+        );
+        let u = Url::parse("https://u:p@reg.io/v2/x/blobs/uploads/abc?_state=secret&digest=sha256:1").unwrap();
+        assert_eq!(redact(&u), "https://reg.io/v2/x/blobs/uploads/abc");
+        assert!(same_origin(
+            &Url::parse("https://reg.io/a").unwrap(),
+            &Url::parse("https://reg.io:443/b").unwrap()
+        ));
+        assert!(!same_origin(
+            &Url::parse("http://127.0.0.1:5000/a").unwrap(),
+            &Url::parse("http://127.0.0.1:5001/a").unwrap()
+        ));
+    }
+}
