@@ -14,8 +14,11 @@ if [ ! -d ../shared/corpus ]; then
     log "../shared/corpus not found: corpus tests will skip"
 fi
 
-# Independent readers of our OCI image layouts (interop tests skip without them).
+# CNCF distribution (the registry the remote tests talk to), htpasswd for its Basic auth,
+# and independent readers of our OCI image layouts.
 need_apt=()
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 command -v skopeo >/dev/null || need_apt+=(skopeo)
 command -v umoci >/dev/null || need_apt+=(umoci)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -37,7 +40,13 @@ fi
 [ -f "$SARIF_DIR/sarif-2.1.0.json" ] && export SARIF_SCHEMA="$SARIF_DIR/sarif-2.1.0.json"
 
 LOGDIR=$(mktemp -d)
-trap 'rm -rf "$LOGDIR"' EXIT
+REGDIR="$LOGDIR/registries"
+trap 'scripts/registries.sh stop "$REGDIR"; rm -rf "$LOGDIR"' EXIT
+
+log "starting CNCF distribution registries on 127.0.0.1"
+eval "$(scripts/registries.sh start "$REGDIR")"
+export SPECTRO_REQUIRE_REGISTRY=1
+echo "anonymous: $SPECTRO_TEST_REGISTRY, htpasswd: $SPECTRO_TEST_REGISTRY_AUTH" >&2
 
 log "cargo test (workspace)"
 cargo test --workspace --locked 2>&1 | tee "$LOGDIR/cargo.log"
@@ -47,7 +56,7 @@ VENV=${SPECTRO_VENV:-$ROOT/.venv}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install -q --disable-pip-version-check maturin pytest mypy
+"$VENV/bin/pip" install -q --disable-pip-version-check maturin pytest mypy oras==0.2.43
 # Reuse a cargo target dir across runs so the wheel build is incremental.
 CARGO_TARGET_DIR="$ROOT/target/py" "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./spectro-py
 cargo build -q -p spectro-cli   # the pytest suite compares with the CLI's JSON

@@ -210,6 +210,33 @@ enum RegistryCommand {
         /// A path, `file://PATH` or `oci://host[:port]/base`.
         registry: String,
     },
+    /// Log in to a remote registry: checks the credentials, then saves them in
+    /// $SPECTRO_HOME/config.json (mode 0600).
+    #[command(
+        after_help = "Examples:\n  echo \"$TOKEN\" | spectro registry login registry.example.com -u ci --password-stdin\n  spectro registry login 127.0.0.1:5000 --plain-http -u admin"
+    )]
+    Login {
+        /// Registry host (`host[:port]`; `https://`, `http://` and `oci://` prefixes are
+        /// accepted, `http://` meaning --plain-http).
+        host: String,
+        /// User name (prompted for on a terminal when omitted).
+        #[arg(long, short)]
+        username: Option<String>,
+        /// Password (visible in the process list and shell history: prefer
+        /// --password-stdin).
+        #[arg(long, short, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        tls: registry_cmd::TlsFlags,
+    },
+    /// Forget the credentials saved for a registry.
+    Logout {
+        /// Registry host.
+        host: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -385,6 +412,14 @@ fn main() -> ExitCode {
         Command::Registry(RegistryCommand::SetDefault { registry }) => {
             registry_cmd::set_default(&registry)
         }
+        Command::Registry(RegistryCommand::Login {
+            host,
+            username,
+            password,
+            password_stdin,
+            tls,
+        }) => registry_cmd::login(&host, username, password, password_stdin, &tls),
+        Command::Registry(RegistryCommand::Logout { host }) => registry_cmd::logout(&host),
     };
     match result {
         Ok(code) => code,

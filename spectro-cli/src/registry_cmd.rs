@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use serde_json::json;
 use spectro_packs::registry::config::Config;
 use spectro_packs::registry::{
-    self, PackRef, PullOptions, PushOptions, Registry, RegistryLocation, oci,
+    self, Credential, CredentialStore, OciRegistry, PackRef, PullOptions, PushOptions, Registry,
+    RegistryLocation, RemoteOptions, oci,
 };
 
 type CmdResult = Result<ExitCode, Box<dyn std::error::Error>>;
@@ -19,6 +20,37 @@ pub(crate) struct RegistryFlags {
     /// Default: `defaultRegistry` from $SPECTRO_HOME/config.json, else $SPECTRO_HOME/registry.
     #[arg(long, short = 'r', global = true, env = "SPECTRO_REGISTRY")]
     registry: Option<String>,
+    #[command(flatten)]
+    tls: TlsFlags,
+}
+
+/// How to reach a remote registry.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct TlsFlags {
+    /// Use plain HTTP (no TLS) — for local test registries only.
+    #[arg(long, global = true)]
+    plain_http: bool,
+    /// Use TLS but do not verify the certificate (self-signed test registries).
+    #[arg(long, global = true)]
+    insecure: bool,
+    /// Also trust this CA certificate (PEM); /etc/spectro/certs.d/<host>/*.crt are
+    /// trusted automatically.
+    #[arg(long, global = true, value_name = "PEM")]
+    ca_file: Vec<PathBuf>,
+}
+
+/// Remote options from flags, saved per-registry settings and the credential chain
+/// ($SPECTRO_HOME/config.json, Docker's config.json, SPECTRO_REGISTRY_USERNAME/PASSWORD).
+fn remote_options(text: &str, host: Option<&str>, tls: &TlsFlags) -> Result<RemoteOptions, Box<dyn std::error::Error>> {
+    let mut opts = RemoteOptions::default();
+    opts.plain_http = tls.plain_http || text.trim().starts_with("http://");
+    opts.insecure = tls.insecure;
+    opts.ca_files = tls.ca_file.clone();
+    opts.credentials = CredentialStore::standard(Some(config_path()));
+    if let Some(h) = host {
+        opts.apply_config(&Config::load(&config_path())?, h);
+    }
+    Ok(opts)
 }
 
 /// `$SPECTRO_HOME`, default `~/.spectro`.
@@ -53,7 +85,12 @@ fn open(flags: &RegistryFlags) -> Result<Box<dyn Registry>, Box<dyn std::error::
         }
         other => other,
     };
-    Ok(registry::open(&loc)?)
+    let host = match &loc {
+        RegistryLocation::Oci { host, .. } => Some(host.as_str()),
+        _ => None,
+    };
+    let opts = remote_options(&text, host, &flags.tls)?;
+    Ok(registry::open_with(&loc, opts)?)
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal) and a Ctrl-C handler
@@ -265,5 +302,102 @@ pub(crate) fn set_default(registry: &str) -> CmdResult {
         "Default registry set to {registry} ({})",
         path.display()
     )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remote_host(input: &str) -> Result<(RegistryLocation, String), Box<dyn std::error::Error>> {
+    match RegistryLocation::parse(input)? {
+        RegistryLocation::Oci { host, .. } => Ok((
+            RegistryLocation::Oci {
+                host: host.clone(),
+                base: String::new(),
+            },
+            host,
+        )),
+        other => Err(format!(
+            "`{input}` is a local registry ({other}); login is for remote registries (host[:port])"
+        )
+        .into()),
+    }
+}
+
+fn prompt(label: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let mut err = anstream::stderr();
+    write!(err, "{label}: ")?;
+    err.flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+pub(crate) fn login(
+    input: &str,
+    username: Option<String>,
+    password: Option<String>,
+    password_stdin: bool,
+    tls: &TlsFlags,
+) -> CmdResult {
+    let (loc, host) = remote_host(input)?;
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let username = match username {
+        Some(u) => u,
+        None if interactive && !password_stdin => prompt("Username")?,
+        None => return Err("give a user name with --username".into()),
+    };
+    if username.is_empty() {
+        return Err("the user name is empty".into());
+    }
+    let password = if let Some(p) = password {
+        writeln!(
+            anstream::stderr(),
+            "warning: a password on the command line is visible to other users; use --password-stdin"
+        )?;
+        p
+    } else if password_stdin {
+        let mut p = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut p)?;
+        p.trim_end_matches(['\r', '\n']).to_owned()
+    } else if interactive {
+        rpassword::prompt_password("Password: ")?
+    } else {
+        return Err("give the password with --password-stdin (or -p)".into());
+    };
+    if password.is_empty() {
+        return Err("the password is empty".into());
+    }
+    let mut opts = remote_options(input, None, tls)?;
+    opts.credential = Some(Credential::basic(&username, &password));
+    let reg = OciRegistry::connect(&loc, opts.clone())?;
+    reg.ping().map_err(|e| format!("login to {host} failed: {e}"))?;
+    let path = config_path();
+    let mut cfg = Config::load(&path)?;
+    cfg.auths
+        .retain(|k, _| spectro_packs::registry::remote::auth::normalize_server(k) != host);
+    let entry = cfg.auths.entry(host.clone()).or_default();
+    entry.set_credentials(&username, &password)?;
+    entry.plain_http = opts.plain_http;
+    entry.insecure = opts.insecure;
+    cfg.save(&path)?;
+    writeln!(
+        anstream::stdout(),
+        "Login succeeded: {username}@{host} (saved in {})",
+        path.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn logout(input: &str) -> CmdResult {
+    let (_, host) = remote_host(input)?;
+    let path = config_path();
+    let mut cfg = Config::load(&path)?;
+    let before = cfg.auths.len();
+    cfg.auths
+        .retain(|k, _| spectro_packs::registry::remote::auth::normalize_server(k) != host);
+    if cfg.auths.len() == before {
+        writeln!(anstream::stdout(), "Not logged in to {host}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    cfg.save(&path)?;
+    writeln!(anstream::stdout(), "Removed the credentials for {host} from {}", path.display())?;
     Ok(ExitCode::SUCCESS)
 }

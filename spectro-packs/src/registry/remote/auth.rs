@@ -144,8 +144,9 @@ impl CredentialStore {
     }
 }
 
-/// `https://host:port/v1/` → `host:port` (how Docker keys servers), lowercase.
-pub(crate) fn normalize_server(key: &str) -> String {
+/// The `host[:port]` a config key names (`https://host:port/v1/` → `host:port`, as Docker
+/// keys servers), lowercase.
+pub fn normalize_server(key: &str) -> String {
     let k = key.trim();
     let k = ["https://", "http://", "oci://"]
         .iter()

@@ -336,6 +336,14 @@ impl Transport {
                     if is_cancelled(call.cancel.as_ref()) {
                         return Err(Error::Cancelled);
                     }
+                    if let Some(tls) = tls_error(&e) {
+                        return Err(self.err(format!(
+                            "{} {}: TLS failed: {tls}{}",
+                            call.method,
+                            redact(&url),
+                            tls_hint(&tls)
+                        )));
+                    }
                     if call.retry && self.may_retry(attempt, started) {
                         self.wait(attempt, None, call.cancel.as_ref())?;
                         attempt += 1;
@@ -666,10 +674,47 @@ pub(crate) fn read_capped(resp: Response, cap: u64) -> std::result::Result<Vec<u
     Ok(bytes)
 }
 
-/// An error and its causes on one line, with URLs' queries removed.
+/// The TLS error behind a failed request, if that is what failed (not worth retrying).
+fn tls_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<rustls::Error>() {
+            return Some(t.to_string());
+        }
+        if let Some(io) = err.downcast_ref::<io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(t) = inner.downcast_ref::<rustls::Error>()
+        {
+            return Some(t.to_string());
+        }
+        cur = err.source();
+    }
+    // Some layers re-wrap the rustls error as text; recognise its messages.
+    let text = error_chain(e);
+    ["received corrupt message", "invalid peer certificate", "peer is incompatible", "HandshakeFailure"]
+        .iter()
+        .any(|m| text.contains(m))
+        .then_some(text)
+}
+
+fn tls_hint(msg: &str) -> &'static str {
+    if msg.contains("InvalidContentType") || msg.contains("corrupt message") {
+        " (the server does not speak TLS; for a plain-HTTP registry use --plain-http)"
+    } else if msg.contains("certificate") || msg.contains("Certificate") {
+        " (trust its CA with --ca-file or /etc/spectro/certs.d/<host>/ca.crt, or skip verification with --insecure)"
+    } else {
+        ""
+    }
+}
+
+/// An error and its causes on one line, with URLs' queries removed. reqwest's own
+/// top-level "error sending request for url (...)" is skipped: callers print the URL.
 pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = match e.source() {
+        Some(src) if e.is::<reqwest::Error>() => Some(src),
+        _ => Some(e),
+    };
     while let Some(err) = cur {
         let mut s = err.to_string();
         // reqwest prints "error sending request for url (URL)": drop the query part.
