@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 pub mod conformance;
+pub mod fault_proxy;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -8,11 +8,10 @@ use std::process::Command;
 
 use spectro_packs::Error;
 use spectro_packs::registry::{
-    LayoutRegistry, PackRef, PullOptions, PushOptions, Registry, Selector,
+    LayoutRegistry, PackRef, PullOptions, PushOptions, Registry,
 };
-use spectro_tests::fixtures;
 
-use spectro_tests::conformance::{conformance, copy_tree, pack, versioned};
+use spectro_tests::conformance::{conformance, pack, versioned};
 
 fn r(s: &str) -> PackRef {
     PackRef::parse(s).unwrap()

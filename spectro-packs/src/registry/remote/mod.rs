@@ -457,13 +457,15 @@ impl OciRegistry {
                 return Err(self.unexpected("upload status", status));
             }
             location = self.location_of(&location, status.headers())?;
+            // `Range: 0-<last byte>`; distribution also says `0-0` for an empty session,
+            // so that means "start over" (a 1-byte chunk is never sent).
             offset = status
                 .headers()
                 .get("range")
                 .and_then(|r| r.to_str().ok())
                 .and_then(|r| r.rsplit('-').next()?.trim().parse::<u64>().ok())
-                .map_or(0, |end| end + 1)
-                .min(size);
+                .map_or(0, |end| if end == 0 { 0 } else { end + 1 })
+                .min(offset + len);
         }
         let mut url = location.clone();
         url.query_pairs_mut().append_pair("digest", digest);
