@@ -53,16 +53,7 @@ fn remote_options(text: &str, host: Option<&str>, tls: &TlsFlags) -> Result<Remo
     Ok(opts)
 }
 
-/// `$SPECTRO_HOME`, default `~/.spectro`.
-pub(crate) fn spectro_home() -> PathBuf {
-    if let Some(h) = std::env::var_os("SPECTRO_HOME") {
-        return PathBuf::from(h);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".spectro")
-}
+pub(crate) use spectro_packs::registry::config::spectro_home;
 
 fn config_path() -> PathBuf {
     spectro_home().join("config.json")

@@ -4,10 +4,14 @@
 #![allow(clippy::field_reassign_with_default)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use spectro_packs::registry::{self, PackRef, PullOptions, PushOptions, RegistryLocation};
+use spectro_packs::registry::{
+    self, Credential, CredentialStore, OciRegistry, PackRef, PullOptions, PushOptions,
+    RegistryLocation, RemoteOptions,
+};
 use spectro_packs::{Error, ValidateOptions};
 
 pyo3::import_exception!(spectro_packs, PackError);
@@ -212,7 +216,8 @@ fn rules(py: Python<'_>) -> PyResult<Py<PyAny>> {
 /// `oci://host/base`.
 #[pyclass(frozen, module = "spectro_packs")]
 struct Registry {
-    inner: Box<dyn registry::Registry>,
+    inner: Arc<dyn registry::Registry>,
+    remote: Option<Arc<OciRegistry>>,
 }
 
 /// Run a cancellable registry operation without the GIL, polling for Ctrl-C every 50 ms:
@@ -253,24 +258,64 @@ fn parse_ref(s: &str) -> PyResult<PackRef> {
 #[pymethods]
 impl Registry {
     #[new]
-    #[pyo3(signature = (url, *, username = None, password = None, insecure = false, plain_http = false))]
+    #[pyo3(signature = (url, *, username = None, password = None, insecure = false, plain_http = false, ca_file = None))]
     fn new(
         url: &str,
         username: Option<String>,
         password: Option<String>,
         insecure: bool,
         plain_http: bool,
+        ca_file: Option<PathBuf>,
     ) -> PyResult<Self> {
         let loc = RegistryLocation::parse(url).map_err(|e| to_py_err(e, Domain::Registry))?;
-        if let RegistryLocation::Local(_) = &loc
-            && (username.is_some() || password.is_some() || insecure || plain_http)
-        {
-            return Err(PyValueError::new_err(
-                "credentials and TLS options apply to oci:// registries only",
-            ));
+        let RegistryLocation::Oci { host, .. } = &loc else {
+            if username.is_some() || password.is_some() || insecure || plain_http || ca_file.is_some() {
+                return Err(PyValueError::new_err(
+                    "credentials and TLS options apply to oci:// registries only",
+                ));
+            }
+            let inner = registry::open(&loc).map_err(|e| to_py_err(e, Domain::Registry))?;
+            return Ok(Registry {
+                inner: Arc::from(inner),
+                remote: None,
+            });
+        };
+        let config_path = registry::config::spectro_home().join("config.json");
+        let mut opts = RemoteOptions::default();
+        opts.plain_http = plain_http || url.trim().starts_with("http://");
+        opts.insecure = insecure;
+        opts.ca_files.extend(ca_file);
+        opts.credentials = CredentialStore::standard(Some(config_path.clone()));
+        let config = registry::config::Config::load(&config_path)
+            .map_err(|e| to_py_err(e, Domain::Registry))?;
+        opts.apply_config(&config, host);
+        opts.credential = match (username, password) {
+            (Some(u), Some(p)) => Some(Credential::basic(u, p)),
+            (None, None) => None,
+            _ => {
+                return Err(PyValueError::new_err(
+                    "give both username and password, or neither (to use saved credentials)",
+                ));
+            }
+        };
+        let remote = Arc::new(
+            OciRegistry::connect(&loc, opts).map_err(|e| to_py_err(e, Domain::Registry))?,
+        );
+        Ok(Registry {
+            inner: remote.clone(),
+            remote: Some(remote),
+        })
+    }
+
+    /// Check that a remote registry answers and accepts the credentials (no-op for a
+    /// local registry).
+    fn ping(&self, py: Python<'_>) -> PyResult<()> {
+        match &self.remote {
+            Some(r) => py
+                .detach(|| r.ping())
+                .map_err(|e| to_py_err(e, Domain::Registry)),
+            None => Ok(()),
         }
-        let inner = registry::open(&loc).map_err(|e| to_py_err(e, Domain::Registry))?;
-        Ok(Registry { inner })
     }
 
     /// Where this registry is.

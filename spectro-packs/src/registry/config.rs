@@ -14,6 +14,18 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
+/// `$SPECTRO_HOME`, default `~/.spectro`: where `config.json` and the embedded registry
+/// live.
+pub fn spectro_home() -> std::path::PathBuf {
+    if let Some(h) = std::env::var_os("SPECTRO_HOME") {
+        return h.into();
+    }
+    std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| ".".into())
+        .join(".spectro")
+}
+
 /// One server's entry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuthEntry {
