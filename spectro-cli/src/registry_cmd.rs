@@ -41,7 +41,11 @@ pub(crate) struct TlsFlags {
 
 /// Remote options from flags, saved per-registry settings and the credential chain
 /// ($SPECTRO_HOME/config.json, Docker's config.json, SPECTRO_REGISTRY_USERNAME/PASSWORD).
-fn remote_options(text: &str, host: Option<&str>, tls: &TlsFlags) -> Result<RemoteOptions, Box<dyn std::error::Error>> {
+fn remote_options(
+    text: &str,
+    host: Option<&str>,
+    tls: &TlsFlags,
+) -> Result<RemoteOptions, Box<dyn std::error::Error>> {
     let mut opts = RemoteOptions::default();
     opts.plain_http = tls.plain_http || text.trim().starts_with("http://");
     opts.insecure = tls.insecure;
@@ -359,7 +363,8 @@ pub(crate) fn login(
     let mut opts = remote_options(input, None, tls)?;
     opts.credential = Some(Credential::basic(&username, &password));
     let reg = OciRegistry::connect(&loc, opts.clone())?;
-    reg.ping().map_err(|e| format!("login to {host} failed: {e}"))?;
+    reg.ping()
+        .map_err(|e| format!("login to {host} failed: {e}"))?;
     let path = config_path();
     let mut cfg = Config::load(&path)?;
     cfg.auths
@@ -389,6 +394,10 @@ pub(crate) fn logout(input: &str) -> CmdResult {
         return Ok(ExitCode::SUCCESS);
     }
     cfg.save(&path)?;
-    writeln!(anstream::stdout(), "Removed the credentials for {host} from {}", path.display())?;
+    writeln!(
+        anstream::stdout(),
+        "Removed the credentials for {host} from {}",
+        path.display()
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -269,7 +269,12 @@ impl Registry {
     ) -> PyResult<Self> {
         let loc = RegistryLocation::parse(url).map_err(|e| to_py_err(e, Domain::Registry))?;
         let RegistryLocation::Oci { host, .. } = &loc else {
-            if username.is_some() || password.is_some() || insecure || plain_http || ca_file.is_some() {
+            if username.is_some()
+                || password.is_some()
+                || insecure
+                || plain_http
+                || ca_file.is_some()
+            {
                 return Err(PyValueError::new_err(
                     "credentials and TLS options apply to oci:// registries only",
                 ));
@@ -298,9 +303,8 @@ impl Registry {
                 ));
             }
         };
-        let remote = Arc::new(
-            OciRegistry::connect(&loc, opts).map_err(|e| to_py_err(e, Domain::Registry))?,
-        );
+        let remote =
+            Arc::new(OciRegistry::connect(&loc, opts).map_err(|e| to_py_err(e, Domain::Registry))?);
         Ok(Registry {
             inner: remote.clone(),
             remote: Some(remote),

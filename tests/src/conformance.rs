@@ -186,4 +186,3 @@ pub fn conformance(reg: &dyn Registry) {
     assert!(reg.list(Some("nginx")).unwrap().is_empty());
     assert_eq!(r("nginx:1.x").selector, Selector::Wildcard("1.x".into()));
 }
-

@@ -51,8 +51,10 @@ impl Response {
         Response {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
-            body: format!(r#"{{"errors":[{{"code":"{code}","message":"injected by the test proxy"}}]}}"#)
-                .into_bytes(),
+            body: format!(
+                r#"{{"errors":[{{"code":"{code}","message":"injected by the test proxy"}}]}}"#
+            )
+            .into_bytes(),
             head_length: None,
         }
     }
@@ -141,7 +143,9 @@ fn write_response(stream: &mut TcpStream, method: &str, r: &Response, cut: Optio
     } else {
         r.body.len()
     };
-    head.push_str(&format!("Content-Length: {len}\r\nConnection: close\r\n\r\n"));
+    head.push_str(&format!(
+        "Content-Length: {len}\r\nConnection: close\r\n\r\n"
+    ));
     let _ = stream.write_all(head.as_bytes());
     if method != "HEAD" {
         let body = match cut {
@@ -159,7 +163,10 @@ pub fn forward(upstream: &str, req: &Request) -> std::io::Result<Response> {
     let mut s = TcpStream::connect(upstream)?;
     let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.target);
     for (k, v) in &req.headers {
-        if matches!(k.as_str(), "connection" | "content-length" | "transfer-encoding") {
+        if matches!(
+            k.as_str(),
+            "connection" | "content-length" | "transfer-encoding"
+        ) {
             continue;
         }
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -399,10 +406,7 @@ impl FaultProxy {
                 }
                 Some(Action::RelocateUploads(origin)) => {
                     if let Some(loc) = resp.header("Location").map(str::to_owned) {
-                        let path = loc
-                            .find("/v2/")
-                            .map(|i| loc[i..].to_owned())
-                            .unwrap_or(loc);
+                        let path = loc.find("/v2/").map(|i| loc[i..].to_owned()).unwrap_or(loc);
                         resp.set_header("Location", format!("{origin}{path}"));
                     }
                 }

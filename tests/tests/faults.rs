@@ -69,7 +69,9 @@ fn dir_entries(p: &Path) -> Vec<String> {
 
 #[test]
 fn server_errors_then_success_are_retried() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     proxy.inject("POST", "/blobs/uploads/", 2, Action::Status(500, vec![]));
     proxy.inject("PUT", "/manifests/", 1, Action::Status(503, vec![]));
@@ -77,7 +79,10 @@ fn server_errors_then_success_are_retried() {
     let reg = client(&proxy.server.addr, opts());
     let work = tempfile::tempdir().unwrap();
     let pushed = reg
-        .push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
+        .push(
+            &versioned("nginx-chart", "1.0.0", work.path()),
+            &PushOptions::default(),
+        )
         .unwrap();
     assert!(pushed.changed);
     assert_eq!(proxy.pending(), 0, "every fault fired");
@@ -88,7 +93,9 @@ fn server_errors_then_success_are_retried() {
 
 #[test]
 fn too_many_requests_honours_retry_after() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     proxy.inject(
         "GET",
@@ -98,13 +105,20 @@ fn too_many_requests_honours_retry_after() {
     );
     let reg = client(&proxy.server.addr, opts());
     let work = tempfile::tempdir().unwrap();
-    reg.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     let start = Instant::now();
     let listed = reg.list(Some("nginx")).unwrap();
     assert_eq!(listed[0].versions[0].version, "1.0.0");
     // Our backoff here is ≤ 100 ms: waiting a whole second means Retry-After was used.
-    assert!(start.elapsed() >= Duration::from_millis(950), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        start.elapsed()
+    );
     // A huge Retry-After is capped by the policy, not slept.
     let mut o = opts();
     o.retry.max_retry_after = Duration::from_millis(200);
@@ -126,12 +140,17 @@ fn too_many_requests_honours_retry_after() {
 
 #[test]
 fn persistent_failure_reports_the_status_and_leaves_nothing() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     let reg = client(&proxy.server.addr, opts());
     let work = tempfile::tempdir().unwrap();
-    reg.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     proxy.inject("GET", "/blobs/sha256:", 100, Action::Status(503, vec![]));
     let dest = tempfile::tempdir().unwrap();
     let e = reg
@@ -139,16 +158,24 @@ fn persistent_failure_reports_the_status_and_leaves_nothing() {
         .unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains("503") && msg.contains("INJECTED"), "{msg}");
-    assert!(dir_entries(dest.path()).is_empty(), "left behind: {:?}", dir_entries(dest.path()));
+    assert!(
+        dir_entries(dest.path()).is_empty(),
+        "left behind: {:?}",
+        dir_entries(dest.path())
+    );
 }
 
 #[test]
 fn connection_reset_mid_blob_resumes_with_range() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     let reg = client(&proxy.server.addr, opts());
     let work = tempfile::tempdir().unwrap();
-    let pushed = reg.push(&big_pack(work.path()), &PushOptions::default()).unwrap();
+    let pushed = reg
+        .push(&big_pack(work.path()), &PushOptions::default())
+        .unwrap();
     assert!(pushed.size > 100_000, "{}", pushed.size);
     proxy.inject("GET", &pushed.archive_digest, 1, Action::CutAfter(65_536));
     let dest = tempfile::tempdir().unwrap();
@@ -168,12 +195,17 @@ fn connection_reset_mid_blob_resumes_with_range() {
 
 #[test]
 fn wrong_digest_is_refused_and_nothing_is_written() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     let reg = client(&proxy.server.addr, opts());
     let work = tempfile::tempdir().unwrap();
     let pushed = reg
-        .push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
+        .push(
+            &versioned("nginx-chart", "1.0.0", work.path()),
+            &PushOptions::default(),
+        )
         .unwrap();
     proxy.inject("GET", &pushed.archive_digest, 1, Action::Corrupt);
     let dest = tempfile::tempdir().unwrap();
@@ -183,7 +215,12 @@ fn wrong_digest_is_refused_and_nothing_is_written() {
     }
     assert!(dir_entries(dest.path()).is_empty());
     // A manifest whose bytes do not match the digest asked for is refused too.
-    proxy.inject("GET", &format!("/manifests/{}", pushed.manifest_digest), 1, Action::Corrupt);
+    proxy.inject(
+        "GET",
+        &format!("/manifests/{}", pushed.manifest_digest),
+        1,
+        Action::Corrupt,
+    );
     let e = reg
         .resolve(&r(&format!("nginx@{}", pushed.manifest_digest)))
         .unwrap_err();
@@ -192,7 +229,9 @@ fn wrong_digest_is_refused_and_nothing_is_written() {
 
 #[test]
 fn chunked_upload_resumes_after_a_failed_chunk() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     let mut o = opts();
     o.monolithic_max = 32 << 10;
@@ -205,9 +244,14 @@ fn chunked_upload_resumes_after_a_failed_chunk() {
     let reqs = proxy.server.requests();
     let patches = reqs.iter().filter(|q| q.method == "PATCH").count();
     let expected_chunks = pushed.size.div_ceil(48 << 10) as usize;
-    assert_eq!(patches, expected_chunks + 1, "one chunk re-sent after the failure");
+    assert_eq!(
+        patches,
+        expected_chunks + 1,
+        "one chunk re-sent after the failure"
+    );
     assert!(
-        reqs.iter().any(|q| q.method == "GET" && q.target.contains("/blobs/uploads/")),
+        reqs.iter()
+            .any(|q| q.method == "GET" && q.target.contains("/blobs/uploads/")),
         "asked the registry for the upload status"
     );
     let dest = tempfile::tempdir().unwrap();
@@ -219,7 +263,9 @@ fn chunked_upload_resumes_after_a_failed_chunk() {
 
 #[test]
 fn interrupted_push_rerun_uploads_nothing_twice() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     let mut o = opts();
     o.retry.max_retries = 0;
@@ -228,20 +274,33 @@ fn interrupted_push_rerun_uploads_nothing_twice() {
     let src = versioned("nginx-chart", "1.0.0", work.path());
     proxy.inject("PUT", "/manifests/", 1, Action::Status(500, vec![]));
     assert!(reg.push(&src, &PushOptions::default()).is_err());
-    assert!(matches!(reg.resolve(&r("nginx:1.0.0")), Err(Error::PackNotFound { .. })), "no tag after a failed push");
+    assert!(
+        matches!(
+            reg.resolve(&r("nginx:1.0.0")),
+            Err(Error::PackNotFound { .. })
+        ),
+        "no tag after a failed push"
+    );
     let before = proxy.server.requests().len();
     reg.push(&src, &PushOptions::default()).unwrap();
     let rerun = &proxy.server.requests()[before..];
     assert!(
-        !rerun.iter().any(|q| q.method == "POST" || q.method == "PATCH"),
+        !rerun
+            .iter()
+            .any(|q| q.method == "POST" || q.method == "PATCH"),
         "blobs were already there: {:?}",
-        rerun.iter().map(|q| format!("{} {}", q.method, q.target)).collect::<Vec<_>>()
+        rerun
+            .iter()
+            .map(|q| format!("{} {}", q.method, q.target))
+            .collect::<Vec<_>>()
     );
 }
 
 #[test]
 fn cancelled_push_leaves_no_tag_and_cancelled_pull_no_files() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     let reg = client(&proxy.server.addr, opts());
     let work = tempfile::tempdir().unwrap();
@@ -256,21 +315,35 @@ fn cancelled_push_leaves_no_tag_and_cancelled_pull_no_files() {
         }
     }));
     assert!(matches!(reg.push(&src, &po), Err(Error::Cancelled)));
-    assert!(matches!(reg.resolve(&r("nginx:1.0.0")), Err(Error::PackNotFound { .. })));
+    assert!(matches!(
+        reg.resolve(&r("nginx:1.0.0")),
+        Err(Error::PackNotFound { .. })
+    ));
     reg.push(&src, &PushOptions::default()).unwrap();
     let dest = tempfile::tempdir().unwrap();
     let cancel: Arc<AtomicBool> = Arc::default();
     let c2 = cancel.clone();
     let mut o = PullOptions::default();
     o.cancel = Some(cancel);
-    o.progress = Some(Arc::new(move |_| c2.store(true, std::sync::atomic::Ordering::SeqCst)));
-    assert!(matches!(reg.pull(&r("nginx:1.0.0"), dest.path(), &o), Err(Error::Cancelled)));
-    assert!(dir_entries(dest.path()).is_empty(), "{:?}", dir_entries(dest.path()));
+    o.progress = Some(Arc::new(move |_| {
+        c2.store(true, std::sync::atomic::Ordering::SeqCst)
+    }));
+    assert!(matches!(
+        reg.pull(&r("nginx:1.0.0"), dest.path(), &o),
+        Err(Error::Cancelled)
+    ));
+    assert!(
+        dir_entries(dest.path()).is_empty(),
+        "{:?}",
+        dir_entries(dest.path())
+    );
 }
 
 #[test]
 fn bearer_auth_redirects_and_foreign_locations_never_leak_credentials() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let tokens = token_server("alice", "s3cret", "full-token", None);
     let proxy = FaultProxy::start(
         &regs.plain,
@@ -293,26 +366,59 @@ fn bearer_auth_redirects_and_foreign_locations_never_leak_credentials() {
         Action::RelocateUploads(format!("http://{}", uploads.addr)),
     );
     let work = tempfile::tempdir().unwrap();
-    let pushed = reg.push(&big_pack(work.path()), &PushOptions::default()).unwrap();
-    proxy.inject("GET", &pushed.archive_digest, 1, Action::Redirect(format!("http://{}", cdn.addr)));
+    let pushed = reg
+        .push(&big_pack(work.path()), &PushOptions::default())
+        .unwrap();
+    proxy.inject(
+        "GET",
+        &pushed.archive_digest,
+        1,
+        Action::Redirect(format!("http://{}", cdn.addr)),
+    );
     let dest = tempfile::tempdir().unwrap();
-    let out = reg.pull(&r("nginx:1.0.0"), dest.path(), &PullOptions::default()).unwrap();
+    let out = reg
+        .pull(&r("nginx:1.0.0"), dest.path(), &PullOptions::default())
+        .unwrap();
     assert_eq!(out.archive_digest, pushed.archive_digest);
     assert_eq!(proxy.pending(), 0);
     assert!(!uploads.requests().is_empty() && !cdn.requests().is_empty());
-    assert!(uploads.authorizations().is_empty(), "upload host got {:?}", uploads.authorizations());
-    assert!(cdn.authorizations().is_empty(), "CDN got {:?}", cdn.authorizations());
+    assert!(
+        uploads.authorizations().is_empty(),
+        "upload host got {:?}",
+        uploads.authorizations()
+    );
+    assert!(
+        cdn.authorizations().is_empty(),
+        "CDN got {:?}",
+        cdn.authorizations()
+    );
     // The registry got only bearer tokens, never the password.
-    assert!(proxy.server.authorizations().iter().all(|a| a == "Bearer full-token"));
+    assert!(
+        proxy
+            .server
+            .authorizations()
+            .iter()
+            .all(|a| a == "Bearer full-token")
+    );
     // The token service (same host, its own port) got the Basic credentials.
-    assert!(tokens.authorizations().iter().all(|a| a.starts_with("Basic ")));
+    assert!(
+        tokens
+            .authorizations()
+            .iter()
+            .all(|a| a.starts_with("Basic "))
+    );
     let scopes: Vec<String> = tokens.requests().iter().map(|q| q.target.clone()).collect();
-    assert!(scopes.iter().any(|s| s.contains("pull%2Cpush")), "{scopes:?}");
+    assert!(
+        scopes.iter().any(|s| s.contains("pull%2Cpush")),
+        "{scopes:?}"
+    );
 }
 
 #[test]
 fn plain_http_token_realm_on_another_host_gets_no_credentials() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let tokens = token_server("alice", "s3cret", "full-token", Some("anon-token"));
     let port = tokens.addr.rsplit(':').next().unwrap().to_owned();
     let proxy = FaultProxy::start(
@@ -328,21 +434,31 @@ fn plain_http_token_realm_on_another_host_gets_no_credentials() {
     o.credential = Some(Credential::basic("alice", "s3cret"));
     let reg = client(&proxy.server.addr, o);
     match reg.ping() {
-        Err(Error::Unauthorized { hint: Some(h), .. }) => assert!(h.contains("refusing to send credentials"), "{h}"),
+        Err(Error::Unauthorized { hint: Some(h), .. }) => {
+            assert!(h.contains("refusing to send credentials"), "{h}")
+        }
         other => panic!("expected a refusal, got {other:?}"),
     }
-    assert!(tokens.requests().is_empty(), "nothing was sent to the realm");
+    assert!(
+        tokens.requests().is_empty(),
+        "nothing was sent to the realm"
+    );
 }
 
 #[test]
 fn anonymous_tokens_pull_and_a_push_says_to_log_in() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     // Seed the registry directly, then read through a gate that gives anonymous
     // pull-only tokens.
     let seed = client(&regs.plain, opts());
     let work = tempfile::tempdir().unwrap();
-    seed.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    seed.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     let tokens = token_server("alice", "s3cret", "full-token", Some("anon-token"));
     let proxy = FaultProxy::start(
         &regs.plain,
@@ -352,28 +468,43 @@ fn anonymous_tokens_pull_and_a_push_says_to_log_in() {
             pull_token: Some("anon-token".into()),
         }),
     );
-    let loc = format!("oci://{}/{}", proxy.server.addr, seed.location().rsplit('/').next().unwrap());
+    let loc = format!(
+        "oci://{}/{}",
+        proxy.server.addr,
+        seed.location().rsplit('/').next().unwrap()
+    );
     let anon = OciRegistry::connect(&RegistryLocation::parse(&loc).unwrap(), opts()).unwrap();
     let dest = tempfile::tempdir().unwrap();
-    anon.pull(&r("nginx:1.0.0"), dest.path(), &PullOptions::default()).unwrap();
+    anon.pull(&r("nginx:1.0.0"), dest.path(), &PullOptions::default())
+        .unwrap();
     assert!(tokens.authorizations().is_empty());
     let e = anon
-        .push(&versioned("nginx-chart", "2.0.0", work.path()), &PushOptions::default())
+        .push(
+            &versioned("nginx-chart", "2.0.0", work.path()),
+            &PushOptions::default(),
+        )
         .unwrap_err();
     match e {
-        Error::Unauthorized { hint: Some(h), .. } => assert!(h.contains("spectro registry login"), "{h}"),
+        Error::Unauthorized { hint: Some(h), .. } => {
+            assert!(h.contains("spectro registry login"), "{h}")
+        }
         other => panic!("expected Unauthorized, got {other:?}"),
     }
 }
 
 #[test]
 fn pagination_to_another_origin_is_refused() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     let reg = client(&proxy.server.addr, opts());
     let work = tempfile::tempdir().unwrap();
-    reg.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     proxy.inject(
         "GET",
         "/tags/list",
@@ -386,14 +517,22 @@ fn pagination_to_another_origin_is_refused() {
 
 #[test]
 fn cross_repo_mount_is_used_for_shared_blobs() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let proxy = FaultProxy::start(&regs.plain, None);
     let reg = client(&proxy.server.addr, opts());
     let work = tempfile::tempdir().unwrap();
-    reg.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
-    reg.push(&versioned("hello-universe", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
+    reg.push(
+        &versioned("hello-universe", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     let mounts: Vec<String> = proxy
         .server
         .requests()
@@ -402,5 +541,8 @@ fn cross_repo_mount_is_used_for_shared_blobs() {
         .map(|q| q.target.clone())
         .collect();
     assert_eq!(mounts.len(), 1, "{mounts:?}");
-    assert!(mounts[0].contains("from=") && mounts[0].contains("/nginx"), "{mounts:?}");
+    assert!(
+        mounts[0].contains("from=") && mounts[0].contains("/nginx"),
+        "{mounts:?}"
+    );
 }

@@ -7,9 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use spectro_packs::Error;
-use spectro_packs::registry::{
-    LayoutRegistry, PackRef, PullOptions, PushOptions, Registry,
-};
+use spectro_packs::registry::{LayoutRegistry, PackRef, PullOptions, PushOptions, Registry};
 
 use spectro_tests::conformance::{conformance, pack, versioned};
 

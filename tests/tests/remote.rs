@@ -20,13 +20,17 @@ fn connect(host: &str, base: &str, opts: RemoteOptions) -> OciRegistry {
 
 #[test]
 fn oci_backend_passes_conformance() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     conformance(&connect(&regs.plain, &unique_base("conf"), plain_opts()));
 }
 
 #[test]
 fn oci_backend_passes_conformance_with_basic_auth() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let mut o = plain_opts();
     o.credential = Some(Credential::basic(&regs.user, &regs.password));
     conformance(&connect(&regs.auth, &unique_base("auth"), o));
@@ -34,7 +38,9 @@ fn oci_backend_passes_conformance_with_basic_auth() {
 
 #[test]
 fn wrong_or_missing_credentials_are_unauthorized() {
-    let Some(regs) = test_registries() else { return };
+    let Some(regs) = test_registries() else {
+        return;
+    };
     let anon = connect(&regs.auth, "x", plain_opts());
     match anon.ping() {
         Err(Error::Unauthorized { hint: Some(h), .. }) => {

@@ -36,7 +36,11 @@ pub struct AuthEntry {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
     /// Talk plain HTTP to this server (saved by `registry login --plain-http`).
-    #[serde(default, rename = "plainHttp", skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        default,
+        rename = "plainHttp",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub plain_http: bool,
     /// Keys we do not model.
     #[serde(flatten)]

@@ -518,7 +518,9 @@ impl Registry for LayoutRegistry {
                 });
             }
         }
-        tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(tmp.path(), e))?;
         super::finish_pull(tmp, dest, &reference.name, &resolved, layer.digest, opts)
     }
 

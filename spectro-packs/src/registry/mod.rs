@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use layout::LayoutRegistry;
-pub use remote::{Credential, CredentialStore, OciRegistry, RemoteOptions, RetryPolicy};
 pub use reference::{ARCHIVE_PATH, PackRef, RegistryLocation, Selector, wildcard_matches};
+pub use remote::{Credential, CredentialStore, OciRegistry, RemoteOptions, RetryPolicy};
 
 use crate::error::Result;
 
@@ -206,7 +206,8 @@ pub(crate) fn finish_pull(
         .clone()
         .unwrap_or_else(|| resolved.manifest_digest.clone());
     if opts.archive_only {
-        let file = archive::archive_file_name(name, resolved.version.as_deref().unwrap_or("unknown"));
+        let file =
+            archive::archive_file_name(name, resolved.version.as_deref().unwrap_or("unknown"));
         let out = dest.join(file);
         if out.exists() && !opts.overwrite {
             return Err(crate::Error::Archive {

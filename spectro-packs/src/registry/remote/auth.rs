@@ -138,7 +138,10 @@ impl CredentialStore {
             )
             && !u.is_empty()
         {
-            return Ok(Some((Credential::basic(u, p), CredentialSource::Environment)));
+            return Ok(Some((
+                Credential::basic(u, p),
+                CredentialSource::Environment,
+            )));
         }
         Ok(None)
     }
@@ -182,7 +185,10 @@ struct DockerAuth {
     identitytoken: Option<String>,
 }
 
-fn docker_lookup(path: &std::path::Path, host: &str) -> Result<Option<(Credential, CredentialSource)>> {
+fn docker_lookup(
+    path: &std::path::Path,
+    host: &str,
+) -> Result<Option<(Credential, CredentialSource)>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -245,7 +251,11 @@ struct HelperReply {
 /// that is missing or fails is an error naming the helper (never its output, which may
 /// hold secrets).
 fn helper_get(helper: &str, host: &str) -> Result<Option<(Credential, CredentialSource)>> {
-    if helper.is_empty() || !helper.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') {
+    if helper.is_empty()
+        || !helper
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
         return Err(Error::Unsupported(format!(
             "Docker credential helper name `{}` is not valid",
             crate::sanitize(helper)
@@ -258,7 +268,11 @@ fn helper_get(helper: &str, host: &str) -> Result<Option<(Credential, Credential
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error::Unsupported(format!("cannot run {program} (from Docker's config.json): {e}")))?;
+        .map_err(|e| {
+            Error::Unsupported(format!(
+                "cannot run {program} (from Docker's config.json): {e}"
+            ))
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(host.as_bytes());
     }
@@ -277,7 +291,9 @@ fn helper_get(helper: &str, host: &str) -> Result<Option<(Credential, Credential
         )));
     }
     let reply: HelperReply = serde_json::from_slice(&out.stdout).map_err(|_| {
-        Error::Unsupported(format!("{program} get {host}: reply is not the expected JSON"))
+        Error::Unsupported(format!(
+            "{program} get {host}: reply is not the expected JSON"
+        ))
     })?;
     let cred = if reply.username == "<token>" {
         Credential::IdentityToken(reply.secret)
@@ -329,7 +345,10 @@ fn parse_params(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut chars = s.chars().peekable();
     loop {
-        while chars.peek().is_some_and(|c| c.is_ascii_whitespace() || *c == ',') {
+        while chars
+            .peek()
+            .is_some_and(|c| c.is_ascii_whitespace() || *c == ',')
+        {
             chars.next();
         }
         let mut name = String::new();
@@ -393,7 +412,10 @@ mod tests {
                 scope: Some("repository:a/b:pull,push".into()),
             })
         );
-        assert_eq!(parse_challenge(r#"Basic realm="basic-realm""#), Some(Challenge::Basic));
+        assert_eq!(
+            parse_challenge(r#"Basic realm="basic-realm""#),
+            Some(Challenge::Basic)
+        );
         assert_eq!(
             parse_challenge(r#"bearer realm=http://x/t , service = "a\"b""#),
             Some(Challenge::Bearer {
@@ -402,7 +424,11 @@ mod tests {
                 scope: None
             })
         );
-        assert_eq!(parse_challenge("Bearer service=x"), None, "realm is required");
+        assert_eq!(
+            parse_challenge("Bearer service=x"),
+            None,
+            "realm is required"
+        );
         assert_eq!(parse_challenge("Negotiate abc"), None);
     }
 

@@ -103,7 +103,10 @@ pub(crate) struct Call<'a> {
 
 impl<'a> Call<'a> {
     pub(crate) fn new(method: Method, url: Url, scopes: Vec<String>) -> Self {
-        let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE
+        );
         let follow = matches!(method, Method::GET | Method::HEAD);
         Call {
             method,
@@ -268,7 +271,14 @@ impl Transport {
         cancel: Option<&CancelFlag>,
     ) -> Result<()> {
         let delay = headers
-            .and_then(|h| h.get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok())
+            .and_then(|h| {
+                h.get(RETRY_AFTER)?
+                    .to_str()
+                    .ok()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
             .map(|s| Duration::from_secs(s).min(self.retry.max_retry_after))
             .unwrap_or_else(|| self.retry.backoff(attempt));
         self.sleep(delay, cancel)
@@ -372,14 +382,13 @@ impl Transport {
                 if redirects >= MAX_REDIRECTS {
                     return Err(self.err(format!("{}: too many redirects", redact(&call.url))));
                 }
-                let next = url
-                    .join(loc)
-                    .map_err(|e| self.err(format!("bad redirect `{}`: {e}", crate::sanitize(loc))))?;
+                let next = url.join(loc).map_err(|e| {
+                    self.err(format!("bad redirect `{}`: {e}", crate::sanitize(loc)))
+                })?;
                 if url.scheme() == "https" && next.scheme() != "https" {
-                    return Err(self.err(format!(
-                        "refusing redirect from https to {}",
-                        redact(&next)
-                    )));
+                    return Err(
+                        self.err(format!("refusing redirect from https to {}", redact(&next)))
+                    );
                 }
                 url = next;
                 redirects += 1;
@@ -399,7 +408,9 @@ impl Transport {
         let challenge = self.lock().challenge.clone();
         match challenge {
             None => Ok(None),
-            Some(Challenge::Basic) => Ok(self.credential.as_ref().and_then(Credential::basic_header)),
+            Some(Challenge::Basic) => {
+                Ok(self.credential.as_ref().and_then(Credential::basic_header))
+            }
             Some(Challenge::Bearer {
                 realm,
                 service,
@@ -436,7 +447,10 @@ impl Transport {
             Challenge::Basic => {
                 let mut st = self.lock();
                 let retry = st.challenge.as_ref() != Some(&Challenge::Basic)
-                    && self.credential.as_ref().is_some_and(|c| c.basic_header().is_some());
+                    && self
+                        .credential
+                        .as_ref()
+                        .is_some_and(|c| c.basic_header().is_some());
                 st.challenge = Some(ch);
                 Ok(retry)
             }
@@ -458,13 +472,20 @@ impl Transport {
     /// Get an access token from the token service. Credentials go only to an https
     /// realm or one on the registry's own host; anonymous otherwise.
     fn fetch_token(&self, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<String> {
-        let realm_url = Url::parse(realm)
-            .map_err(|_| self.err(format!("token realm `{}` is not a URL", crate::sanitize(realm))))?;
+        let realm_url = Url::parse(realm).map_err(|_| {
+            self.err(format!(
+                "token realm `{}` is not a URL",
+                crate::sanitize(realm)
+            ))
+        })?;
         if !matches!(realm_url.scheme(), "http" | "https") {
-            return Err(self.err(format!("token realm `{}` is not http(s)", redact(&realm_url))));
+            return Err(self.err(format!(
+                "token realm `{}` is not http(s)",
+                redact(&realm_url)
+            )));
         }
-        let realm_trusted = realm_url.scheme() == "https"
-            || (realm_url.host_str() == self.origin.host_str());
+        let realm_trusted =
+            realm_url.scheme() == "https" || (realm_url.host_str() == self.origin.host_str());
         if self.credential.is_some() && !realm_trusted {
             return Err(Error::Unauthorized {
                 registry: self.registry.clone(),
@@ -623,7 +644,12 @@ fn effective_scopes(scopes: &[String], challenge_scope: Option<&str>) -> Vec<Str
         return scopes.to_vec();
     }
     challenge_scope
-        .map(|s| s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|s| {
+            s.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -651,7 +677,10 @@ pub(crate) fn registry_message(body: &[u8]) -> String {
     };
     let mut s = crate::sanitize(&text);
     if s.len() > 300 {
-        let cut = (0..=300).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=300)
+            .rev()
+            .find(|&i| s.is_char_boundary(i))
+            .unwrap_or(0);
         s.truncate(cut);
         s.push('…');
     }
@@ -691,10 +720,15 @@ fn tls_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
     // Some layers re-wrap the rustls error as text; recognise its messages.
     let text = error_chain(e);
-    ["received corrupt message", "invalid peer certificate", "peer is incompatible", "HandshakeFailure"]
-        .iter()
-        .any(|m| text.contains(m))
-        .then_some(text)
+    [
+        "received corrupt message",
+        "invalid peer certificate",
+        "peer is incompatible",
+        "HandshakeFailure",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+    .then_some(text)
 }
 
 fn tls_hint(msg: &str) -> &'static str {
@@ -741,7 +775,10 @@ mod tests {
         for a in 0..10 {
             let d = p.backoff(a);
             let nominal = p.base_delay.saturating_mul(1 << a).min(p.max_delay);
-            assert!(d >= nominal.mul_f64(0.5) && d <= nominal.mul_f64(1.5), "{a}: {d:?}");
+            assert!(
+                d >= nominal.mul_f64(0.5) && d <= nominal.mul_f64(1.5),
+                "{a}: {d:?}"
+            );
         }
     }
 
@@ -751,7 +788,9 @@ mod tests {
             registry_message(br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#),
             "MANIFEST_UNKNOWN: manifest unknown"
         );
-        let u = Url::parse("https://u:p@reg.io/v2/x/blobs/uploads/abc?_state=secret&digest=sha256:1").unwrap();
+        let u =
+            Url::parse("https://u:p@reg.io/v2/x/blobs/uploads/abc?_state=secret&digest=sha256:1")
+                .unwrap();
         assert_eq!(redact(&u), "https://reg.io/v2/x/blobs/uploads/abc");
         assert!(same_origin(
             &Url::parse("https://reg.io/a").unwrap(),

@@ -156,12 +156,11 @@ impl OciRegistry {
         };
         let _ = rustls::crypto::ring::default_provider().install_default();
         let scheme = if opts.plain_http { "http" } else { "https" };
-        let origin = Url::parse(&format!("{scheme}://{host}/")).map_err(|e| {
-            Error::InvalidReference {
+        let origin =
+            Url::parse(&format!("{scheme}://{host}/")).map_err(|e| Error::InvalidReference {
                 input: host.clone(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         let mut builder = reqwest::blocking::Client::builder()
             .user_agent(concat!("spectro/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
@@ -184,11 +183,9 @@ impl OciRegistry {
         }
         for f in &ca_files {
             let pem = std::fs::read(f).map_err(|e| Error::io(f, e))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Error::Io {
-                    path: f.clone(),
-                    source: std::io::Error::other(format!("not a PEM certificate bundle: {e}")),
-                }
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Io {
+                path: f.clone(),
+                source: std::io::Error::other(format!("not a PEM certificate bundle: {e}")),
             })?;
             if certs.is_empty() {
                 return Err(Error::Io {
@@ -225,14 +222,16 @@ impl OciRegistry {
     /// (`GET /v2/`, authenticating as challenged). `spectro registry login` calls this
     /// before saving anything.
     pub fn ping(&self) -> Result<()> {
-        let resp = self.t.send(&Call::new(Method::GET, self.t.url("/v2/")?, Vec::new()))?;
+        let resp = self
+            .t
+            .send(&Call::new(Method::GET, self.t.url("/v2/")?, Vec::new()))?;
         if resp.status().is_success() {
             return Ok(());
         }
         if resp.status() == reqwest::StatusCode::NOT_FOUND {
-            return Err(self.t.err(
-                "GET /v2/: HTTP 404 — this server does not speak the OCI distribution API",
-            ));
+            return Err(self
+                .t
+                .err("GET /v2/: HTTP 404 — this server does not speak the OCI distribution API"));
         }
         Err(self.t.status_error("GET /v2/", resp))
     }
@@ -251,7 +250,9 @@ impl OciRegistry {
     /// Whether `repo` has the blob.
     pub fn blob_exists(&self, repo: &str, digest: &str) -> Result<bool> {
         let url = self.t.url(&format!("/v2/{repo}/blobs/{digest}"))?;
-        let resp = self.t.send(&Call::new(Method::HEAD, url, scope_pull(repo)))?;
+        let resp = self
+            .t
+            .send(&Call::new(Method::HEAD, url, scope_pull(repo)))?;
         match resp.status().as_u16() {
             200..=299 => {
                 self.remember(digest, repo);
@@ -285,33 +286,42 @@ impl OciRegistry {
                     return Ok(how);
                 }
                 Err(UploadError::Retry(e, headers)) => {
+                    let (e, headers) = (*e, headers.map(|h| *h));
                     if !self.t.may_retry(attempt, started) {
                         return Err(e);
                     }
-                    self.t.wait(attempt, headers.as_ref(), opts.cancel.as_ref())?;
+                    self.t
+                        .wait(attempt, headers.as_ref(), opts.cancel.as_ref())?;
                     attempt += 1;
                     // A session that failed late may still have completed.
                     if self.blob_exists(repo, digest)? {
                         return Ok(BlobPush::Monolithic);
                     }
                 }
-                Err(UploadError::Fatal(e)) => return Err(e),
+                Err(UploadError::Fatal(e)) => return Err(*e),
             }
         }
     }
 
     /// Resolve an upload `Location` against the request URL (relative forms and query
     /// kept); no https → http.
-    fn location_of(&self, base: &Url, headers: &HeaderMap) -> std::result::Result<Url, UploadError> {
+    fn location_of(
+        &self,
+        base: &Url,
+        headers: &HeaderMap,
+    ) -> std::result::Result<Url, UploadError> {
         let loc = headers
             .get(LOCATION)
             .and_then(|l| l.to_str().ok())
-            .ok_or_else(|| UploadError::Fatal(self.t.err("upload response has no Location")))?;
+            .ok_or_else(|| UploadError::fatal(self.t.err("upload response has no Location")))?;
         let url = base.join(loc).map_err(|e| {
-            UploadError::Fatal(self.t.err(format!("bad upload Location `{}`: {e}", crate::sanitize(loc))))
+            UploadError::fatal(self.t.err(format!(
+                "bad upload Location `{}`: {e}",
+                crate::sanitize(loc)
+            )))
         })?;
         if base.scheme() == "https" && url.scheme() != "https" {
-            return Err(UploadError::Fatal(self.t.err(format!(
+            return Err(UploadError::fatal(self.t.err(format!(
                 "refusing upload Location that downgrades to {}",
                 redact(&url)
             ))));
@@ -319,18 +329,18 @@ impl OciRegistry {
         Ok(url)
     }
 
-    fn classify(&self, what: &str, r: Result<Response>) -> std::result::Result<Response, UploadError> {
+    fn classify(
+        &self,
+        what: &str,
+        r: Result<Response>,
+    ) -> std::result::Result<Response, UploadError> {
         match r {
             Ok(resp) => Ok(resp),
-            Err(Error::Cancelled) => Err(UploadError::Fatal(Error::Cancelled)),
-            Err(e @ Error::Remote { .. }) => Err(UploadError::Retry(e, None)),
-            Err(e) => Err(UploadError::Fatal(match e {
-                Error::Remote { .. } => e,
-                other => {
-                    let _ = what;
-                    other
-                }
-            })),
+            Err(e @ Error::Remote { .. }) => Err(UploadError::retry(e, None)),
+            Err(e) => {
+                let _ = what;
+                Err(UploadError::fatal(e))
+            }
         }
     }
 
@@ -339,9 +349,9 @@ impl OciRegistry {
         let headers = resp.headers().clone();
         let e = self.t.status_error(what, resp);
         if retry {
-            UploadError::Retry(e, Some(headers))
+            UploadError::retry(e, Some(headers))
         } else {
-            UploadError::Fatal(e)
+            UploadError::fatal(e)
         }
     }
 
@@ -353,7 +363,7 @@ impl OciRegistry {
         size: u64,
         opts: &PushOptions,
     ) -> std::result::Result<BlobPush, UploadError> {
-        let fatal = |e: Error| UploadError::Fatal(e);
+        let fatal = UploadError::fatal;
         let from = self
             .seen
             .lock()
@@ -364,7 +374,9 @@ impl OciRegistry {
         let (start_url, scopes) = match &from {
             Some(f) => (
                 self.t
-                    .url(&format!("/v2/{repo}/blobs/uploads/?mount={digest}&from={f}"))
+                    .url(&format!(
+                        "/v2/{repo}/blobs/uploads/?mount={digest}&from={f}"
+                    ))
                     .map_err(fatal)?,
                 vec![
                     format!("repository:{repo}:pull,push"),
@@ -372,15 +384,16 @@ impl OciRegistry {
                 ],
             ),
             None => (
-                self.t.url(&format!("/v2/{repo}/blobs/uploads/")).map_err(fatal)?,
+                self.t
+                    .url(&format!("/v2/{repo}/blobs/uploads/"))
+                    .map_err(fatal)?,
                 scope_push(repo),
             ),
         };
         let resp = self.classify(
             "start upload",
             self.t.send(
-                &Call::new(Method::POST, start_url.clone(), scopes)
-                    .cancel(opts.cancel.as_ref()),
+                &Call::new(Method::POST, start_url.clone(), scopes).cancel(opts.cancel.as_ref()),
             ),
         )?;
         match resp.status().as_u16() {
@@ -407,7 +420,9 @@ impl OciRegistry {
                         .cancel(opts.cancel.as_ref()),
                 ),
             )?;
-            return self.finish_upload(resp, &url, digest).map(|()| BlobPush::Monolithic);
+            return self
+                .finish_upload(resp, &url, digest)
+                .map(|()| BlobPush::Monolithic);
         }
         let BlobSource::File(path) = source else {
             unreachable!("chunked only for files")
@@ -441,7 +456,7 @@ impl OciRegistry {
             };
             // Resume: ask the registry how much it has.
             if !self.t.may_retry(resumes, started) {
-                return Err(UploadError::Fatal(self.t.err(format!(
+                return Err(UploadError::fatal(self.t.err(format!(
                     "chunked upload of {digest} kept failing at byte {offset}"
                 ))));
             }
@@ -451,7 +466,8 @@ impl OciRegistry {
             resumes += 1;
             let status = self.classify(
                 "upload status",
-                self.t.send(&Call::new(Method::GET, location.clone(), scope_push(repo))),
+                self.t
+                    .send(&Call::new(Method::GET, location.clone(), scope_push(repo))),
             )?;
             if status.status().as_u16() != 204 {
                 return Err(self.unexpected("upload status", status));
@@ -477,7 +493,8 @@ impl OciRegistry {
                     .cancel(opts.cancel.as_ref()),
             ),
         )?;
-        self.finish_upload(resp, &url, digest).map(|()| BlobPush::Chunked)
+        self.finish_upload(resp, &url, digest)
+            .map(|()| BlobPush::Chunked)
     }
 
     fn finish_upload(
@@ -495,7 +512,7 @@ impl OciRegistry {
             .and_then(|d| d.to_str().ok())
             && got != digest
         {
-            return Err(UploadError::Fatal(Error::DigestMismatch {
+            return Err(UploadError::fatal(Error::DigestMismatch {
                 what: format!("{} (uploaded blob)", self.t.registry),
                 expected: digest.to_owned(),
                 actual: crate::sanitize(got),
@@ -514,7 +531,11 @@ impl OciRegistry {
         match resp.status().as_u16() {
             200 => {}
             404 => return Ok(None),
-            _ => return Err(self.t.status_error(&format!("GET manifest {repo}:{reference}"), resp)),
+            _ => {
+                return Err(self
+                    .t
+                    .status_error(&format!("GET manifest {repo}:{reference}"), resp));
+            }
         }
         let header_digest = resp
             .headers()
@@ -561,7 +582,10 @@ impl OciRegistry {
             location: format!("{}/{repo}:{reference}", self.host),
             reason: format!("invalid manifest: {e}"),
         })?;
-        if m.media_type.as_deref().is_some_and(|t| t != oci::MANIFEST_MEDIA_TYPE) {
+        if m.media_type
+            .as_deref()
+            .is_some_and(|t| t != oci::MANIFEST_MEDIA_TYPE)
+        {
             return Err(Error::CorruptRegistry {
                 location: format!("{}/{repo}:{reference}", self.host),
                 reason: format!(
@@ -582,7 +606,11 @@ impl OciRegistry {
         match resp.status().as_u16() {
             200 => {}
             404 => return Ok(None),
-            _ => return Err(self.t.status_error(&format!("HEAD manifest {repo}:{reference}"), resp)),
+            _ => {
+                return Err(self
+                    .t
+                    .status_error(&format!("HEAD manifest {repo}:{reference}"), resp));
+            }
         }
         match resp
             .headers()
@@ -604,7 +632,9 @@ impl OciRegistry {
                 .payload(Payload::Bytes(bytes)),
         )?;
         if resp.status().as_u16() != 201 {
-            return Err(self.t.status_error(&format!("PUT manifest {repo}:{tag}"), resp));
+            return Err(self
+                .t
+                .status_error(&format!("PUT manifest {repo}:{tag}"), resp));
         }
         let digest = oci::sha256_digest(bytes);
         if let Some(got) = resp
@@ -640,7 +670,9 @@ impl OciRegistry {
                     redact(&url)
                 )));
             }
-            let resp = self.t.send(&Call::new(Method::GET, url.clone(), scopes.clone()))?;
+            let resp = self
+                .t
+                .send(&Call::new(Method::GET, url.clone(), scopes.clone()))?;
             if !resp.status().is_success() {
                 return Ok(Err(resp));
             }
@@ -726,7 +758,8 @@ impl OciRegistry {
         let mut buf = vec![0u8; 1 << 20];
         let what = format!("{}/{repo}@{}", self.host, layer.digest);
         'attempts: loop {
-            let mut call = Call::new(Method::GET, url.clone(), scope_pull(repo)).cancel(opts.cancel.as_ref());
+            let mut call =
+                Call::new(Method::GET, url.clone(), scope_pull(repo)).cancel(opts.cancel.as_ref());
             if done > 0 {
                 call = call.header("range", format!("bytes={done}-"));
             }
@@ -745,11 +778,16 @@ impl OciRegistry {
                         reason: "the manifest's archive blob is missing".into(),
                     });
                 }
-                _ => return Err(self.t.status_error(&format!("GET blob {}", layer.digest), resp)),
+                _ => {
+                    return Err(self
+                        .t
+                        .status_error(&format!("GET blob {}", layer.digest), resp));
+                }
             };
             if restart {
                 file.set_len(0).map_err(|e| Error::io("pull", e))?;
-                file.seek(SeekFrom::Start(0)).map_err(|e| Error::io("pull", e))?;
+                file.seek(SeekFrom::Start(0))
+                    .map_err(|e| Error::io("pull", e))?;
                 hasher = Sha256::new();
                 done = 0;
                 if status == 206 {
@@ -773,7 +811,11 @@ impl OciRegistry {
                 && done + n != layer.size
             {
                 return Err(Error::DigestMismatch {
-                    what: format!("{what}: Content-Length {} where the manifest says {} bytes", done + n, layer.size),
+                    what: format!(
+                        "{what}: Content-Length {} where the manifest says {} bytes",
+                        done + n,
+                        layer.size
+                    ),
                     expected: layer.digest.clone(),
                     actual: "(not downloaded)".into(),
                 });
@@ -810,7 +852,8 @@ impl OciRegistry {
                     });
                 }
                 hasher.update(&buf[..k]);
-                file.write_all(&buf[..k]).map_err(|e| Error::io("pull", e))?;
+                file.write_all(&buf[..k])
+                    .map_err(|e| Error::io("pull", e))?;
                 done += k as u64;
                 if let Some(p) = &opts.progress {
                     p(super::Progress::Transfer {
@@ -856,7 +899,9 @@ impl OciRegistry {
                 "{}: the registry does not allow deleting manifests (for CNCF distribution set storage.delete.enabled)",
                 self.location()
             ))),
-            _ => Err(self.t.status_error(&format!("DELETE manifest {digest}"), resp)),
+            _ => Err(self
+                .t
+                .status_error(&format!("DELETE manifest {digest}"), resp)),
         }
     }
 }
@@ -872,11 +917,26 @@ pub enum BlobSource<'a> {
 
 enum UploadError {
     /// Transient: start over with a new session.
-    Retry(Error, Option<HeaderMap>),
-    Fatal(Error),
+    Retry(Box<Error>, Option<Box<HeaderMap>>),
+    Fatal(Box<Error>),
 }
 
-fn file_payload<'a>(path: &Path, offset: u64, len: u64, total: u64, opts: &PushOptions) -> Payload<'a> {
+impl UploadError {
+    fn fatal(e: Error) -> Self {
+        UploadError::Fatal(Box::new(e))
+    }
+    fn retry(e: Error, headers: Option<HeaderMap>) -> Self {
+        UploadError::Retry(Box::new(e), headers.map(Box::new))
+    }
+}
+
+fn file_payload<'a>(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    total: u64,
+    opts: &PushOptions,
+) -> Payload<'a> {
     Payload::File {
         path: path.to_path_buf(),
         offset,
@@ -976,11 +1036,12 @@ impl Registry for OciRegistry {
             Selector::Digest(d) => (None, d.clone()),
             Selector::Latest | Selector::Wildcard(_) => {
                 let tags = self.tags(&repo)?.ok_or_else(|| self.not_found(reference))?;
-                let pick = super::highest_version(tags.iter().filter(|t| match &reference.selector {
-                    Selector::Wildcard(w) => wildcard_matches(w, t),
-                    _ => true,
-                }))
-                .ok_or_else(|| self.not_found(reference))?;
+                let pick =
+                    super::highest_version(tags.iter().filter(|t| match &reference.selector {
+                        Selector::Wildcard(w) => wildcard_matches(w, t),
+                        _ => true,
+                    }))
+                    .ok_or_else(|| self.not_found(reference))?;
                 (Some(pick.clone()), pick)
             }
         };
@@ -994,7 +1055,10 @@ impl Registry for OciRegistry {
                 let tags = self.tags(&repo)?.unwrap_or_default();
                 let mut pairs = self.tag_digests(&repo, &tags)?;
                 pairs.sort_by(|a, b| super::version_order(&b.0, &a.0));
-                pairs.into_iter().find(|(_, d)| *d == digest).map(|(t, _)| t)
+                pairs
+                    .into_iter()
+                    .find(|(_, d)| *d == digest)
+                    .map(|(t, _)| t)
             }
         };
         Ok(Resolved {
@@ -1022,7 +1086,9 @@ impl Registry for OciRegistry {
             .tempfile_in(dest)
             .map_err(|e| Error::io(dest, e))?;
         self.download(&repo, &layer, tmp.as_file_mut(), opts)?;
-        tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(tmp.path(), e))?;
         super::finish_pull(tmp, dest, &reference.name, &resolved, layer.digest, opts)
     }
 
@@ -1146,7 +1212,10 @@ mod tests {
             next_link(r#"</v2/_catalog?last=b&n=2>; rel="next""#),
             Some("/v2/_catalog?last=b&n=2")
         );
-        assert_eq!(next_link(r#"<https://x/a>; rel="prev", </b>; rel=next"#), Some("/b"));
+        assert_eq!(
+            next_link(r#"<https://x/a>; rel="prev", </b>; rel=next"#),
+            Some("/b")
+        );
         assert_eq!(next_link("garbage"), None);
     }
 }
