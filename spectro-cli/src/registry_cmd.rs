@@ -33,7 +33,7 @@ pub(crate) struct TlsFlags {
     /// Use TLS but do not verify the certificate (self-signed test registries).
     #[arg(long, global = true)]
     insecure: bool,
-    /// Also trust this CA certificate (PEM); /etc/spectro/certs.d/<host>/*.crt are
+    /// Also trust this CA certificate (PEM); `/etc/spectro/certs.d/<host>/*.crt` are
     /// trusted automatically.
     #[arg(long, global = true, value_name = "PEM")]
     ca_file: Vec<PathBuf>,

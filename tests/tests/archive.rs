@@ -720,3 +720,52 @@ fn validate_accepts_archives() {
         ("VL004", "values.yaml")
     );
 }
+
+#[test]
+fn pack_json_comes_first_and_identity_is_read_without_extracting() {
+    let out = tempfile::tempdir().unwrap();
+    let built = build_archive(
+        fixtures().join("packs/valid/nginx-chart"),
+        out.path(),
+        &BuildOptions::default(),
+    )
+    .unwrap();
+    let gz = flate2::read::GzDecoder::new(fs::File::open(&built.path).unwrap());
+    let names: Vec<String> = tar::Archive::new(gz)
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert_eq!(names[1], "nginx/pack.json", "{names:?}");
+    let mut rest = names[2..].to_vec();
+    rest.sort();
+    assert_eq!(rest, names[2..], "the rest stays sorted");
+    assert_eq!(
+        spectro_packs::archive::read_identity(&built.path).unwrap(),
+        ("nginx".to_owned(), "1.11.2".to_owned())
+    );
+    // A tar czf archive (pack.json anywhere) and one without pack.json.
+    let tgz = out.path().join("plain.tar.gz");
+    let status = std::process::Command::new("tar")
+        .args(["czf"])
+        .arg(&tgz)
+        .arg("-C")
+        .arg(fixtures().join("packs/valid"))
+        .arg("nginx-chart")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        spectro_packs::archive::read_identity(&tgz).unwrap().0,
+        "nginx"
+    );
+    let none = out.path().join("none.tar.gz");
+    fs::write(&none, gzip(&[0u8; 1024])).unwrap();
+    assert!(matches!(
+        spectro_packs::archive::read_identity(&none),
+        Err(Error::Archive {
+            problem: ArchiveProblem::NoIdentity,
+            ..
+        })
+    ));
+}

@@ -90,7 +90,8 @@ struct Item {
 /// Build `<name>-<version>.tar.gz` from a pack directory.
 ///
 /// `out` is a directory (the file is created inside it) or a file path. The archive has
-/// one top-level directory named after the pack, entries sorted by path, uid/gid 0, no
+/// one top-level directory named after the pack, `pack.json` first and the other entries
+/// sorted by path, uid/gid 0, no
 /// user names, mtime from [`BuildOptions::mtime`], modes 0644 (files) and 0755
 /// (directories and executables), no xattrs. Symbolic links and special files are refused.
 /// Files matching `.spectroignore` (gitignore syntax) and `.git/` are left out. Written to
@@ -305,7 +306,11 @@ fn collect(dir: &Path) -> Result<Vec<Item>> {
             }
         }
     }
-    out.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    // pack.json first (readers find the pack's identity without decompressing the rest),
+    // then everything by path.
+    out.sort_by(|a, b| {
+        (a.rel != "pack.json", a.rel.as_bytes()).cmp(&(b.rel != "pack.json", b.rel.as_bytes()))
+    });
     Ok(out)
 }
 

@@ -342,3 +342,44 @@ fn set_mode(p: &Path, mode: u32) {
 
 #[cfg(not(unix))]
 fn set_mode(_: &Path, _: u32) {}
+
+/// The `name` and `version` of the pack in an archive, read from its `<top>/pack.json`
+/// without extracting anything. Archives built by spectro hold pack.json first, so only
+/// its first blocks are decompressed; other archives are read until pack.json is found.
+pub fn read_identity(path: &Path) -> Result<(String, String)> {
+    let err = |problem: ArchiveProblem, entry: Option<String>| Error::Archive {
+        path: path.to_path_buf(),
+        entry,
+        problem,
+    };
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let gz = flate2::bufread::GzDecoder::new(BufReader::new(file));
+    let mut tar = tar::Archive::new(gz);
+    let entries = tar
+        .entries()
+        .map_err(|e| err(ArchiveProblem::Corrupt(e.to_string()), None))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| err(ArchiveProblem::Corrupt(e.to_string()), None))?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let parts: Vec<&str> = name
+            .trim_start_matches("./")
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.len() != 2 || parts[1] != "pack.json" || !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let mut text = Vec::new();
+        (&mut entry)
+            .take(16 << 20)
+            .read_to_end(&mut text)
+            .map_err(|e| err(ArchiveProblem::Corrupt(e.to_string()), Some(name.clone())))?;
+        let v: serde_json::Value = serde_json::from_slice(&text)
+            .map_err(|_| err(ArchiveProblem::NoIdentity, Some(name.clone())))?;
+        return match (v["name"].as_str(), v["version"].as_str()) {
+            (Some(n), Some(ver)) => Ok((n.to_owned(), ver.to_owned())),
+            _ => Err(err(ArchiveProblem::NoIdentity, Some(name))),
+        };
+    }
+    Err(err(ArchiveProblem::NoIdentity, None))
+}

@@ -340,7 +340,12 @@ pub(crate) fn prepare_archive(
         let built = archive::build_archive(source, tmp.path(), &b)?;
         return Ok((built.path, built.name, built.version, tmp));
     }
-    // An archive: extract it safely to read (and validate) the pack inside.
+    if opts.no_validate {
+        // Only the identity is needed: read pack.json, upload the file as it is.
+        let (name, version) = archive::read_identity(source)?;
+        return Ok((source.to_path_buf(), name, version, tmp));
+    }
+    // An archive: extract it safely to read and validate the pack inside.
     let x = archive::extract_archive(source, tmp.path(), &ExtractOptions::default())?;
     let pack = crate::load_pack(&x.root)?;
     if !opts.no_validate {
