@@ -59,6 +59,10 @@ pub struct TestRegistries {
     pub user: String,
     /// Password for `auth`.
     pub password: String,
+    /// Anonymous registry over TLS, `127.0.0.1:PORT`.
+    pub tls: String,
+    /// The CA (PEM) that signed `tls`'s certificate.
+    pub ca: PathBuf,
 }
 
 /// The test registries, or `None` (with a message) when they were not started: run the
@@ -71,13 +75,19 @@ pub fn test_registries() -> Option<TestRegistries> {
         get("SPECTRO_TEST_REGISTRY_AUTH"),
         get("SPECTRO_TEST_REGISTRY_USER"),
         get("SPECTRO_TEST_REGISTRY_PASS"),
+        get("SPECTRO_TEST_REGISTRY_TLS"),
+        get("SPECTRO_TEST_CA"),
     ) {
-        (Some(plain), Some(auth), Some(user), Some(password)) => Some(TestRegistries {
-            plain,
-            auth,
-            user,
-            password,
-        }),
+        (Some(plain), Some(auth), Some(user), Some(password), Some(tls), Some(ca)) => {
+            Some(TestRegistries {
+                plain,
+                auth,
+                user,
+                password,
+                tls,
+                ca: ca.into(),
+            })
+        }
         _ => {
             assert!(
                 std::env::var_os("SPECTRO_REQUIRE_REGISTRY").is_none(),

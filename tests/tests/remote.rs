@@ -58,3 +58,49 @@ fn wrong_or_missing_credentials_are_unauthorized() {
     o.credential = Some(Credential::basic(&regs.user, &regs.password));
     connect(&regs.auth, "x", o).ping().unwrap();
 }
+
+#[test]
+fn tls_needs_a_trusted_ca_or_insecure() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let no_dir = |mut o: RemoteOptions| {
+        o.certs_dir = None;
+        o
+    };
+    // Unknown CA: refused, with what to do.
+    let e = connect(&regs.tls, "t", no_dir(RemoteOptions::default()))
+        .ping()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("certificate") && e.contains("--ca-file"), "{e}");
+    // --ca-file
+    let mut o = no_dir(RemoteOptions::default());
+    o.ca_files = vec![regs.ca.clone()];
+    let reg = connect(&regs.tls, &unique_base("tls"), o);
+    reg.ping().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let pushed = spectro_packs::registry::Registry::push(
+        &reg,
+        &spectro_tests::conformance::versioned("nginx-chart", "1.0.0", work.path()),
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(pushed.changed);
+    // certs.d/<host>/ca.crt, the legacy CLI's place
+    let certs = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(certs.path().join(&regs.tls)).unwrap();
+    std::fs::copy(&regs.ca, certs.path().join(&regs.tls).join("ca.crt")).unwrap();
+    let mut o = RemoteOptions::default();
+    o.certs_dir = Some(certs.path().to_path_buf());
+    connect(&regs.tls, "t", o).ping().unwrap();
+    // --insecure: TLS without verification
+    let mut o = no_dir(RemoteOptions::default());
+    o.insecure = true;
+    connect(&regs.tls, "t", o).ping().unwrap();
+    // --plain-http to a TLS server fails clearly instead of downgrading anything.
+    let e = connect(&regs.tls, "t", no_dir(plain_opts()))
+        .ping()
+        .unwrap_err();
+    assert!(matches!(e, Error::Remote { .. }), "{e:?}");
+}
