@@ -325,6 +325,8 @@ pub enum Action {
     RelocateUploads(String),
     /// Forward, then add this `Link` header.
     Link(String),
+    /// Answer 200 with a body of this many bytes (an oversized response).
+    Huge(usize),
 }
 
 /// Bearer auth the proxy enforces: requests need `Authorization: Bearer <token>`.
@@ -383,6 +385,11 @@ impl FaultProxy {
                 for (k, v) in headers {
                     r.set_header(k, v.clone());
                 }
+                return (r, None);
+            }
+            if let Some(Action::Huge(n)) = &fault {
+                let mut r = Response::error(200, "HUGE");
+                r.body = vec![b' '; *n];
                 return (r, None);
             }
             if let Some(Action::Redirect(origin)) = &fault {

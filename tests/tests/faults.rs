@@ -546,3 +546,46 @@ fn cross_repo_mount_is_used_for_shared_blobs() {
         "{mounts:?}"
     );
 }
+
+#[test]
+fn oversized_responses_are_refused() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let proxy = FaultProxy::start(&regs.plain, None);
+    let reg = client(&proxy.server.addr, opts());
+    let work = tempfile::tempdir().unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
+    proxy.inject("GET", "/tags/list", 1, Action::Huge(5 << 20));
+    let e = reg.resolve(&r("nginx")).unwrap_err().to_string();
+    assert!(e.contains("limit"), "{e}");
+    proxy.inject("GET", "/manifests/1.0.0", 1, Action::Huge(5 << 20));
+    let e = reg.resolve(&r("nginx:1.0.0")).unwrap_err().to_string();
+    assert!(e.contains("limit"), "{e}");
+}
+
+#[test]
+fn a_refused_catalog_says_to_name_the_pack() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let proxy = FaultProxy::start(&regs.plain, None);
+    let reg = client(&proxy.server.addr, opts());
+    let work = tempfile::tempdir().unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
+    proxy.inject("GET", "/_catalog", 2, Action::Status(403, vec![]));
+    match reg.list(None) {
+        Err(Error::Unsupported(m)) => assert!(m.contains("spectro pack ls NAME"), "{m}"),
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+    let named = reg.list(Some("nginx")).unwrap();
+    assert_eq!(named[0].versions[0].version, "1.0.0");
+}

@@ -716,6 +716,10 @@ impl OciRegistry {
         let url = self.t.url("/v2/_catalog?n=1000")?;
         match self.paged(url, vec!["registry:catalog:*".into()], "repositories")? {
             Ok(repos) => Ok(Ok(repos)),
+            // Without credentials a 401 means "log in", not "no catalog here".
+            Err(resp) if resp.status().as_u16() == 401 && !self.t.has_credential() => {
+                Err(self.t.status_error("list the catalog", resp))
+            }
             Err(resp) if matches!(resp.status().as_u16(), 401 | 403 | 404 | 405) => {
                 Ok(Err(resp.status().as_u16()))
             }

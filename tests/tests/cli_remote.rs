@@ -1,0 +1,197 @@
+//! `spectro registry login/logout` and the credential chain, end to end through the CLI
+//! against the htpasswd registry: spectro's config, Docker's config with a credential
+//! helper, and the CI environment variables.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use spectro_tests::conformance::pack;
+use spectro_tests::{spectro_bin, test_registries, unique_base};
+
+struct Run {
+    code: Option<i32>,
+    out: String,
+    err: String,
+}
+
+fn spectro(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(spectro_bin());
+    cmd.args(args)
+        .env("SPECTRO_HOME", home)
+        .env("DOCKER_CONFIG", home.join("no-docker"))
+        .env_remove("SPECTRO_REGISTRY_USERNAME")
+        .env_remove("SPECTRO_REGISTRY_PASSWORD")
+        .env_remove("SPECTRO_REGISTRY")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut si = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            si.write_all(s.as_bytes()).unwrap();
+        }
+    }
+    let o = child.wait_with_output().unwrap();
+    Run {
+        code: o.status.code(),
+        out: String::from_utf8_lossy(&o.stdout).into_owned(),
+        err: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn login_checks_saves_privately_and_logout_forgets() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("config.json");
+    let host = format!("http://{}", regs.auth);
+    let bad = spectro(
+        home.path(),
+        &[
+            "registry",
+            "login",
+            &host,
+            "-u",
+            &regs.user,
+            "--password-stdin",
+        ],
+        &[],
+        Some("wrong\n"),
+    );
+    assert_ne!(bad.code, Some(0));
+    assert!(
+        bad.err.contains("login to") && bad.err.contains("rejected"),
+        "{}",
+        bad.err
+    );
+    assert!(!bad.err.contains("wrong"), "the password is never printed");
+    assert!(!cfg.exists(), "nothing saved after a failed login");
+
+    let ok = spectro(
+        home.path(),
+        &[
+            "registry",
+            "login",
+            &host,
+            "-u",
+            &regs.user,
+            "--password-stdin",
+        ],
+        &[],
+        Some(&format!("{}\n", regs.password)),
+    );
+    assert_eq!(ok.code, Some(0), "{}", ok.err);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    assert_eq!(saved["auths"][&regs.auth]["plainHttp"], true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&cfg).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // Saved credentials and the remembered plain-HTTP flag are used by every command.
+    let reg = format!("oci://{}/{}", regs.auth, unique_base("login"));
+    let p = pack("nginx-chart");
+    let push = spectro(
+        home.path(),
+        &["pack", "push", p.to_str().unwrap(), "-r", &reg],
+        &[],
+        None,
+    );
+    assert_eq!(push.code, Some(0), "{}", push.err);
+    let out = spectro(home.path(), &["registry", "logout", &regs.auth], &[], None);
+    assert_eq!(out.code, Some(0));
+    let after = spectro(
+        home.path(),
+        &["pack", "ls", "-r", &reg, "--plain-http"],
+        &[],
+        None,
+    );
+    assert_ne!(after.code, Some(0));
+    assert!(
+        after.err.contains("spectro registry login"),
+        "{}",
+        after.err
+    );
+    let again = spectro(home.path(), &["registry", "logout", &regs.auth], &[], None);
+    assert!(again.out.contains("Not logged in"), "{}", again.out);
+    // A local path is not something to log in to.
+    let local = spectro(
+        home.path(),
+        &["registry", "login", "./here", "-u", "x", "-p", "y"],
+        &[],
+        None,
+    );
+    assert_ne!(local.code, Some(0));
+}
+
+#[test]
+fn credentials_from_env_and_docker_credential_helpers() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let reg = format!("oci://{}/{}", regs.auth, unique_base("creds"));
+    let p = pack("nginx-chart");
+    let p = p.to_str().unwrap();
+    // CI: environment variables.
+    let env = spectro(
+        home.path(),
+        &["pack", "push", p, "-r", &reg, "--plain-http"],
+        &[
+            ("SPECTRO_REGISTRY_USERNAME", &regs.user),
+            ("SPECTRO_REGISTRY_PASSWORD", &regs.password),
+        ],
+        None,
+    );
+    assert_eq!(env.code, Some(0), "{}", env.err);
+    // Docker's config.json naming a credential helper, found on PATH.
+    let docker = home.path().join("docker");
+    let bin = home.path().join("bin");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(r#"{{"credHelpers": {{"{}": "spectrotest"}}}}"#, regs.auth),
+    )
+    .unwrap();
+    let helper = bin.join("docker-credential-spectrotest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread server\n[ \"$1\" = get ] && [ \"$server\" = \"{}\" ] || exit 1\necho '{{\"ServerURL\":\"'$server'\",\"Username\":\"{}\",\"Secret\":\"{}\"}}'\n",
+            regs.auth, regs.user, regs.password
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ls = spectro(
+        home.path(),
+        &["pack", "ls", "-r", &reg, "--plain-http", "--format", "json"],
+        &[("DOCKER_CONFIG", docker.to_str().unwrap()), ("PATH", &path)],
+        None,
+    );
+    assert_eq!(ls.code, Some(0), "{}", ls.err);
+    let v: serde_json::Value = serde_json::from_str(&ls.out).unwrap();
+    assert_eq!(v["packs"][0]["name"], "nginx");
+}
