@@ -327,6 +327,8 @@ pub enum Action {
     Link(String),
     /// Answer 200 with a body of this many bytes (an oversized response).
     Huge(usize),
+    /// Wait this long, then forward (a stalled server).
+    Stall(std::time::Duration),
 }
 
 /// Bearer auth the proxy enforces: requests need `Authorization: Bearer <token>`.
@@ -396,6 +398,9 @@ impl FaultProxy {
                 let mut r = Response::error(307, "REDIRECT");
                 r.set_header("Location", format!("{origin}{}", req.target));
                 return (r, None);
+            }
+            if let Some(Action::Stall(d)) = &fault {
+                std::thread::sleep(*d);
             }
             let mut resp = match forward(&up, req) {
                 Ok(r) => r,

@@ -589,3 +589,34 @@ fn a_refused_catalog_says_to_name_the_pack() {
     let named = reg.list(Some("nginx")).unwrap();
     assert_eq!(named[0].versions[0].version, "1.0.0");
 }
+
+#[test]
+fn a_stalled_server_times_out_and_is_retried() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let proxy = FaultProxy::start(&regs.plain, None);
+    let mut o = opts();
+    o.timeout = Duration::from_millis(500);
+    let reg = client(&proxy.server.addr, o);
+    let work = tempfile::tempdir().unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
+    proxy.inject(
+        "GET",
+        "/manifests/1.0.0",
+        1,
+        Action::Stall(Duration::from_secs(3)),
+    );
+    let start = Instant::now();
+    reg.resolve(&r("nginx:1.0.0")).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(proxy.pending(), 0);
+}

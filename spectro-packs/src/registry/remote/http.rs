@@ -99,6 +99,8 @@ pub(crate) struct Call<'a> {
     /// Follow redirects (GET/HEAD).
     pub(crate) follow: bool,
     pub(crate) cancel: Option<CancelFlag>,
+    /// Bytes the response body will carry, when known (sets the time allowed).
+    pub(crate) expect_bytes: u64,
 }
 
 impl<'a> Call<'a> {
@@ -117,7 +119,12 @@ impl<'a> Call<'a> {
             retry: idempotent,
             follow,
             cancel: None,
+            expect_bytes: 0,
         }
+    }
+    pub(crate) fn expect_bytes(mut self, n: u64) -> Self {
+        self.expect_bytes = n;
+        self
     }
     pub(crate) fn header(mut self, k: &'static str, v: impl Into<String>) -> Self {
         self.headers.push((k, v.into()));
@@ -154,6 +161,21 @@ pub(crate) struct Transport {
     credential: Option<Credential>,
     state: Mutex<AuthState>,
     pub(crate) retry: RetryPolicy,
+    timeouts: Timeouts,
+}
+
+/// Time allowed per request: `base` plus the bytes moved at `min_rate`, so a stalled
+/// server fails (and is retried) instead of hanging, while slow links still finish.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    pub(crate) base: Duration,
+    pub(crate) min_rate: u64,
+}
+
+impl Timeouts {
+    fn for_bytes(&self, n: u64) -> Duration {
+        self.base + Duration::from_secs(n / self.min_rate.max(1))
+    }
 }
 
 pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
@@ -218,6 +240,7 @@ impl Transport {
         registry: String,
         credential: Option<Credential>,
         retry: RetryPolicy,
+        timeouts: Timeouts,
     ) -> Self {
         Transport {
             client,
@@ -226,6 +249,7 @@ impl Transport {
             credential,
             state: Mutex::new(AuthState::default()),
             retry,
+            timeouts,
         }
     }
 
@@ -285,7 +309,15 @@ impl Transport {
     }
 
     fn build(&self, call: &Call<'_>, url: &Url, trusted: bool) -> Result<RequestBuilder> {
-        let mut rb = self.client.request(call.method.clone(), url.clone());
+        let sent = match &call.payload {
+            Payload::File { len, .. } => *len,
+            Payload::Bytes(b) => b.len() as u64,
+            Payload::Empty => 0,
+        };
+        let mut rb = self
+            .client
+            .request(call.method.clone(), url.clone())
+            .timeout(self.timeouts.for_bytes(sent + call.expect_bytes));
         for (k, v) in &call.headers {
             rb = rb.header(*k, v);
         }
@@ -512,6 +544,7 @@ impl Transport {
                     }
                     self.client
                         .post(realm_url.clone())
+                        .timeout(self.timeouts.base)
                         .header(
                             reqwest::header::CONTENT_TYPE,
                             "application/x-www-form-urlencoded",
@@ -532,7 +565,7 @@ impl Transport {
                             q.append_pair("account", username);
                         }
                     }
-                    let rb = self.client.get(u);
+                    let rb = self.client.get(u).timeout(self.timeouts.base);
                     match cred.as_ref().and_then(|c| c.basic_header()) {
                         Some(h) => rb.header(AUTHORIZATION, h),
                         None => rb,

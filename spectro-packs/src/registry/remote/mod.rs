@@ -69,6 +69,12 @@ pub struct RemoteOptions {
     pub monolithic_max: u64,
     /// Chunk size for chunked uploads.
     pub chunk_size: u64,
+    /// Time allowed for a request besides its transfer (default 60 s).
+    pub timeout: std::time::Duration,
+    /// Slowest transfer rate tolerated, in bytes per second (default 256 KiB/s): a blob
+    /// of n bytes gets `timeout + n / min_transfer_rate`; a stalled transfer then fails
+    /// and is retried or resumed.
+    pub min_transfer_rate: u64,
 }
 
 impl Default for RemoteOptions {
@@ -83,6 +89,8 @@ impl Default for RemoteOptions {
             retry: RetryPolicy::default(),
             monolithic_max: 256 << 20,
             chunk_size: 64 << 20,
+            timeout: std::time::Duration::from_secs(60),
+            min_transfer_rate: 256 << 10,
         }
     }
 }
@@ -206,7 +214,17 @@ impl OciRegistry {
         Ok(OciRegistry {
             location: location.clone(),
             host: host.clone(),
-            t: Transport::new(client, origin, location.to_string(), credential, opts.retry),
+            t: Transport::new(
+                client,
+                origin,
+                location.to_string(),
+                credential,
+                opts.retry,
+                http::Timeouts {
+                    base: opts.timeout,
+                    min_rate: opts.min_transfer_rate,
+                },
+            ),
             seen: Mutex::new(HashMap::new()),
             monolithic_max: opts.monolithic_max.max(1),
             chunk_size: opts.chunk_size.max(1),
@@ -762,8 +780,9 @@ impl OciRegistry {
         let mut buf = vec![0u8; 1 << 20];
         let what = format!("{}/{repo}@{}", self.host, layer.digest);
         'attempts: loop {
-            let mut call =
-                Call::new(Method::GET, url.clone(), scope_pull(repo)).cancel(opts.cancel.as_ref());
+            let mut call = Call::new(Method::GET, url.clone(), scope_pull(repo))
+                .cancel(opts.cancel.as_ref())
+                .expect_bytes(layer.size - done);
             if done > 0 {
                 call = call.header("range", format!("bytes={done}-"));
             }
