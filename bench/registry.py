@@ -8,19 +8,28 @@ import hashlib, os, shutil, statistics, subprocess, sys, tempfile, time, uuid
 
 spectro, reg, archive, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 size = os.path.getsize(archive)
-digest = "sha256:" + hashlib.sha256(open(archive, "rb").read()).hexdigest()
+h = hashlib.sha256()
+with open(archive, "rb") as f:
+    for block in iter(lambda: f.read(1 << 20), b""):
+        h.update(block)
+digest = "sha256:" + h.hexdigest()
 name, version = "benchpack", "1.0.0"
 
 
 def run(argv, **kw):
-    """Run a command; return (seconds, peak RSS in MiB)."""
+    """Run a command under GNU time; return (seconds, peak RSS in MiB). (Not wait4's
+    rusage: a child forked from this process would report the parent's RSS.)"""
+    fd, out = tempfile.mkstemp()
+    os.close(fd)
     t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
-    _, status, ru = os.wait4(p.pid, 0)
+    p = subprocess.run(["/usr/bin/time", "-o", out, "-f", "%M"] + argv,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     dt = time.perf_counter() - t0
-    if status != 0:
-        raise SystemExit(f"failed: {argv}: {p.stderr.read().decode()}")
-    return dt, ru.ru_maxrss / 1024
+    rss = int(open(out).read().split()[-1]) / 1024
+    os.unlink(out)
+    if p.returncode != 0:
+        raise SystemExit(f"failed: {argv}: {p.stderr.decode()}")
+    return dt, rss
 
 
 ORAS = r'''

@@ -323,11 +323,28 @@ fn copy_hashing(
     Ok((format!("sha256:{}", hex::encode(h.finalize())), n))
 }
 
-/// Build or open the archive for a push; returns (archive path, name, version, temp dir).
-pub(crate) fn prepare_archive(
-    source: &Path,
-    opts: &PushOptions,
-) -> Result<(PathBuf, String, String, tempfile::TempDir)> {
+/// An archive ready to push.
+pub(crate) struct Prepared {
+    pub(crate) path: PathBuf,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    /// Digest and size, when building already computed them.
+    pub(crate) digest: Option<(String, u64)>,
+    pub(crate) _tmp: tempfile::TempDir,
+}
+
+impl Prepared {
+    /// Digest and size (hashing the file unless the build did).
+    pub(crate) fn digest(&self) -> Result<(String, u64)> {
+        match &self.digest {
+            Some(d) => Ok(d.clone()),
+            None => file_digest(&self.path),
+        }
+    }
+}
+
+/// Build or open the archive for a push.
+pub(crate) fn prepare_archive(source: &Path, opts: &PushOptions) -> Result<Prepared> {
     let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     if source.is_dir() {
         if let Some(p) = &opts.progress {
@@ -338,12 +355,24 @@ pub(crate) fn prepare_archive(
             ..BuildOptions::default()
         };
         let built = archive::build_archive(source, tmp.path(), &b)?;
-        return Ok((built.path, built.name, built.version, tmp));
+        return Ok(Prepared {
+            path: built.path,
+            name: built.name,
+            version: built.version,
+            digest: Some((built.digest, built.size)),
+            _tmp: tmp,
+        });
     }
     if opts.no_validate {
         // Only the identity is needed: read pack.json, upload the file as it is.
         let (name, version) = archive::read_identity(source)?;
-        return Ok((source.to_path_buf(), name, version, tmp));
+        return Ok(Prepared {
+            path: source.to_path_buf(),
+            name,
+            version,
+            digest: None,
+            _tmp: tmp,
+        });
     }
     // An archive: extract it safely to read and validate the pack inside.
     let x = archive::extract_archive(source, tmp.path(), &ExtractOptions::default())?;
@@ -368,12 +397,13 @@ pub(crate) fn prepare_archive(
             problem: archive::ArchiveProblem::NoIdentity,
         });
     };
-    Ok((
-        source.to_path_buf(),
-        name.to_owned(),
-        version.to_owned(),
-        tmp,
-    ))
+    Ok(Prepared {
+        path: source.to_path_buf(),
+        name: name.to_owned(),
+        version: version.to_owned(),
+        digest: None,
+        _tmp: tmp,
+    })
 }
 
 pub(crate) fn file_digest(path: &Path) -> Result<(String, u64)> {
@@ -387,9 +417,14 @@ impl Registry for LayoutRegistry {
     }
 
     fn push(&self, source: &Path, opts: &PushOptions) -> Result<PushOutcome> {
-        let (archive, name, version, _tmp) = prepare_archive(source, opts)?;
+        let prepared = prepare_archive(source, opts)?;
+        let (archive, name, version) = (
+            &prepared.path,
+            prepared.name.clone(),
+            prepared.version.clone(),
+        );
         let reference = PackRef::exact(&name, &version)?;
-        let (digest, size) = file_digest(&archive)?;
+        let (digest, size) = prepared.digest()?;
         let _lock = self.lock(true)?;
         let mut index = self.read_index(&name)?.unwrap_or_default();
         if is_cancelled(opts.cancel.as_ref()) {
@@ -428,7 +463,7 @@ impl Registry for LayoutRegistry {
             if !dir.join("oci-layout").is_file() {
                 write_atomic(&dir.join("oci-layout"), OCI_LAYOUT)?;
             }
-            created.extend(self.put_blob_file(&name, &archive, &digest, opts)?);
+            created.extend(self.put_blob_file(&name, archive, &digest, opts)?);
             created.extend(self.put_blob(&name, oci::CONFIG_BLOB)?.1);
             let created_at = opts.created.clone().unwrap_or_else(|| oci::rfc3339(0));
             let manifest = Manifest::for_pack(

@@ -73,6 +73,8 @@ pub(crate) fn retryable_status(s: reqwest::StatusCode) -> bool {
 pub(crate) enum Payload<'a> {
     Empty,
     Bytes(&'a [u8]),
+    /// Bytes in memory, sent in one piece (a chunk read from a file).
+    Owned(bytes::Bytes),
     /// `len` bytes of a file from `offset`, reopened for every attempt.
     File {
         path: PathBuf,
@@ -312,6 +314,7 @@ impl Transport {
         let sent = match &call.payload {
             Payload::File { len, .. } => *len,
             Payload::Bytes(b) => b.len() as u64,
+            Payload::Owned(b) => b.len() as u64,
             Payload::Empty => 0,
         };
         let mut rb = self
@@ -333,6 +336,7 @@ impl Transport {
                 }
             }
             Payload::Bytes(b) => rb.body(b.to_vec()),
+            Payload::Owned(b) => rb.body(b.clone()),
             Payload::File {
                 path,
                 offset,

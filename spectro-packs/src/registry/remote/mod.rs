@@ -67,7 +67,8 @@ pub struct RemoteOptions {
     pub retry: RetryPolicy,
     /// Blobs larger than this are uploaded in chunks (resumable).
     pub monolithic_max: u64,
-    /// Chunk size for chunked uploads.
+    /// Chunk size for chunked uploads (each chunk is read into memory and sent in one
+    /// piece, so this bounds memory; default 16 MiB, above ECR's 5 MiB minimum).
     pub chunk_size: u64,
     /// Time allowed for a request besides its transfer (default 60 s).
     pub timeout: std::time::Duration,
@@ -88,7 +89,7 @@ impl Default for RemoteOptions {
             credentials: CredentialStore::default(),
             retry: RetryPolicy::default(),
             monolithic_max: 256 << 20,
-            chunk_size: 64 << 20,
+            chunk_size: 16 << 20,
             timeout: std::time::Duration::from_secs(60),
             min_transfer_rate: 256 << 10,
         }
@@ -448,13 +449,22 @@ impl OciRegistry {
         let mut offset = 0u64;
         let started = Instant::now();
         let mut resumes = 0;
+        let mut file = File::open(path).map_err(|e| fatal(Error::io(path, e)))?;
         while offset < size {
+            if is_cancelled(opts.cancel.as_ref()) {
+                return Err(fatal(Error::Cancelled));
+            }
             let len = self.chunk_size.min(size - offset);
+            // One chunk in memory, sent as a single buffer (bounded by chunk_size).
+            let mut chunk = vec![0u8; len as usize];
+            file.seek(SeekFrom::Start(offset))
+                .and_then(|_| file.read_exact(&mut chunk))
+                .map_err(|e| fatal(Error::io(path, e)))?;
             let resp = self.t.send(
                 &Call::new(Method::PATCH, location.clone(), scope_push(repo))
                     .header("content-type", "application/octet-stream")
                     .header("content-range", format!("{offset}-{}", offset + len - 1))
-                    .payload(file_payload(path, offset, len, size, opts))
+                    .payload(Payload::Owned(chunk.into()))
                     .no_retry()
                     .cancel(opts.cancel.as_ref()),
             );
@@ -462,6 +472,12 @@ impl OciRegistry {
                 Ok(r) if r.status().as_u16() == 202 => {
                     location = self.location_of(&location, r.headers())?;
                     offset += len;
+                    if let Some(p) = &opts.progress {
+                        p(super::Progress::Transfer {
+                            done: offset,
+                            total: Some(size),
+                        });
+                    }
                     continue;
                 }
                 Ok(r) if r.status().as_u16() == 416 || http::retryable_status(r.status()) => {
@@ -992,13 +1008,14 @@ impl Registry for OciRegistry {
     }
 
     fn push(&self, source: &Path, opts: &PushOptions) -> Result<PushOutcome> {
-        let (archive, name, version, _tmp) = super::layout::prepare_archive(source, opts)?;
-        let reference = PackRef::exact(&name, &version)?;
-        let (digest, size) = super::layout::file_digest(&archive)?;
-        let repo = self.repo(&name);
-        if let Some((existing, bytes)) = self.fetch_manifest(&repo, &version)? {
+        let prepared = super::layout::prepare_archive(source, opts)?;
+        let (archive, name, version) = (&prepared.path, &prepared.name, &prepared.version);
+        let reference = PackRef::exact(name, version)?;
+        let (digest, size) = prepared.digest()?;
+        let repo = self.repo(name);
+        if let Some((existing, bytes)) = self.fetch_manifest(&repo, version)? {
             let current = self
-                .parse_manifest(&repo, &version, &bytes)
+                .parse_manifest(&repo, version, &bytes)
                 .ok()
                 .and_then(|m| m.pack_layer().ok().map(|l| l.digest.clone()))
                 .unwrap_or_default();
@@ -1025,18 +1042,18 @@ impl Registry for OciRegistry {
             oci::CONFIG_BLOB.len() as u64,
             opts,
         )?;
-        self.push_blob(&repo, BlobSource::File(&archive), &digest, size, opts)?;
+        self.push_blob(&repo, BlobSource::File(archive), &digest, size, opts)?;
         if is_cancelled(opts.cancel.as_ref()) {
             return Err(Error::Cancelled);
         }
         let created = opts.created.clone().unwrap_or_else(|| oci::rfc3339(0));
         let manifest =
-            Manifest::for_pack(&digest, size, &archive_file_name(&name, &version), &created);
+            Manifest::for_pack(&digest, size, &archive_file_name(name, version), &created);
         let bytes = serde_json::to_vec(&manifest)
             .map_err(|e| self.t.err(format!("serialising the manifest: {e}")))?;
-        let manifest_digest = self.put_manifest(&repo, &version, &bytes)?;
+        let manifest_digest = self.put_manifest(&repo, version, &bytes)?;
         // Another client may have pushed the same tag at the same moment: say so.
-        if let Some(now) = self.manifest_digest(&repo, &version)?
+        if let Some(now) = self.manifest_digest(&repo, version)?
             && now != manifest_digest
         {
             return Err(self.t.err(format!(
