@@ -620,3 +620,45 @@ fn a_stalled_server_times_out_and_is_retried() {
     );
     assert_eq!(proxy.pending(), 0);
 }
+
+#[test]
+fn a_registry_that_refuses_chunks_gets_one_streamed_upload() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let proxy = FaultProxy::start(&regs.plain, None);
+    let mut o = opts();
+    o.monolithic_max = 32 << 10;
+    o.chunk_size = 48 << 10;
+    let reg = client(&proxy.server.addr, o);
+    proxy.inject("PATCH", "/blobs/uploads/", 1, Action::Status(405, vec![]));
+    let work = tempfile::tempdir().unwrap();
+    let pushed = reg
+        .push(&big_pack(work.path()), &PushOptions::default())
+        .unwrap();
+    let reqs = proxy.server.requests();
+    assert_eq!(reqs.iter().filter(|q| q.method == "PATCH").count(), 1);
+    assert!(
+        reqs.iter()
+            .any(|q| q.method == "PUT" && q.body.len() as u64 == pushed.size),
+        "the archive went in one PUT"
+    );
+    // Later blobs skip the chunk attempt.
+    let again = big_pack(&work.path().join("again"));
+    let vals = again.join("values.yaml");
+    fs::write(
+        &vals,
+        fs::read_to_string(&vals).unwrap() + "# another version\n",
+    )
+    .unwrap();
+    let mut force = PushOptions::default();
+    force.force = true;
+    assert!(reg.push(&again, &force).unwrap().changed);
+    let patches = proxy
+        .server
+        .requests()
+        .iter()
+        .filter(|q| q.method == "PATCH")
+        .count();
+    assert_eq!(patches, 1);
+}

@@ -65,7 +65,9 @@ pub struct RemoteOptions {
     pub credentials: CredentialStore,
     /// Retry policy.
     pub retry: RetryPolicy,
-    /// Blobs larger than this are uploaded in chunks (resumable).
+    /// Blobs up to this size go in one request from memory; larger ones in resumable
+    /// chunks of `chunk_size` (or one streamed request when the registry refuses chunks).
+    /// Default 16 MiB.
     pub monolithic_max: u64,
     /// Chunk size for chunked uploads (each chunk is read into memory and sent in one
     /// piece, so this bounds memory; default 16 MiB, above ECR's 5 MiB minimum).
@@ -88,7 +90,7 @@ impl Default for RemoteOptions {
             credential: None,
             credentials: CredentialStore::default(),
             retry: RetryPolicy::default(),
-            monolithic_max: 256 << 20,
+            monolithic_max: 16 << 20,
             chunk_size: 16 << 20,
             timeout: std::time::Duration::from_secs(60),
             min_transfer_rate: 256 << 10,
@@ -122,6 +124,8 @@ pub struct OciRegistry {
     seen: Mutex<HashMap<String, String>>,
     monolithic_max: u64,
     chunk_size: u64,
+    /// Set when the registry refused a chunked upload.
+    no_patch: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for OciRegistry {
@@ -229,6 +233,7 @@ impl OciRegistry {
             seen: Mutex::new(HashMap::new()),
             monolithic_max: opts.monolithic_max.max(1),
             chunk_size: opts.chunk_size.max(1),
+            no_patch: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -421,10 +426,24 @@ impl OciRegistry {
             _ => return Err(self.unexpected(&format!("POST {}", redact(&start_url)), resp)),
         }
         let mut location = self.location_of(&start_url, resp.headers())?;
-        let chunked = matches!(source, BlobSource::File(_)) && size > self.monolithic_max;
+        let chunked = matches!(source, BlobSource::File(_))
+            && size > self.monolithic_max
+            && !self.no_patch.load(std::sync::atomic::Ordering::Relaxed);
         if !chunked {
             let payload = match source {
                 BlobSource::Bytes(b) => Payload::Bytes(b),
+                // Small enough to send as one buffer (far cheaper than streaming).
+                BlobSource::File(p) if size <= self.monolithic_max => {
+                    let bytes = std::fs::read(p).map_err(|e| fatal(Error::io(p, e)))?;
+                    if bytes.len() as u64 != size {
+                        return Err(fatal(Error::io(
+                            p,
+                            std::io::Error::other("the file changed while being pushed"),
+                        )));
+                    }
+                    Payload::Owned(bytes.into())
+                }
+                // A registry that refuses chunks: stream the file in one request.
                 BlobSource::File(p) => file_payload(p, 0, size, size, opts),
             };
             let mut url = location.clone();
@@ -439,6 +458,12 @@ impl OciRegistry {
                         .cancel(opts.cancel.as_ref()),
                 ),
             )?;
+            if let Some(p) = &opts.progress {
+                p(super::Progress::Transfer {
+                    done: size,
+                    total: Some(size),
+                });
+            }
             return self
                 .finish_upload(resp, &url, digest)
                 .map(|()| BlobPush::Monolithic);
@@ -482,6 +507,15 @@ impl OciRegistry {
                 }
                 Ok(r) if r.status().as_u16() == 416 || http::retryable_status(r.status()) => {
                     Some(r.headers().clone())
+                }
+                Ok(r)
+                    if offset == 0
+                        && matches!(r.status().as_u16(), 400 | 404 | 405 | 415 | 501) =>
+                {
+                    // The registry does not take chunks: use one streamed PUT from now on.
+                    self.no_patch
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Err(self.unexpected("PATCH chunk", r).into_retry());
                 }
                 Ok(r) => return Err(self.unexpected("PATCH chunk", r)),
                 Err(Error::Cancelled) => return Err(fatal(Error::Cancelled)),
@@ -961,6 +995,12 @@ enum UploadError {
 }
 
 impl UploadError {
+    fn into_retry(self) -> Self {
+        match self {
+            UploadError::Fatal(e) => UploadError::Retry(e, None),
+            r => r,
+        }
+    }
     fn fatal(e: Error) -> Self {
         UploadError::Fatal(Box::new(e))
     }
