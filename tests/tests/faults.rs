@@ -662,3 +662,57 @@ fn a_registry_that_refuses_chunks_gets_one_streamed_upload() {
         .count();
     assert_eq!(patches, 1);
 }
+
+#[test]
+fn large_archives_hash_while_uploading_and_a_rerun_drops_the_duplicate_upload() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let proxy = FaultProxy::start(&regs.plain, None);
+    let mut o = opts();
+    o.monolithic_max = 32 << 10;
+    o.chunk_size = 48 << 10;
+    o.retry.max_retries = 0;
+    let reg = client(&proxy.server.addr, o);
+    let work = tempfile::tempdir().unwrap();
+    let built = spectro_packs::archive::build_archive(
+        big_pack(work.path()),
+        work.path(),
+        &Default::default(),
+    )
+    .unwrap();
+    // First run: the blob goes up, the manifest fails: no tag.
+    proxy.inject("PUT", "/manifests/", 1, Action::Status(500, vec![]));
+    assert!(reg.push(&built.path, &PushOptions::default()).is_err());
+    let chunks = built.size.div_ceil(48 << 10) as usize;
+    let patches = |from: usize| {
+        proxy.server.requests()[from..]
+            .iter()
+            .filter(|q| q.method == "PATCH")
+            .count()
+    };
+    assert_eq!(patches(0), chunks);
+    // Re-run: as soon as the digest is known the registry is asked, the session dropped.
+    let before = proxy.server.requests().len();
+    let out = reg.push(&built.path, &PushOptions::default()).unwrap();
+    assert_eq!(out.archive_digest, built.digest);
+    assert!(
+        patches(before) < chunks,
+        "{} of {chunks} chunks re-sent",
+        patches(before)
+    );
+    assert!(
+        proxy.server.requests()[before..]
+            .iter()
+            .any(|q| q.method == "DELETE" && q.target.contains("/blobs/uploads/")),
+        "the duplicate session was cancelled"
+    );
+    let dest = tempfile::tempdir().unwrap();
+    let mut po = PullOptions::default();
+    po.archive_only = true;
+    let pulled = reg.pull(&r("nginx:1.0.0"), dest.path(), &po).unwrap();
+    assert_eq!(
+        fs::read(pulled.path).unwrap(),
+        fs::read(&built.path).unwrap()
+    );
+}

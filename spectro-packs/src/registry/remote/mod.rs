@@ -298,7 +298,30 @@ impl OciRegistry {
         size: u64,
         opts: &PushOptions,
     ) -> Result<BlobPush> {
-        if self.blob_exists(repo, digest)? {
+        self.push_blob_with(
+            repo,
+            source,
+            &mut BlobDigest::Known(digest.to_owned()),
+            size,
+            opts,
+        )
+    }
+
+    /// [`OciRegistry::push_blob`] with a digest that may still be being computed: the
+    /// upload starts at once, the registry is asked whether it has the blob as soon as
+    /// the digest is known (the session is dropped if it has), and the digest goes with
+    /// the final request.
+    fn push_blob_with(
+        &self,
+        repo: &str,
+        source: BlobSource<'_>,
+        digest: &mut BlobDigest<'_>,
+        size: u64,
+        opts: &PushOptions,
+    ) -> Result<BlobPush> {
+        if let Some(d) = digest.known()
+            && self.blob_exists(repo, d)?
+        {
             return Ok(BlobPush::Exists);
         }
         let started = Instant::now();
@@ -306,7 +329,7 @@ impl OciRegistry {
         loop {
             match self.upload_once(repo, &source, digest, size, opts) {
                 Ok(how) => {
-                    self.remember(digest, repo);
+                    self.remember(&digest.wait()?, repo);
                     return Ok(how);
                 }
                 Err(UploadError::Retry(e, headers)) => {
@@ -318,7 +341,8 @@ impl OciRegistry {
                         .wait(attempt, headers.as_ref(), opts.cancel.as_ref())?;
                     attempt += 1;
                     // A session that failed late may still have completed.
-                    if self.blob_exists(repo, digest)? {
+                    let d = digest.wait()?;
+                    if self.blob_exists(repo, &d)? {
                         return Ok(BlobPush::Monolithic);
                     }
                 }
@@ -383,20 +407,22 @@ impl OciRegistry {
         &self,
         repo: &str,
         source: &BlobSource<'_>,
-        digest: &str,
+        pending: &mut BlobDigest<'_>,
         size: u64,
         opts: &PushOptions,
     ) -> std::result::Result<BlobPush, UploadError> {
         let fatal = UploadError::fatal;
-        let from = self
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(digest)
-            .filter(|r| r.as_str() != repo)
-            .cloned();
-        let (start_url, scopes) = match &from {
-            Some(f) => (
+        let known = pending.known().map(str::to_owned);
+        let from = known.as_ref().and_then(|d| {
+            self.seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(d)
+                .filter(|r| r.as_str() != repo)
+                .cloned()
+        });
+        let (start_url, scopes) = match (&from, &known) {
+            (Some(f), Some(digest)) => (
                 self.t
                     .url(&format!(
                         "/v2/{repo}/blobs/uploads/?mount={digest}&from={f}"
@@ -407,7 +433,7 @@ impl OciRegistry {
                     format!("repository:{f}:pull"),
                 ],
             ),
-            None => (
+            _ => (
                 self.t
                     .url(&format!("/v2/{repo}/blobs/uploads/"))
                     .map_err(fatal)?,
@@ -446,8 +472,9 @@ impl OciRegistry {
                 // A registry that refuses chunks: stream the file in one request.
                 BlobSource::File(p) => file_payload(p, 0, size, size, opts),
             };
+            let digest = pending.wait().map_err(fatal)?;
             let mut url = location.clone();
-            url.query_pairs_mut().append_pair("digest", digest);
+            url.query_pairs_mut().append_pair("digest", &digest);
             let resp = self.classify(
                 "upload",
                 self.t.send(
@@ -465,7 +492,7 @@ impl OciRegistry {
                 });
             }
             return self
-                .finish_upload(resp, &url, digest)
+                .finish_upload(resp, &url, &digest)
                 .map(|()| BlobPush::Monolithic);
         }
         let BlobSource::File(path) = source else {
@@ -475,6 +502,7 @@ impl OciRegistry {
         let started = Instant::now();
         let mut resumes = 0;
         let mut file = File::open(path).map_err(|e| fatal(Error::io(path, e)))?;
+        let mut checked = known.is_some();
         while offset < size {
             if is_cancelled(opts.cancel.as_ref()) {
                 return Err(fatal(Error::Cancelled));
@@ -503,6 +531,18 @@ impl OciRegistry {
                             total: Some(size),
                         });
                     }
+                    if !checked && let Some(d) = pending.poll().map_err(fatal)? {
+                        checked = true;
+                        if self.blob_exists(repo, &d).map_err(fatal)? {
+                            // Pushed before (an interrupted run): drop this session.
+                            let _ = self.t.send(&Call::new(
+                                Method::DELETE,
+                                location.clone(),
+                                scope_push(repo),
+                            ));
+                            return Ok(BlobPush::Exists);
+                        }
+                    }
                     continue;
                 }
                 Ok(r) if r.status().as_u16() == 416 || http::retryable_status(r.status()) => {
@@ -525,7 +565,7 @@ impl OciRegistry {
             // Resume: ask the registry how much it has.
             if !self.t.may_retry(resumes, started) {
                 return Err(UploadError::fatal(self.t.err(format!(
-                    "chunked upload of {digest} kept failing at byte {offset}"
+                    "chunked upload to {repo} kept failing at byte {offset}"
                 ))));
             }
             self.t
@@ -551,8 +591,9 @@ impl OciRegistry {
                 .map_or(0, |end| if end == 0 { 0 } else { end + 1 })
                 .min(offset + len);
         }
+        let digest = pending.wait().map_err(fatal)?;
         let mut url = location.clone();
-        url.query_pairs_mut().append_pair("digest", digest);
+        url.query_pairs_mut().append_pair("digest", &digest);
         let resp = self.classify(
             "finish upload",
             self.t.send(
@@ -561,7 +602,7 @@ impl OciRegistry {
                     .cancel(opts.cancel.as_ref()),
             ),
         )?;
-        self.finish_upload(resp, &url, digest)
+        self.finish_upload(resp, &url, &digest)
             .map(|()| BlobPush::Chunked)
     }
 
@@ -958,6 +999,45 @@ impl OciRegistry {
         }
     }
 
+    /// Write the manifest (last, so an interrupted push leaves no tag) and check no
+    /// concurrent push replaced it.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_push(
+        &self,
+        repo: &str,
+        reference: PackRef,
+        name: &str,
+        version: &str,
+        digest: String,
+        size: u64,
+        opts: &PushOptions,
+    ) -> Result<PushOutcome> {
+        if is_cancelled(opts.cancel.as_ref()) {
+            return Err(Error::Cancelled);
+        }
+        let created = opts.created.clone().unwrap_or_else(|| oci::rfc3339(0));
+        let manifest =
+            Manifest::for_pack(&digest, size, &archive_file_name(name, version), &created);
+        let bytes = serde_json::to_vec(&manifest)
+            .map_err(|e| self.t.err(format!("serialising the manifest: {e}")))?;
+        let manifest_digest = self.put_manifest(repo, version, &bytes)?;
+        // Another client may have pushed the same tag at the same moment: say so.
+        if let Some(now) = self.manifest_digest(repo, version)?
+            && now != manifest_digest
+        {
+            return Err(self.t.err(format!(
+                "{reference} was replaced by a concurrent push ({now}) right after ours ({manifest_digest})"
+            )));
+        }
+        Ok(PushOutcome {
+            reference,
+            manifest_digest,
+            archive_digest: digest,
+            size,
+            changed: true,
+        })
+    }
+
     fn delete_manifest(&self, repo: &str, digest: &str, r: &PackRef) -> Result<()> {
         let url = self.t.url(&format!("/v2/{repo}/manifests/{digest}"))?;
         let resp = self.t.send(&Call::new(
@@ -986,6 +1066,66 @@ pub enum BlobSource<'a> {
     Bytes(&'a [u8]),
     /// A file, streamed (re-read for every retry).
     File(&'a Path),
+}
+
+/// A blob's digest: known, or being computed by a thread while the upload runs.
+enum BlobDigest<'s> {
+    Known(String),
+    Hashing {
+        handle: Option<std::thread::ScopedJoinHandle<'s, Result<(String, u64)>>>,
+        size: u64,
+        path: PathBuf,
+    },
+}
+
+impl BlobDigest<'_> {
+    fn known(&self) -> Option<&str> {
+        match self {
+            BlobDigest::Known(d) => Some(d),
+            BlobDigest::Hashing { .. } => None,
+        }
+    }
+
+    /// The digest if the hashing finished (without waiting).
+    fn poll(&mut self) -> Result<Option<String>> {
+        match self {
+            BlobDigest::Known(d) => Ok(Some(d.clone())),
+            BlobDigest::Hashing { handle, .. } => {
+                if handle.as_ref().is_some_and(|h| h.is_finished()) {
+                    self.wait().map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+
+    /// The digest, waiting for the hashing to finish.
+    fn wait(&mut self) -> Result<String> {
+        match self {
+            BlobDigest::Known(d) => Ok(d.clone()),
+            BlobDigest::Hashing { handle, size, path } => {
+                let joined = handle.take().map(|h| h.join());
+                let (digest, n) = match joined {
+                    Some(Ok(r)) => r?,
+                    _ => {
+                        return Err(Error::io(
+                            path.as_path(),
+                            std::io::Error::other("hashing the archive failed"),
+                        ));
+                    }
+                };
+                if n != *size {
+                    return Err(Error::io(
+                        path.as_path(),
+                        std::io::Error::other("the file changed while being pushed"),
+                    ));
+                }
+                *self = BlobDigest::Known(digest.clone());
+                Ok(digest)
+            }
+        }
+    }
 }
 
 enum UploadError {
@@ -1051,61 +1191,58 @@ impl Registry for OciRegistry {
         let prepared = super::layout::prepare_archive(source, opts)?;
         let (archive, name, version) = (&prepared.path, &prepared.name, &prepared.version);
         let reference = PackRef::exact(name, version)?;
-        let (digest, size) = prepared.digest()?;
         let repo = self.repo(name);
-        if let Some((existing, bytes)) = self.fetch_manifest(&repo, version)? {
-            let current = self
-                .parse_manifest(&repo, version, &bytes)
-                .ok()
-                .and_then(|m| m.pack_layer().ok().map(|l| l.digest.clone()))
-                .unwrap_or_default();
-            if current == digest {
-                return Ok(PushOutcome {
-                    reference,
-                    manifest_digest: existing,
-                    archive_digest: digest,
+        let size = match &prepared.digest {
+            Some((_, n)) => *n,
+            None => std::fs::metadata(archive)
+                .map_err(|e| Error::io(archive, e))?
+                .len(),
+        };
+        std::thread::scope(|scope| {
+            // A large archive is hashed while its upload runs (the hash is a sixth of
+            // the push time on loopback); a built one already has its digest.
+            let mut digest = match &prepared.digest {
+                Some((d, _)) => BlobDigest::Known(d.clone()),
+                None if size > self.monolithic_max => BlobDigest::Hashing {
+                    handle: Some(scope.spawn(|| super::layout::file_digest(archive))),
                     size,
-                    changed: false,
-                });
+                    path: archive.clone(),
+                },
+                None => BlobDigest::Known(prepared.digest()?.0),
+            };
+            if let Some((existing, bytes)) = self.fetch_manifest(&repo, version)? {
+                let digest = digest.wait()?;
+                let current = self
+                    .parse_manifest(&repo, version, &bytes)
+                    .ok()
+                    .and_then(|m| m.pack_layer().ok().map(|l| l.digest.clone()))
+                    .unwrap_or_default();
+                if current == digest {
+                    return Ok(PushOutcome {
+                        reference,
+                        manifest_digest: existing,
+                        archive_digest: digest,
+                        size,
+                        changed: false,
+                    });
+                }
+                if !opts.force {
+                    return Err(Error::AlreadyExists {
+                        reference: reference.to_string(),
+                        existing: current,
+                    });
+                }
             }
-            if !opts.force {
-                return Err(Error::AlreadyExists {
-                    reference: reference.to_string(),
-                    existing: current,
-                });
-            }
-        }
-        self.push_blob(
-            &repo,
-            BlobSource::Bytes(oci::CONFIG_BLOB),
-            &oci::sha256_digest(oci::CONFIG_BLOB),
-            oci::CONFIG_BLOB.len() as u64,
-            opts,
-        )?;
-        self.push_blob(&repo, BlobSource::File(archive), &digest, size, opts)?;
-        if is_cancelled(opts.cancel.as_ref()) {
-            return Err(Error::Cancelled);
-        }
-        let created = opts.created.clone().unwrap_or_else(|| oci::rfc3339(0));
-        let manifest =
-            Manifest::for_pack(&digest, size, &archive_file_name(name, version), &created);
-        let bytes = serde_json::to_vec(&manifest)
-            .map_err(|e| self.t.err(format!("serialising the manifest: {e}")))?;
-        let manifest_digest = self.put_manifest(&repo, version, &bytes)?;
-        // Another client may have pushed the same tag at the same moment: say so.
-        if let Some(now) = self.manifest_digest(&repo, version)?
-            && now != manifest_digest
-        {
-            return Err(self.t.err(format!(
-                "{reference} was replaced by a concurrent push ({now}) right after ours ({manifest_digest})"
-            )));
-        }
-        Ok(PushOutcome {
-            reference,
-            manifest_digest,
-            archive_digest: digest,
-            size,
-            changed: true,
+            self.push_blob(
+                &repo,
+                BlobSource::Bytes(oci::CONFIG_BLOB),
+                &oci::sha256_digest(oci::CONFIG_BLOB),
+                oci::CONFIG_BLOB.len() as u64,
+                opts,
+            )?;
+            self.push_blob_with(&repo, BlobSource::File(archive), &mut digest, size, opts)?;
+            let digest = digest.wait()?;
+            self.finish_push(&repo, reference, name, version, digest, size, opts)
         })
     }
 
