@@ -156,6 +156,19 @@ fn credentials_from_env_and_docker_credential_helpers() {
         None,
     );
     assert_eq!(env.code, Some(0), "{}", env.err);
+    // Bound to another host, the same variables are not sent to this one.
+    let bound = spectro(
+        home.path(),
+        &["pack", "ls", "-r", &reg, "--plain-http"],
+        &[
+            ("SPECTRO_REGISTRY_USERNAME", &regs.user),
+            ("SPECTRO_REGISTRY_PASSWORD", &regs.password),
+            ("SPECTRO_REGISTRY_HOST", "registry.example.com"),
+        ],
+        None,
+    );
+    assert_ne!(bound.code, Some(0));
+    assert!(bound.err.contains("unauthorized"), "{}", bound.err);
     // Docker's config.json naming a credential helper, found on PATH.
     let docker = home.path().join("docker");
     let bin = home.path().join("bin");

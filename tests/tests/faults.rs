@@ -716,3 +716,44 @@ fn large_archives_hash_while_uploading_and_a_rerun_drops_the_duplicate_upload() 
         fs::read(&built.path).unwrap()
     );
 }
+
+#[test]
+fn a_wrong_range_restarts_the_download_and_a_lost_session_restarts_the_upload() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let proxy = FaultProxy::start(&regs.plain, None);
+    let mut o = opts();
+    o.monolithic_max = 32 << 10;
+    o.chunk_size = 48 << 10;
+    let reg = client(&proxy.server.addr, o);
+    let work = tempfile::tempdir().unwrap();
+    // The chunk fails, and the registry no longer knows the session: a new one is used.
+    proxy.inject("PATCH", "/blobs/uploads/", 1, Action::Status(500, vec![]));
+    proxy.inject("GET", "/blobs/uploads/", 1, Action::Status(404, vec![]));
+    let pushed = reg
+        .push(&big_pack(work.path()), &PushOptions::default())
+        .unwrap();
+    assert_eq!(proxy.pending(), 0);
+    // A reset, then a 206 for the wrong range: the download starts over from byte 0.
+    proxy.inject("GET", &pushed.archive_digest, 1, Action::CutAfter(65_536));
+    proxy.inject(
+        "GET",
+        &pushed.archive_digest,
+        1,
+        Action::Status(206, vec![("Content-Range".into(), "bytes 1-2/3".into())]),
+    );
+    let dest = tempfile::tempdir().unwrap();
+    let mut po = PullOptions::default();
+    po.archive_only = true;
+    let out = reg.pull(&r("nginx:1.0.0"), dest.path(), &po).unwrap();
+    assert_eq!(out.archive_digest, pushed.archive_digest);
+    let gets: Vec<Option<String>> = proxy
+        .server
+        .requests()
+        .iter()
+        .filter(|q| q.method == "GET" && q.target.contains(&pushed.archive_digest))
+        .map(|q| q.header("range").map(str::to_owned))
+        .collect();
+    assert_eq!(gets, [None, Some("bytes=65536-".into()), None]);
+}

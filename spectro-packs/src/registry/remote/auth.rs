@@ -4,7 +4,8 @@
 //! 1. `$SPECTRO_HOME/config.json` (`spectro registry login`),
 //! 2. Docker's `config.json` (`$DOCKER_CONFIG` or `~/.docker`): `credHelpers`, `auths`,
 //!    then `credsStore`, calling `docker-credential-<helper> get` for helpers,
-//! 3. `SPECTRO_REGISTRY_USERNAME` / `SPECTRO_REGISTRY_PASSWORD` (for CI).
+//! 3. `SPECTRO_REGISTRY_USERNAME` / `SPECTRO_REGISTRY_PASSWORD` (for CI), for the host in
+//!    `SPECTRO_REGISTRY_HOST` or `SPECTRO_REGISTRY` when either is set.
 
 use std::fmt;
 use std::io::Write;
@@ -132,6 +133,7 @@ impl CredentialStore {
             return Ok(Some(found));
         }
         if self.environment
+            && env_credentials_apply_to(host)
             && let (Ok(u), Ok(p)) = (
                 std::env::var("SPECTRO_REGISTRY_USERNAME"),
                 std::env::var("SPECTRO_REGISTRY_PASSWORD"),
@@ -144,6 +146,24 @@ impl CredentialStore {
             )));
         }
         Ok(None)
+    }
+}
+
+/// Whether `SPECTRO_REGISTRY_USERNAME/PASSWORD` are meant for `host`: the host in
+/// `SPECTRO_REGISTRY_HOST`, else the remote registry in `SPECTRO_REGISTRY`, else any host
+/// (so a CI job that names its registry never sends its secret anywhere else).
+fn env_credentials_apply_to(host: &str) -> bool {
+    if let Ok(h) = std::env::var("SPECTRO_REGISTRY_HOST")
+        && !h.trim().is_empty()
+    {
+        return normalize_server(&h) == host;
+    }
+    match std::env::var("SPECTRO_REGISTRY")
+        .ok()
+        .and_then(|r| crate::registry::RegistryLocation::parse(&r).ok())
+    {
+        Some(crate::registry::RegistryLocation::Oci { host: h, .. }) => h == host,
+        _ => true,
     }
 }
 

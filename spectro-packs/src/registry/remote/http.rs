@@ -176,7 +176,10 @@ pub(crate) struct Timeouts {
 
 impl Timeouts {
     fn for_bytes(&self, n: u64) -> Duration {
-        self.base + Duration::from_secs(n / self.min_rate.max(1))
+        // Capped at a day so a hostile size cannot overflow the deadline.
+        self.base
+            .saturating_add(Duration::from_secs(n / self.min_rate.max(1)))
+            .min(Duration::from_secs(86_400))
     }
 }
 
@@ -310,7 +313,7 @@ impl Transport {
         self.sleep(delay, cancel)
     }
 
-    fn build(&self, call: &Call<'_>, url: &Url, trusted: bool) -> Result<RequestBuilder> {
+    fn build(&self, call: &Call<'_>, url: &Url, trusted: bool) -> Result<(RequestBuilder, bool)> {
         let sent = match &call.payload {
             Payload::File { len, .. } => *len,
             Payload::Bytes(b) => b.len() as u64,
@@ -324,10 +327,12 @@ impl Transport {
         for (k, v) in &call.headers {
             rb = rb.header(*k, v);
         }
+        let mut with_auth = false;
         if trusted && let Some(h) = self.authorization(&call.scopes)? {
             rb = rb.header(AUTHORIZATION, h);
+            with_auth = true;
         }
-        Ok(match &call.payload {
+        let rb = match &call.payload {
             Payload::Empty => {
                 if matches!(call.method, Method::PUT | Method::POST | Method::PATCH) {
                     rb.header(reqwest::header::CONTENT_LENGTH, "0")
@@ -358,7 +363,8 @@ impl Transport {
                 };
                 rb.body(Body::sized(reader, *len))
             }
-        })
+        };
+        Ok((rb, with_auth))
     }
 
     /// Send a request: authenticate on a 401 challenge (once), follow redirects for
@@ -376,7 +382,8 @@ impl Transport {
                 return Err(Error::Cancelled);
             }
             let trusted = same_origin(&url, &self.origin);
-            let resp = match self.build(call, &url, trusted)?.send() {
+            let (rb, with_auth) = self.build(call, &url, trusted)?;
+            let resp = match rb.send() {
                 Ok(r) => r,
                 Err(e) => {
                     if is_cancelled(call.cancel.as_ref()) {
@@ -406,7 +413,7 @@ impl Transport {
             let status = resp.status();
             if status == reqwest::StatusCode::UNAUTHORIZED && trusted && !authenticated {
                 authenticated = true;
-                if self.on_challenge(resp.headers(), &call.scopes)? {
+                if self.on_challenge(resp.headers(), &call.scopes, with_auth)? {
                     continue;
                 }
                 return Ok(resp);
@@ -419,7 +426,10 @@ impl Transport {
                     return Err(self.err(format!("{}: too many redirects", redact(&call.url))));
                 }
                 let next = url.join(loc).map_err(|e| {
-                    self.err(format!("bad redirect `{}`: {e}", crate::sanitize(loc)))
+                    self.err(format!(
+                        "bad redirect `{}`: {e}",
+                        crate::sanitize(loc.split('?').next().unwrap_or_default())
+                    ))
                 })?;
                 if url.scheme() == "https" && next.scheme() != "https" {
                     return Err(
@@ -470,7 +480,12 @@ impl Transport {
 
     /// Handle a 401: remember the challenge and get a token. True when the request
     /// should be retried with new credentials.
-    fn on_challenge(&self, headers: &HeaderMap, scopes: &[String]) -> Result<bool> {
+    fn on_challenge(
+        &self,
+        headers: &HeaderMap,
+        scopes: &[String],
+        sent_auth: bool,
+    ) -> Result<bool> {
         let Some(ch) = headers
             .get_all(WWW_AUTHENTICATE)
             .iter()
@@ -482,7 +497,9 @@ impl Transport {
         match &ch {
             Challenge::Basic => {
                 let mut st = self.lock();
-                let retry = st.challenge.as_ref() != Some(&Challenge::Basic)
+                // Retry only if this request went without the credentials (another
+                // thread may have learnt the challenge meanwhile).
+                let retry = !sent_auth
                     && self
                         .credential
                         .as_ref()
@@ -520,13 +537,15 @@ impl Transport {
                 redact(&realm_url)
             )));
         }
-        let realm_trusted =
-            realm_url.scheme() == "https" || (realm_url.host_str() == self.origin.host_str());
+        // https, or plain HTTP on the registry's own host when the registry itself is
+        // plain HTTP (never a downgrade from an https registry).
+        let realm_trusted = realm_url.scheme() == "https"
+            || (self.origin.scheme() == "http" && realm_url.host_str() == self.origin.host_str());
         if self.credential.is_some() && !realm_trusted {
             return Err(Error::Unauthorized {
                 registry: self.registry.clone(),
                 hint: Some(format!(
-                    "the token service {} is plain HTTP on another host; refusing to send credentials there",
+                    "the token service {} is plain HTTP (on another host, or for an https registry); refusing to send credentials there",
                     redact(&realm_url)
                 )),
             });

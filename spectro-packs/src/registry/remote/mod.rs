@@ -40,6 +40,8 @@ use crate::error::{Error, Result};
 
 /// Largest tag list or catalog page read.
 const MAX_LIST_BYTES: u64 = 4 << 20;
+/// Entries accepted in one tag list or catalog.
+const MAX_LIST_ITEMS: usize = 100_000;
 /// Pages followed for one tag list or catalog.
 const MAX_PAGES: usize = 1000;
 /// Manifest media types we ask for.
@@ -365,7 +367,7 @@ impl OciRegistry {
         let url = base.join(loc).map_err(|e| {
             UploadError::fatal(self.t.err(format!(
                 "bad upload Location `{}`: {e}",
-                crate::sanitize(loc)
+                crate::sanitize(loc.split('?').next().unwrap_or_default())
             )))
         })?;
         if base.scheme() == "https" && url.scheme() != "https" {
@@ -499,8 +501,9 @@ impl OciRegistry {
             unreachable!("chunked only for files")
         };
         let mut offset = 0u64;
-        let started = Instant::now();
+        let mut started = Instant::now();
         let mut resumes = 0;
+        let mut resumed_at = 0u64;
         let mut file = File::open(path).map_err(|e| fatal(Error::io(path, e)))?;
         let mut checked = known.is_some();
         while offset < size {
@@ -562,11 +565,20 @@ impl OciRegistry {
                 Err(Error::Remote { .. }) => None,
                 Err(e) => return Err(fatal(e)),
             };
-            // Resume: ask the registry how much it has.
+            // Resume: ask the registry how much it has. The budget restarts after
+            // progress, so long uploads survive several drops.
+            if offset > resumed_at {
+                resumes = 0;
+                started = Instant::now();
+                resumed_at = offset;
+            }
             if !self.t.may_retry(resumes, started) {
-                return Err(UploadError::fatal(self.t.err(format!(
-                    "chunked upload to {repo} kept failing at byte {offset}"
-                ))));
+                return Err(UploadError::retry(
+                    self.t.err(format!(
+                        "chunked upload to {repo} kept failing at byte {offset}"
+                    )),
+                    None,
+                ));
             }
             self.t
                 .wait(resumes, failed.as_ref(), opts.cancel.as_ref())
@@ -578,7 +590,9 @@ impl OciRegistry {
                     .send(&Call::new(Method::GET, location.clone(), scope_push(repo))),
             )?;
             if status.status().as_u16() != 204 {
-                return Err(self.unexpected("upload status", status));
+                // The session is gone (distribution cancels it on a stale `_state`):
+                // start a new one.
+                return Err(self.unexpected("upload status", status).into_retry());
             }
             location = self.location_of(&location, status.headers())?;
             // `Range: 0-<last byte>`; distribution also says `0-0` for an empty session,
@@ -588,7 +602,7 @@ impl OciRegistry {
                 .get("range")
                 .and_then(|r| r.to_str().ok())
                 .and_then(|r| r.rsplit('-').next()?.trim().parse::<u64>().ok())
-                .map_or(0, |end| if end == 0 { 0 } else { end + 1 })
+                .map_or(0, |end| if end == 0 { 0 } else { end.saturating_add(1) })
                 .min(offset + len);
         }
         let digest = pending.wait().map_err(fatal)?;
@@ -806,6 +820,12 @@ impl OciRegistry {
             if let Some(items) = v.get(key).and_then(Value::as_array) {
                 out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned));
             }
+            if out.len() > MAX_LIST_ITEMS {
+                return Err(self.t.err(format!(
+                    "{}: more than {MAX_LIST_ITEMS} entries; stopping",
+                    redact(&url)
+                )));
+            }
         }
         Ok(Ok(out))
     }
@@ -814,7 +834,12 @@ impl OciRegistry {
     pub fn tags(&self, repo: &str) -> Result<Option<Vec<String>>> {
         let url = self.t.url(&format!("/v2/{repo}/tags/list?n=1000"))?;
         match self.paged(url, scope_pull(repo), "tags")? {
-            Ok(tags) => Ok(Some(tags)),
+            // Only tags that are valid references go on into URLs.
+            Ok(tags) => Ok(Some(
+                tags.into_iter()
+                    .filter(|t| PackRef::exact("x", t).is_ok())
+                    .collect(),
+            )),
             Err(resp) if resp.status().as_u16() == 404 => Ok(None),
             Err(resp) => Err(self.t.status_error(&format!("list tags of {repo}"), resp)),
         }
@@ -864,16 +889,25 @@ impl OciRegistry {
         opts: &PullOptions,
     ) -> Result<()> {
         let url = self.t.url(&format!("/v2/{repo}/blobs/{}", layer.digest))?;
-        let started = Instant::now();
+        let mut started = Instant::now();
         let mut attempt = 0;
         let mut hasher = Sha256::new();
         let mut done = 0u64;
         let mut buf = vec![0u8; 1 << 20];
         let what = format!("{}/{repo}@{}", self.host, layer.digest);
+        // The retry budget restarts whenever bytes arrived since the last attempt, so a
+        // long download survives several drops; a request's time allowance covers at
+        // most 64 MiB, so a stalled transfer is cut and resumed rather than waited out.
+        let mut done_before = 0u64;
         'attempts: loop {
+            if done > done_before {
+                attempt = 0;
+                started = Instant::now();
+                done_before = done;
+            }
             let mut call = Call::new(Method::GET, url.clone(), scope_pull(repo))
                 .cancel(opts.cancel.as_ref())
-                .expect_bytes(layer.size - done);
+                .expect_bytes(layer.size.saturating_sub(done).min(64 << 20));
             if done > 0 {
                 call = call.header("range", format!("bytes={done}-"));
             }
@@ -899,12 +933,28 @@ impl OciRegistry {
                 }
             };
             if restart {
+                if status == 206 && done == 0 {
+                    return Err(self.t.err(format!(
+                        "GET blob {}: partial content for a request of the whole blob",
+                        layer.digest
+                    )));
+                }
                 file.set_len(0).map_err(|e| Error::io("pull", e))?;
                 file.seek(SeekFrom::Start(0))
                     .map_err(|e| Error::io("pull", e))?;
                 hasher = Sha256::new();
                 done = 0;
+                done_before = 0;
                 if status == 206 {
+                    // The range came back wrong: start over, counted as a retry.
+                    if !self.t.may_retry(attempt, started) {
+                        return Err(self.t.err(format!(
+                            "GET blob {}: the registry keeps answering the wrong range",
+                            layer.digest
+                        )));
+                    }
+                    self.t.wait(attempt, None, opts.cancel.as_ref())?;
+                    attempt += 1;
                     continue;
                 }
             }
@@ -922,12 +972,11 @@ impl OciRegistry {
                 });
             }
             if let Some(n) = resp.content_length()
-                && done + n != layer.size
+                && done.checked_add(n) != Some(layer.size)
             {
                 return Err(Error::DigestMismatch {
                     what: format!(
-                        "{what}: Content-Length {} where the manifest says {} bytes",
-                        done + n,
+                        "{what}: Content-Length {n} from byte {done} where the manifest says {} bytes",
                         layer.size
                     ),
                     expected: layer.digest.clone(),
@@ -958,7 +1007,7 @@ impl OciRegistry {
                 if k == 0 {
                     break;
                 }
-                if done + k as u64 > layer.size {
+                if done.saturating_add(k as u64) > layer.size {
                     return Err(Error::DigestMismatch {
                         what: format!("{what}: more bytes than the manifest's {}", layer.size),
                         expected: layer.digest.clone(),
