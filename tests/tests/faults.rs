@@ -33,6 +33,14 @@ fn opts() -> RemoteOptions {
     o
 }
 
+/// Small thresholds so a few-hundred-KiB test archive goes up in 48 KiB chunks.
+fn chunked_opts() -> RemoteOptions {
+    let mut o = opts();
+    o.monolithic_max = 32 << 10;
+    o.chunk_size = 48 << 10;
+    o
+}
+
 fn client(host: &str, o: RemoteOptions) -> OciRegistry {
     let loc = RegistryLocation::parse(&format!("oci://{host}/{}", unique_base("f"))).unwrap();
     OciRegistry::connect(&loc, o).unwrap()
@@ -233,10 +241,7 @@ fn chunked_upload_resumes_after_a_failed_chunk() {
         return;
     };
     let proxy = FaultProxy::start(&regs.plain, None);
-    let mut o = opts();
-    o.monolithic_max = 32 << 10;
-    o.chunk_size = 48 << 10;
-    let reg = client(&proxy.server.addr, o);
+    let reg = client(&proxy.server.addr, chunked_opts());
     let work = tempfile::tempdir().unwrap();
     proxy.inject("PATCH", "/blobs/uploads/", 1, Action::Status(500, vec![]));
     let src = big_pack(work.path());
@@ -627,10 +632,7 @@ fn a_registry_that_refuses_chunks_gets_one_streamed_upload() {
         return;
     };
     let proxy = FaultProxy::start(&regs.plain, None);
-    let mut o = opts();
-    o.monolithic_max = 32 << 10;
-    o.chunk_size = 48 << 10;
-    let reg = client(&proxy.server.addr, o);
+    let reg = client(&proxy.server.addr, chunked_opts());
     proxy.inject("PATCH", "/blobs/uploads/", 1, Action::Status(405, vec![]));
     let work = tempfile::tempdir().unwrap();
     let pushed = reg
@@ -669,9 +671,7 @@ fn large_archives_hash_while_uploading_and_a_rerun_drops_the_duplicate_upload() 
         return;
     };
     let proxy = FaultProxy::start(&regs.plain, None);
-    let mut o = opts();
-    o.monolithic_max = 32 << 10;
-    o.chunk_size = 48 << 10;
+    let mut o = chunked_opts();
     o.retry.max_retries = 0;
     let reg = client(&proxy.server.addr, o);
     let work = tempfile::tempdir().unwrap();
@@ -723,10 +723,7 @@ fn a_wrong_range_restarts_the_download_and_a_lost_session_restarts_the_upload() 
         return;
     };
     let proxy = FaultProxy::start(&regs.plain, None);
-    let mut o = opts();
-    o.monolithic_max = 32 << 10;
-    o.chunk_size = 48 << 10;
-    let reg = client(&proxy.server.addr, o);
+    let reg = client(&proxy.server.addr, chunked_opts());
     let work = tempfile::tempdir().unwrap();
     // The chunk fails, and the registry no longer knows the session: a new one is used.
     proxy.inject("PATCH", "/blobs/uploads/", 1, Action::Status(500, vec![]));

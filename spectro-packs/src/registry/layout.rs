@@ -269,19 +269,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Marker for a cancelled copy.
-#[derive(Debug)]
-struct CancelledIo;
-impl std::fmt::Display for CancelledIo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("cancelled")
-    }
-}
-impl std::error::Error for CancelledIo {}
-
-fn is_cancelled(flag: Option<&super::CancelFlag>) -> bool {
-    flag.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
-}
+use super::{CancelledIo, is_cancelled};
 
 /// `Error::Cancelled` for a cancelled copy, else the I/O error for `path`.
 fn copy_error(path: &Path, e: io::Error) -> Error {

@@ -45,6 +45,22 @@ pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 /// leaving the registry and the destination as they were.
 pub type CancelFlag = Arc<std::sync::atomic::AtomicBool>;
 
+/// Whether the operation was cancelled.
+pub(crate) fn is_cancelled(flag: Option<&CancelFlag>) -> bool {
+    flag.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// The I/O error a reader or copy returns when cancelled (mapped to
+/// [`crate::Error::Cancelled`] by whoever sees it).
+#[derive(Debug)]
+pub(crate) struct CancelledIo;
+impl std::fmt::Display for CancelledIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+impl std::error::Error for CancelledIo {}
+
 /// Options for [`Registry::push`].
 #[derive(Clone, Default)]
 #[non_exhaustive]

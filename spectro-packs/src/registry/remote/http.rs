@@ -199,18 +199,7 @@ pub(crate) fn redact(url: &Url) -> String {
     u.to_string()
 }
 
-#[derive(Debug)]
-struct CancelledIo;
-impl std::fmt::Display for CancelledIo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("cancelled")
-    }
-}
-impl std::error::Error for CancelledIo {}
-
-pub(crate) fn is_cancelled(flag: Option<&CancelFlag>) -> bool {
-    flag.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
-}
+pub(crate) use crate::registry::{CancelledIo, is_cancelled};
 
 /// A file slice that reports progress and stops when cancelled.
 struct ProgressReader {
