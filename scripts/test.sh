@@ -19,6 +19,7 @@ fi
 need_apt=()
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
+command -v openssl >/dev/null || need_apt+=(openssl)   # the TLS test registry's throw-away CA
 command -v skopeo >/dev/null || need_apt+=(skopeo)
 command -v umoci >/dev/null || need_apt+=(umoci)
 if [ ${#need_apt[@]} -gt 0 ]; then
