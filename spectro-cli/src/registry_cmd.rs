@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use serde_json::json;
 use spectro_packs::registry::config::Config;
 use spectro_packs::registry::{
-    self, Credential, CredentialStore, OciRegistry, PackRef, PullOptions, PushOptions, Registry,
-    RegistryLocation, RemoteOptions, oci,
+    self, Credential, OciRegistry, PackRef, PullOptions, PushOptions, Registry, RegistryLocation,
+    RemoteOptions, oci,
 };
 
 type CmdResult = Result<ExitCode, Box<dyn std::error::Error>>;
@@ -41,27 +41,24 @@ pub(crate) struct TlsFlags {
 
 /// Remote options from flags, saved per-registry settings and the credential chain
 /// ($SPECTRO_HOME/config.json, Docker's config.json, SPECTRO_REGISTRY_USERNAME/PASSWORD).
+/// `saved`: the registry whose saved login flags apply (none for `registry login`, which
+/// takes its flags from the command line only).
 fn remote_options(
     text: &str,
-    host: Option<&str>,
+    saved: Option<&RegistryLocation>,
     tls: &TlsFlags,
 ) -> Result<RemoteOptions, Box<dyn std::error::Error>> {
-    let mut opts = RemoteOptions::default();
-    opts.plain_http = tls.plain_http || text.trim().starts_with("http://");
-    opts.insecure = tls.insecure;
+    let local = RegistryLocation::Local(PathBuf::new());
+    let mut opts = RemoteOptions::standard(text, saved.unwrap_or(&local))?;
+    opts.plain_http |= tls.plain_http;
+    opts.insecure |= tls.insecure;
     opts.ca_files = tls.ca_file.clone();
-    opts.credentials = CredentialStore::standard(Some(config_path()));
-    if let Some(h) = host {
-        opts.apply_config(&Config::load(&config_path())?, h);
-    }
     Ok(opts)
 }
 
 pub(crate) use spectro_packs::registry::config::spectro_home;
 
-fn config_path() -> PathBuf {
-    spectro_home().join("config.json")
-}
+use spectro_packs::registry::config::config_path;
 
 fn open(flags: &RegistryFlags) -> Result<Box<dyn Registry>, Box<dyn std::error::Error>> {
     let text = match &flags.registry {
@@ -80,11 +77,7 @@ fn open(flags: &RegistryFlags) -> Result<Box<dyn Registry>, Box<dyn std::error::
         }
         other => other,
     };
-    let host = match &loc {
-        RegistryLocation::Oci { host, .. } => Some(host.as_str()),
-        _ => None,
-    };
-    let opts = remote_options(&text, host, &flags.tls)?;
+    let opts = remote_options(&text, Some(&loc), &flags.tls)?;
     Ok(registry::open_with(&loc, opts)?)
 }
 
@@ -367,12 +360,7 @@ pub(crate) fn login(
         .map_err(|e| format!("login to {host} failed: {e}"))?;
     let path = config_path();
     let mut cfg = Config::load(&path)?;
-    cfg.auths
-        .retain(|k, _| spectro_packs::registry::remote::auth::normalize_server(k) != host);
-    let entry = cfg.auths.entry(host.clone()).or_default();
-    entry.set_credentials(&username, &password)?;
-    entry.plain_http = opts.plain_http;
-    entry.insecure = opts.insecure;
+    cfg.set_login(&host, &username, &password, opts.plain_http, opts.insecure)?;
     cfg.save(&path)?;
     writeln!(
         anstream::stdout(),
@@ -386,10 +374,7 @@ pub(crate) fn logout(input: &str) -> CmdResult {
     let (_, host) = remote_host(input)?;
     let path = config_path();
     let mut cfg = Config::load(&path)?;
-    let before = cfg.auths.len();
-    cfg.auths
-        .retain(|k, _| spectro_packs::registry::remote::auth::normalize_server(k) != host);
-    if cfg.auths.len() == before {
+    if !cfg.remove_login(&host) {
         writeln!(anstream::stdout(), "Not logged in to {host}")?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use spectro_packs::registry::{
-    self, Credential, CredentialStore, OciRegistry, PackRef, PullOptions, PushOptions,
-    RegistryLocation, RemoteOptions,
+    self, Credential, OciRegistry, PackRef, PullOptions, PushOptions, RegistryLocation,
+    RemoteOptions,
 };
 use spectro_packs::{Error, ValidateOptions};
 
@@ -268,7 +268,7 @@ impl Registry {
         ca_file: Option<PathBuf>,
     ) -> PyResult<Self> {
         let loc = RegistryLocation::parse(url).map_err(|e| to_py_err(e, Domain::Registry))?;
-        let RegistryLocation::Oci { host, .. } = &loc else {
+        let RegistryLocation::Oci { .. } = &loc else {
             if username.is_some()
                 || password.is_some()
                 || insecure
@@ -285,15 +285,11 @@ impl Registry {
                 remote: None,
             });
         };
-        let config_path = registry::config::spectro_home().join("config.json");
-        let mut opts = RemoteOptions::default();
-        opts.plain_http = plain_http || url.trim().starts_with("http://");
-        opts.insecure = insecure;
+        let mut opts =
+            RemoteOptions::standard(url, &loc).map_err(|e| to_py_err(e, Domain::Registry))?;
+        opts.plain_http |= plain_http;
+        opts.insecure |= insecure;
         opts.ca_files.extend(ca_file);
-        opts.credentials = CredentialStore::standard(Some(config_path.clone()));
-        let config = registry::config::Config::load(&config_path)
-            .map_err(|e| to_py_err(e, Domain::Registry))?;
-        opts.apply_config(&config, host);
         opts.credential = match (username, password) {
             (Some(u), Some(p)) => Some(Credential::basic(u, p)),
             (None, None) => None,

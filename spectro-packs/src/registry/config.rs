@@ -26,6 +26,11 @@ pub fn spectro_home() -> std::path::PathBuf {
         .join(".spectro")
 }
 
+/// `$SPECTRO_HOME/config.json`.
+pub fn config_path() -> std::path::PathBuf {
+    spectro_home().join("config.json")
+}
+
 /// One server's entry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuthEntry {
@@ -88,6 +93,34 @@ pub struct Config {
 }
 
 impl Config {
+    /// Save credentials for `host` (`host[:port]`), replacing any entry that names the
+    /// same server under another spelling (`https://host/v1/`), with the connection
+    /// flags to remember.
+    pub fn set_login(
+        &mut self,
+        host: &str,
+        user: &str,
+        password: &str,
+        plain_http: bool,
+        insecure: bool,
+    ) -> Result<()> {
+        let mut entry = AuthEntry::default();
+        entry.set_credentials(user, password)?;
+        entry.plain_http = plain_http;
+        entry.insecure = insecure;
+        self.remove_login(host);
+        self.auths.insert(host.to_owned(), entry);
+        Ok(())
+    }
+
+    /// Forget every entry for `host`; false when there was none.
+    pub fn remove_login(&mut self, host: &str) -> bool {
+        let before = self.auths.len();
+        self.auths
+            .retain(|k, _| crate::registry::remote::auth::normalize_server(k) != host);
+        self.auths.len() != before
+    }
+
     /// Load; a missing file is an empty config.
     pub fn load(path: &Path) -> Result<Self> {
         match fs::read_to_string(path) {

@@ -101,6 +101,23 @@ impl Default for RemoteOptions {
 }
 
 impl RemoteOptions {
+    /// The options every frontend starts from for a registry the user wrote as `input`
+    /// (parsed to `location`): plain HTTP when it starts with `http://`, credentials
+    /// looked up through [`CredentialStore::standard`] with `$SPECTRO_HOME/config.json`,
+    /// and the flags `registry login` saved for its host.
+    pub fn standard(input: &str, location: &RegistryLocation) -> Result<Self> {
+        let config_path = super::config::config_path();
+        let mut opts = RemoteOptions {
+            plain_http: input.trim().starts_with("http://"),
+            credentials: CredentialStore::standard(Some(config_path.clone())),
+            ..RemoteOptions::default()
+        };
+        if let RegistryLocation::Oci { host, .. } = location {
+            opts.apply_config(&super::config::Config::load(&config_path)?, host);
+        }
+        Ok(opts)
+    }
+
     /// Apply the per-registry flags saved by `spectro registry login` (`plainHttp`,
     /// legacy `insecure`) for `host`.
     pub fn apply_config(&mut self, config: &super::config::Config, host: &str) {
@@ -647,19 +664,9 @@ impl OciRegistry {
     /// `(digest, raw bytes)` of a manifest by tag or digest; verified against the digest
     /// asked for and the `Docker-Content-Digest` header. `None` when absent.
     pub fn fetch_manifest(&self, repo: &str, reference: &str) -> Result<Option<(String, Vec<u8>)>> {
-        let url = self.t.url(&format!("/v2/{repo}/manifests/{reference}"))?;
-        let resp = self.t.send(
-            &Call::new(Method::GET, url, scope_pull(repo)).header("accept", MANIFEST_ACCEPT),
-        )?;
-        match resp.status().as_u16() {
-            200 => {}
-            404 => return Ok(None),
-            _ => {
-                return Err(self
-                    .t
-                    .status_error(&format!("GET manifest {repo}:{reference}"), resp));
-            }
-        }
+        let Some(resp) = self.manifest_request(Method::GET, repo, reference)? else {
+            return Ok(None);
+        };
         let header_digest = resp
             .headers()
             .get("docker-content-digest")
@@ -720,21 +727,30 @@ impl OciRegistry {
         Ok(m)
     }
 
+    /// GET or HEAD a manifest with the OCI Accept header: the 200 response, `None` on 404.
+    fn manifest_request(
+        &self,
+        method: Method,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Option<Response>> {
+        let what = format!("{method} manifest {repo}:{reference}");
+        let url = self.t.url(&format!("/v2/{repo}/manifests/{reference}"))?;
+        let resp = self
+            .t
+            .send(&Call::new(method, url, scope_pull(repo)).header("accept", MANIFEST_ACCEPT))?;
+        match resp.status().as_u16() {
+            200 => Ok(Some(resp)),
+            404 => Ok(None),
+            _ => Err(self.t.status_error(&what, resp)),
+        }
+    }
+
     /// Digest of the manifest a tag points at (HEAD), `None` when absent.
     pub fn manifest_digest(&self, repo: &str, reference: &str) -> Result<Option<String>> {
-        let url = self.t.url(&format!("/v2/{repo}/manifests/{reference}"))?;
-        let resp = self.t.send(
-            &Call::new(Method::HEAD, url, scope_pull(repo)).header("accept", MANIFEST_ACCEPT),
-        )?;
-        match resp.status().as_u16() {
-            200 => {}
-            404 => return Ok(None),
-            _ => {
-                return Err(self
-                    .t
-                    .status_error(&format!("HEAD manifest {repo}:{reference}"), resp));
-            }
-        }
+        let Some(resp) = self.manifest_request(Method::HEAD, repo, reference)? else {
+            return Ok(None);
+        };
         match resp
             .headers()
             .get("docker-content-digest")
