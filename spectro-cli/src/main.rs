@@ -184,10 +184,13 @@ enum PackCommand {
     },
     /// Add a tag to a pack version.
     Tag {
-        /// Existing pack reference.
+        /// Existing pack reference: an exact version or a digest.
         reference: String,
-        /// New tag.
+        /// New tag (not a version and not a pattern such as `1.x`).
         new_tag: String,
+        /// Move the tag if it already points at another version.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         registry: registry_cmd::RegistryFlags,
     },
@@ -402,8 +405,9 @@ fn main() -> ExitCode {
         Command::Pack(PackCommand::Tag {
             reference,
             new_tag,
+            force,
             registry,
-        }) => registry_cmd::tag(&registry, &reference, &new_tag),
+        }) => registry_cmd::tag(&registry, &reference, &new_tag, force),
         Command::Pack(PackCommand::Inspect {
             reference,
             json,
@@ -424,21 +428,61 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            // A closed stdout (`spectro rules | head`) is not an error worth reporting.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
             let mut err = anstream::stderr();
             let red = anstyle::AnsiColor::Red.on_default().bold();
-            let _ = writeln!(err, "{red}error{red:#}: {e}");
+            // The message may quote registry answers, file and entry names: sanitised.
+            let _ = writeln!(err, "{red}error{red:#}: {}", spectro_packs::sanitize(&e.to_string()));
+            let mut source = e.source();
+            while let Some(s) = source {
+                let _ = writeln!(err, "  caused by: {}", spectro_packs::sanitize(&s.to_string()));
+                source = s.source();
+            }
+            if let Some(h) = e.downcast_ref::<spectro_packs::Error>().and_then(hint) {
+                let _ = writeln!(err, "  hint: {h}");
+            }
             ExitCode::from(2)
         }
     }
 }
 
+/// What to do about an error, in this CLI's terms (the library names no flags).
+fn hint(e: &spectro_packs::Error) -> Option<&'static str> {
+    use spectro_packs::Error as E;
+    use spectro_packs::archive::ArchiveProblem as P;
+    match e {
+        E::AlreadyExists { .. } => Some("pass --force to replace it"),
+        E::Archive {
+            problem: P::DestinationExists,
+            ..
+        } => Some("pass --force to replace it"),
+        E::Archive {
+            problem: P::Invalid { .. },
+            ..
+        } => Some("run `spectro validate` to see the findings (or pass --no-validate)"),
+        _ => None,
+    }
+}
+
 fn validate(args: ValidateArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let mut reports = validate_paths(&args.paths, &ValidateOptions::default())?;
+    let all = validate_paths(&args.paths, &ValidateOptions::default())?;
+    // The summary and the exit code count every finding; --min-severity only hides the
+    // lower ones from the listing.
+    let summary = Summary::of(&all);
+    let code = render::exit_code(
+        all.iter().flat_map(|r| &r.diagnostics),
+        args.fail_on.severity(),
+    );
     let min = args.min_severity.severity();
+    let mut reports = all;
     for r in &mut reports {
         r.diagnostics.retain(|d| d.severity >= min);
     }
-    let summary = Summary::of(&reports);
     let mut out = anstream::stdout().lock();
     match args.format {
         Format::Human => render::human(&mut out, &reports, &summary, args.quiet)?,
@@ -452,10 +496,7 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
         Format::Github => render::github(&mut out, &render::located(&reports))?,
     }
     out.flush()?;
-    Ok(render::exit_code(
-        reports.iter().flat_map(|r| &r.diagnostics),
-        args.fail_on.severity(),
-    ))
+    Ok(code)
 }
 
 fn pack_build(
@@ -468,12 +509,8 @@ fn pack_build(
     let mut opts = spectro_packs::archive::BuildOptions::default();
     opts.validate = !no_validate;
     opts.level = level;
-    if let Some(epoch) = std::env::var_os("SOURCE_DATE_EPOCH") {
-        let epoch = epoch.to_string_lossy();
-        opts.mtime = epoch
-            .trim()
-            .parse()
-            .map_err(|_| format!("SOURCE_DATE_EPOCH `{epoch}` is not a number of seconds"))?;
+    if let Some(epoch) = registry_cmd::source_date_epoch()? {
+        opts.mtime = epoch;
     }
     let out = output.unwrap_or_else(|| PathBuf::from("."));
     let built = spectro_packs::archive::build_archive(dir, &out, &opts)?;

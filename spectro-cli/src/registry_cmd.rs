@@ -1,6 +1,8 @@
 //! `spectro pack push|pull|ls|rm|tag|inspect` and `spectro registry set-default`.
 
 use std::io::Write;
+
+use spectro_packs::sanitize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -106,13 +108,27 @@ fn progress_and_cancel(what: &str) -> (registry::ProgressFn, registry::CancelFla
     (progress, cancel)
 }
 
+/// `SOURCE_DATE_EPOCH`, when set: the one reader for `pack build` and `pack push`.
+pub(crate) fn source_date_epoch() -> Result<Option<u64>, Box<dyn std::error::Error>> {
+    match std::env::var_os("SOURCE_DATE_EPOCH") {
+        None => Ok(None),
+        Some(v) => {
+            let v = v.to_string_lossy();
+            let secs = v.trim().parse::<u64>().map_err(|_| {
+                format!(
+                    "SOURCE_DATE_EPOCH `{}` is not a number of seconds",
+                    spectro_packs::sanitize(&v)
+                )
+            })?;
+            Ok(Some(secs))
+        }
+    }
+}
+
 fn created_now() -> Result<String, Box<dyn std::error::Error>> {
-    let secs = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) => v
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds"))?,
-        Err(_) => std::time::SystemTime::now()
+    let secs = match source_date_epoch()? {
+        Some(s) => s,
+        None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0),
@@ -132,6 +148,7 @@ pub(crate) fn push(
     opts.force = force;
     opts.no_validate = no_validate;
     opts.created = Some(created_now()?);
+    opts.mtime = source_date_epoch()?;
     let (progress, cancel) = progress_and_cancel("pushing");
     opts.progress = Some(progress);
     opts.cancel = Some(cancel);
@@ -185,10 +202,10 @@ pub(crate) fn pull(
     let out = reg.pull(&r, &output.unwrap_or_else(|| PathBuf::from(".")), &opts)?;
     writeln!(
         anstream::stdout(),
-        "Pulled {}:{} to {}\n  digest: {}",
+        "Pulled {}:{} to {}\n  archive digest: {}",
         r.name,
-        out.version,
-        out.path.display(),
+        sanitize(&out.version),
+        sanitize(&out.path.display().to_string()),
         out.archive_digest
     )?;
     Ok(ExitCode::SUCCESS)
@@ -210,8 +227,14 @@ pub(crate) fn ls(flags: &RegistryFlags, name: Option<&str>, json_out: bool) -> C
         writeln!(stdout, "No packs in {}", reg.location())?;
     }
     for p in &packs {
+        // Names and tags come from the registry: sanitised before they reach a terminal.
         let versions: Vec<&str> = p.versions.iter().map(|v| v.version.as_str()).collect();
-        writeln!(stdout, "{:<40} {}", p.name, versions.join(", "))?;
+        writeln!(
+            stdout,
+            "{:<40} {}",
+            sanitize(&p.name),
+            sanitize(&versions.join(", "))
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -224,10 +247,12 @@ pub(crate) fn rm(flags: &RegistryFlags, reference: &str) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn tag(flags: &RegistryFlags, reference: &str, new_tag: &str) -> CmdResult {
+pub(crate) fn tag(flags: &RegistryFlags, reference: &str, new_tag: &str, force: bool) -> CmdResult {
     let reg = open(flags)?;
     let r = PackRef::parse(reference)?;
-    reg.tag(&r, new_tag)?;
+    let mut opts = registry::TagOptions::default();
+    opts.force = force;
+    reg.tag(&r, new_tag, &opts)?;
     writeln!(anstream::stdout(), "Tagged {r} as {}:{new_tag}", r.name)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -282,9 +307,10 @@ pub(crate) fn inspect(flags: &RegistryFlags, reference: &str, json_out: bool) ->
 pub(crate) fn set_default(registry: &str) -> CmdResult {
     RegistryLocation::parse(registry)?;
     let path = config_path();
-    let mut cfg = Config::load(&path)?;
-    cfg.default_registry = Some(registry.to_owned());
-    cfg.save(&path)?;
+    Config::update(&path, |cfg| {
+        cfg.default_registry = Some(registry.to_owned());
+        Ok(())
+    })?;
     writeln!(
         anstream::stdout(),
         "Default registry set to {registry} ({})",
@@ -359,9 +385,9 @@ pub(crate) fn login(
     reg.ping()
         .map_err(|e| format!("login to {host} failed: {e}"))?;
     let path = config_path();
-    let mut cfg = Config::load(&path)?;
-    cfg.set_login(&host, &username, &password, opts.plain_http, opts.insecure)?;
-    cfg.save(&path)?;
+    Config::update(&path, |cfg| {
+        cfg.set_login(&host, &username, &password, opts.plain_http, opts.insecure)
+    })?;
     writeln!(
         anstream::stdout(),
         "Login succeeded: {username}@{host} (saved in {})",
@@ -373,12 +399,10 @@ pub(crate) fn login(
 pub(crate) fn logout(input: &str) -> CmdResult {
     let (_, host) = remote_host(input)?;
     let path = config_path();
-    let mut cfg = Config::load(&path)?;
-    if !cfg.remove_login(&host) {
+    if !Config::update(&path, |cfg| Ok(cfg.remove_login(&host)))? {
         writeln!(anstream::stdout(), "Not logged in to {host}")?;
         return Ok(ExitCode::SUCCESS);
     }
-    cfg.save(&path)?;
     writeln!(
         anstream::stdout(),
         "Removed the credentials for {host} from {}",

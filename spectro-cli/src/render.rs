@@ -46,7 +46,8 @@ pub(crate) fn human(
                 };
                 writeln!(
                     out,
-                    "{bold}{loc}{bold:#}: {sev}{} {}{sev:#} {}",
+                    "{bold}{}{bold:#}: {sev}{} {}{sev:#} {}",
+                    sanitize(&loc),
                     d.code,
                     d.severity,
                     sanitize(&d.message)

@@ -178,7 +178,10 @@ impl fmt::Display for Diagnostic {
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
-        if ch.is_control() && ch != '\t' {
+        // Controls (CSI/OSC escapes, `\r`) and the bidirectional overrides and isolates
+        // that reorder what a terminal shows (Trojan Source) are printed escaped.
+        let bidi = matches!(ch, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}');
+        if (ch.is_control() && ch != '\t') || bidi {
             out.extend(ch.escape_default());
         } else {
             out.push(ch);

@@ -51,9 +51,7 @@ pub enum Error {
         registry: String,
     },
     /// The version exists with different content.
-    #[error(
-        "{reference} already exists with different content ({existing}); use --force to replace it"
-    )]
+    #[error("{reference} already exists with different content ({existing})")]
     AlreadyExists {
         /// The pack reference.
         reference: String,
@@ -108,6 +106,35 @@ pub enum Error {
         path: PathBuf,
         /// The parser's complaint.
         message: String,
+    },
+    /// A name taken from data (archive folder, pack or chart name, version, tag) cannot
+    /// be used as a path component.
+    #[error("{}: refusing to use `{name}` as a file name: it {reason}", base.display())]
+    UnsafePath {
+        /// The folder the name would have been joined to.
+        base: PathBuf,
+        /// The name (sanitised for printing).
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// Data declares a size above a cap (refused before reading it).
+    #[error("{what}: declares {size} bytes, above the {limit}-byte limit")]
+    TooLarge {
+        /// What (sanitised).
+        what: String,
+        /// The declared size.
+        size: u64,
+        /// The cap.
+        limit: u64,
+    },
+    /// A file would be replaced, but the path is not a regular file.
+    #[error("{}: refusing to replace {kind}; give a regular file or a folder", path.display())]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What is there.
+        kind: &'static str,
     },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]

@@ -108,7 +108,9 @@ fn read_chart(path: &Path) -> Result<Chart> {
     };
     let f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(f.take(512 << 20)));
-    let (mut chart_yaml, mut values, mut templates) = (None, String::new(), String::new());
+    let (mut chart_yaml, mut values) = (None, String::new());
+    // Images are collected template by template: only one template is in memory at once.
+    let mut images = BTreeSet::new();
     for entry in tar
         .entries()
         .map_err(|e| bad(format!("not a chart archive: {e}")))?
@@ -134,7 +136,7 @@ fn read_chart(path: &Path) -> Result<Chart> {
         match parts.as_slice() {
             [_, "Chart.yaml"] => chart_yaml = Some(text),
             [_, "values.yaml"] => values = text,
-            _ => templates.push_str(&text),
+            _ => images_in_text(&text, &mut images),
         }
     }
     let chart_yaml =
@@ -149,11 +151,9 @@ fn read_chart(path: &Path) -> Result<Chart> {
     };
     let name = get("name").ok_or_else(|| bad("Chart.yaml has no name".into()))?;
     let version = get("version").ok_or_else(|| bad("Chart.yaml has no version".into()))?;
-    let mut images = BTreeSet::new();
     if let Ok(v) = parse_yaml(&values, YamlLimits::default()) {
         images_in_values(&v.root, &mut images);
     }
-    images_in_text(&templates, &mut images);
     // Templates often use `{{ .Chart.AppVersion }}` for tags: resolve the common form.
     Ok(Chart {
         name,
@@ -161,6 +161,28 @@ fn read_chart(path: &Path) -> Result<Chart> {
         values,
         images,
     })
+}
+
+/// A Kubernetes namespace (an RFC 1123 DNS label) derived from a pack name: `.` and `_`
+/// become `-`, at most 63 characters, no `-` at either end.
+fn namespace_for(name: &str) -> String {
+    let mapped: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(63)
+        .collect();
+    let trimmed = mapped.trim_matches('-');
+    if trimmed.is_empty() {
+        "default".into()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// A YAML scalar that always reads back as this string (`123`, `true`, `null`, `yes`
+/// and names with `:` stay strings): a JSON string, which YAML 1.2 reads the same.
+fn yaml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
 }
 
 fn indent(text: &str, by: usize) -> String {
@@ -211,8 +233,14 @@ fn placeholder_png() -> Vec<u8> {
 /// a temporary directory first and renamed into place.
 pub fn new_pack(parent: impl AsRef<Path>, spec: &NewPack) -> Result<PathBuf> {
     let parent = parent.as_ref();
-    PackRef::parse(&spec.name)?;
-    let target = parent.join(&spec.name);
+    let r = PackRef::parse(&spec.name)?;
+    if r.selector != crate::registry::Selector::Latest || r.name != spec.name {
+        return Err(Error::InvalidReference {
+            input: crate::sanitize(&spec.name),
+            reason: "a pack name is a plain name; the version goes in --pack-version".into(),
+        });
+    }
+    let target = crate::safety::checked_join(parent, &spec.name)?;
     if target.exists() {
         return Err(Error::Archive {
             path: target,
@@ -242,15 +270,19 @@ pub fn new_pack(parent: impl AsRef<Path>, spec: &NewPack) -> Result<PathBuf> {
         let chart = read_chart(chart_path)?;
         version.get_or_insert_with(|| chart.version.clone());
         display = chart.name.clone();
-        let file = format!("charts/{}-{}.tgz", chart.name, chart.version);
+        // Chart.yaml is data: its name and version become a file name only if they make
+        // one plain component.
+        let file_name = format!("{}-{}.tgz", chart.name, chart.version);
+        crate::safety::checked_join(&root.join("charts"), &file_name)?;
+        let file = format!("charts/{file_name}");
         let bytes = fs::read(chart_path).map_err(|e| Error::io(chart_path, e))?;
         write(&file, &bytes)?;
         pack.insert("charts".into(), serde_json::json!([file]));
         let body = indent(&chart.values, 4);
         if body.trim().is_empty() {
-            values_tail = format!("charts:\n  {}: {{}}\n", chart.name);
+            values_tail = format!("charts:\n  {}: {{}}\n", yaml_str(&chart.name));
         } else {
-            values_tail = format!("charts:\n  {}:\n{body}\n", chart.name);
+            values_tail = format!("charts:\n  {}:\n{body}\n", yaml_str(&chart.name));
         }
         images.extend(chart.images);
     }
@@ -259,10 +291,11 @@ pub fn new_pack(parent: impl AsRef<Path>, spec: &NewPack) -> Result<PathBuf> {
         let stem = manifest
             .file_stem()
             .map_or_else(|| spec.name.clone(), |s| s.to_string_lossy().into_owned());
+        crate::safety::checked_join(&root.join("manifests"), &format!("{stem}.yaml"))?;
         let file = format!("manifests/{stem}.yaml");
         write(&file, text.as_bytes())?;
         pack.insert("kubeManifests".into(), serde_json::json!([file]));
-        values_tail.push_str(&format!("manifests:\n  {stem}: {{}}\n"));
+        values_tail.push_str(&format!("manifests:\n  {}: {{}}\n", yaml_str(&stem)));
         images_in_text(&text, &mut images);
     }
     let version = version.unwrap_or_else(|| "1.0.0".into());
@@ -287,12 +320,12 @@ pub fn new_pack(parent: impl AsRef<Path>, spec: &NewPack) -> Result<PathBuf> {
     write("pack.json", pack_json.as_bytes())?;
     let mut values = String::from("pack:\n");
     if needs_images || spec.layer == Layer::K8s {
-        values.push_str(&format!("  namespace: {}\n", spec.name));
+        values.push_str(&format!("  namespace: {}\n", yaml_str(&namespace_for(&spec.name))));
     }
     if !images.is_empty() {
         values.push_str("  content:\n    images:\n");
         for i in &images {
-            values.push_str(&format!("      - image: {i}\n"));
+            values.push_str(&format!("      - image: {}\n", yaml_str(i)));
         }
     }
     if values == "pack:\n" {

@@ -29,6 +29,9 @@ pub struct Format {
     pub spec: String,
     /// Its parts in order.
     pub parts: Vec<FormatPart>,
+    /// The composite pattern (one capture group per token), compiled once per format,
+    /// not once per value.
+    composite: std::sync::OnceLock<Option<Regex>>,
 }
 
 /// One part of a [`Format`].
@@ -229,6 +232,7 @@ pub fn parse_format(spec: &str) -> Result<Format, TemplateError> {
     Ok(Format {
         spec: spec.to_owned(),
         parts,
+        composite: std::sync::OnceLock::new(),
     })
 }
 
@@ -368,15 +372,42 @@ impl Format {
         };
         match self.parts.as_slice() {
             [FormatPart::Token(t)] => check_token(t, value, &text),
-            _ => {
-                let re = self.composite_regex()?;
-                if re.is_match(&text) {
-                    None
+            _ => self.check_composite(&text),
+        }
+    }
+
+    /// Whether a `${password}` token is part of the format: its values are never quoted
+    /// in messages.
+    fn has_secret(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, FormatPart::Token(FormatType::Password)))
+    }
+
+    fn check_composite(&self, text: &str) -> Option<String> {
+        let secret = self.has_secret();
+        let shown = |t: &str| if secret { "the value".to_owned() } else { format!("`{t}`") };
+        let re = self.composite.get_or_init(|| self.composite_regex()).as_ref()?;
+        let Some(caps) = re.captures(text) else {
+            return Some(format!("{} does not match format \"{}\"", shown(text), self.spec));
+        };
+        // Each token's own constraints (ranges, patterns, lists) apply to its part.
+        let tokens = self.parts.iter().filter_map(|p| match p {
+            FormatPart::Token(t) => Some(t),
+            FormatPart::Literal(_) => None,
+        });
+        for (i, t) in tokens.enumerate() {
+            let part = caps.get(i + 1).map_or("", |m| m.as_str());
+            let node = Node::new(NodeValue::String(part.to_owned()), crate::Position::START);
+            if let Some(problem) = check_token(t, &node, part) {
+                return Some(if secret {
+                    format!("the value does not match format \"{}\"", self.spec)
                 } else {
-                    Some(format!("`{text}` does not match format \"{}\"", self.spec))
-                }
+                    format!("{problem} (in `{text}`, format \"{}\")", self.spec)
+                });
             }
         }
+        None
     }
 
     fn composite_regex(&self) -> Option<Regex> {
@@ -384,18 +415,31 @@ impl Format {
         for p in &self.parts {
             match p {
                 FormatPart::Literal(l) => re.push_str(&regex::escape(l)),
-                FormatPart::Token(FormatType::Ipv4) => re.push_str(r"(?:\d{1,3}\.){3}\d{1,3}"),
-                FormatPart::Token(FormatType::Number(_)) => re.push_str(r"-?\d+(?:\.\d+)?"),
+                FormatPart::Token(FormatType::Ipv4) => re.push_str(r"((?:\d{1,3}\.){3}\d{1,3})"),
+                FormatPart::Token(FormatType::Number(_)) => re.push_str(r"(-?\d+(?:\.\d+)?)"),
                 FormatPart::Token(FormatType::Version) => {
-                    re.push_str(r"v?\d+(?:\.\d+)*(?:[-+][0-9A-Za-z.-]+)?")
+                    re.push_str(r"(v?\d+(?:\.\d+)*(?:[-+][0-9A-Za-z.-]+)?)")
                 }
-                FormatPart::Token(FormatType::Boolean) => re.push_str("(?:true|false)"),
-                FormatPart::Token(_) => re.push_str(".+?"),
+                FormatPart::Token(FormatType::Boolean) => re.push_str("(true|false)"),
+                FormatPart::Token(_) => re.push_str("(.+?)"),
             }
         }
         re.push('$');
         Regex::new(&re).ok()
     }
+}
+
+/// A number as YAML and JSON write them: no `NaN`, `inf` or `infinity`, finite.
+fn parse_number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let plain = t
+        .trim_start_matches(['-', '+'])
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+' | '_'));
+    if !plain || !t.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    t.replace('_', "").parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
 fn check_token(t: &FormatType, node: &Node, text: &str) -> Option<String> {
@@ -410,7 +454,7 @@ fn check_token(t: &FormatType, node: &Node, text: &str) -> Option<String> {
             _ => Some(format!("`{text}` is not a boolean (true or false)")),
         },
         FormatType::Number(rule) => {
-            let Ok(n) = text.parse::<f64>() else {
+            let Some(n) = parse_number(text) else {
                 return Some(format!("`{text}` is not a number"));
             };
             match rule {

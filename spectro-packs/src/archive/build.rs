@@ -129,22 +129,30 @@ pub fn build_archive(
         return Err(archive_err(ArchiveProblem::NoIdentity));
     }
     let (name, version) = (name.to_owned(), version.to_owned());
-    let items = collect(dir)?;
+    let file_name = archive_file_name(&name, &version);
+    crate::safety::check_component(&file_name)
+        .map_err(|_| archive_err(ArchiveProblem::NoIdentity))?;
 
+    // `out` is a folder when it exists as one or is written with a trailing `/`
+    // (created then, like `mkdir -p`); anything else is the archive's path.
     let out = out.as_ref();
-    let target = if out.is_dir() {
-        out.join(archive_file_name(&name, &version))
+    let names_dir = out.as_os_str().to_string_lossy().ends_with(['/', std::path::MAIN_SEPARATOR]);
+    let target = if out.is_dir() || names_dir {
+        crate::safety::create_dirs(out, 0o755)?;
+        out.join(&file_name)
     } else {
         out.to_path_buf()
     };
+    crate::safety::check_replaceable(&target)?;
     let parent = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".spectro-build-")
-        .tempfile_in(parent)
-        .map_err(|e| Error::io(parent, e))?;
+    crate::safety::create_dirs(parent, 0o755)?;
+    crate::safety::sweep_stale(parent);
+    let items = collect(dir, &name, &target)?;
+    require_archived(dir, &pack, &items)?;
+    let tmp = crate::safety::temp_file_in(parent, "build", false).map_err(|e| Error::io(parent, e))?;
     let handle = tmp
         .as_file()
         .try_clone()
@@ -154,7 +162,7 @@ pub fn build_archive(
         hasher: Sha256::new(),
         size: 0,
     };
-    let gz = ParGzWriter::new(hw, opts.level.clamp(1, 9));
+    let gz = ParGzWriter::new(hw, opts.level.clamp(1, 9)).map_err(|e| Error::io(&target, e))?;
     let mut tar = tar::Builder::new(gz);
     let entries = items.len() + 1;
     let top = name.clone();
@@ -193,11 +201,7 @@ pub fn build_archive(
     } = hw;
     drop(inner);
     let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(&target, e))?;
-    tmp.persist(&target)
-        .map_err(|e| Error::io(&target, e.error))?;
+    crate::safety::persist(tmp, &target)?;
     Ok(BuiltArchive {
         path: target,
         digest,
@@ -242,9 +246,49 @@ fn ignore_rules(dir: &Path) -> Result<Gitignore> {
     })
 }
 
-/// Every file and directory below `dir` in byte order of their `/`-joined paths.
-fn collect(dir: &Path) -> Result<Vec<Item>> {
+/// Refuse a build whose archive would lack what the pack needs: `.spectroignore` may
+/// not drop pack.json, values.yaml or a file pack.json lists (`charts`,
+/// `kubeManifests`), or the archive would push and then fail on every pull.
+fn require_archived(dir: &Path, pack: &crate::Pack, items: &[Item]) -> Result<()> {
+    let archived: std::collections::HashSet<&str> = items.iter().map(|i| i.rel.as_str()).collect();
+    let m = pack.manifest();
+    let listed = m
+        .charts
+        .iter()
+        .flatten()
+        .chain(m.kube_manifests.iter().flatten())
+        .map(|p| p.trim_start_matches("./").to_owned());
+    for rel in ["pack.json".to_owned(), "values.yaml".to_owned()]
+        .into_iter()
+        .chain(listed)
+    {
+        // Only files that exist: a missing listed file is a lint finding (PK014).
+        if dir.join(&rel).is_file() && !archived.contains(rel.as_str()) {
+            return Err(Error::Archive {
+                path: dir.to_path_buf(),
+                entry: Some(crate::sanitize(&rel)),
+                problem: ArchiveProblem::RequiredFileIgnored,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every file and directory below `dir` in byte order of their `/`-joined paths, minus
+/// `.git/`, `.spectroignore` matches, spectro's temporary files, the archive being
+/// written and earlier archives of this pack (`<name>-*.tar.gz` at the top: building
+/// inside the pack folder must not pack the previous build).
+fn collect(dir: &Path, name: &str, target: &Path) -> Result<Vec<Item>> {
     let ignore = ignore_rules(dir)?;
+    // The target's path relative to the pack, when it is inside it.
+    let target_rel: Option<String> = fs::canonicalize(target.parent().unwrap_or(Path::new(".")))
+        .ok()
+        .zip(target.file_name())
+        .and_then(|(p, f)| {
+            let rel = p.join(f).strip_prefix(fs::canonicalize(dir).ok()?).ok()?.to_owned();
+            rel.to_str().map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"))
+        });
+    let previous = format!("{name}-");
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((abs_dir, rel_dir)) = stack.pop() {
@@ -266,7 +310,13 @@ fn collect(dir: &Path) -> Result<Vec<Item>> {
             };
             let abs = entry.path();
             let ft = entry.file_type().map_err(|e| Error::io(&abs, e))?;
-            if rel == ".git" || rel == ".spectroignore" {
+            if rel == ".git" || rel == ".spectroignore" || fname.starts_with(crate::safety::TEMP_PREFIX) {
+                continue;
+            }
+            if rel_dir.is_empty() && fname.starts_with(&previous) && fname.ends_with(".tar.gz") {
+                continue;
+            }
+            if target_rel.as_deref() == Some(rel.as_str()) {
                 continue;
             }
             if ignore

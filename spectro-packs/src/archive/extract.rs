@@ -2,10 +2,10 @@ use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 use super::ArchiveProblem;
 use crate::error::{Error, Result};
+use crate::safety;
 
 /// Caps applied while extracting, counted on bytes actually read from the archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,22 +30,35 @@ impl Default for ExtractLimits {
 }
 
 /// Options for [`extract_archive`].
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ExtractOptions {
     /// Caps.
     pub limits: ExtractLimits,
-    /// Replace an existing destination directory (atomically: the old one is moved aside
-    /// and removed only after the new one is in place).
+    /// Replace an existing destination directory (the old one is moved aside, and put
+    /// back if the new one cannot be renamed into place).
     pub overwrite: bool,
+    /// The pack name the caller asked for (a pull's reference): the archive's top-level
+    /// folder and pack.json's `name` must both equal it.
+    pub expected_name: Option<String>,
+}
+
+impl ExtractOptions {
+    /// Options that require the archive to hold the pack `name`.
+    pub fn for_pack(name: impl Into<String>) -> Self {
+        ExtractOptions {
+            expected_name: Some(name.into()),
+            ..ExtractOptions::default()
+        }
+    }
 }
 
 /// What [`extract_archive`] produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extracted {
-    /// The pack directory (`dest/<top-level dir>`).
+    /// The pack directory (`dest/<pack name>`).
     pub root: PathBuf,
-    /// Name of the archive's top-level directory.
+    /// Name of the archive's top-level directory (always the pack's name).
     pub top_dir: String,
     /// Files written.
     pub files: u64,
@@ -54,16 +67,18 @@ pub struct Extracted {
 }
 
 /// Extract a pack archive (`.tar.gz` with one top-level directory) into `dest`, creating
-/// `dest/<top-level dir>`.
+/// `dest/<pack name>`.
 ///
 /// Everything is written into a temporary directory beside the destination first and
 /// renamed into place only if the whole archive passed: paths may not be absolute, contain
 /// `..`, backslashes or NUL; only regular files and directories are allowed (no symlinks,
 /// hardlinks, devices or FIFOs); no path twice; one top-level directory holding
-/// `pack.json`; caps on entries and bytes counted on data actually read; the gzip stream
-/// must be complete with nothing after it. On any error nothing is left behind. Files are
-/// written 0644 (0755 when executable), directories 0755. Leftover temporary directories
-/// of interrupted runs (older than an hour) are removed.
+/// `pack.json` whose `name` is that directory's name (and
+/// [`ExtractOptions::expected_name`] when given); caps on entries and bytes counted on data
+/// actually read; the gzip stream must be complete with nothing after it. On any error
+/// nothing is left behind and an existing destination is untouched. Files are created
+/// 0644 (0755 when executable) minus the umask, like `tar`. Leftover temporary entries of
+/// interrupted runs (older than an hour) are removed.
 pub fn extract_archive(
     archive: impl AsRef<Path>,
     dest: impl AsRef<Path>,
@@ -71,25 +86,46 @@ pub fn extract_archive(
 ) -> Result<Extracted> {
     let archive = archive.as_ref();
     let dest = dest.as_ref();
-    fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
-    sweep_stale(dest);
-    let staging = tempfile::Builder::new()
-        .prefix(".spectro-extract-")
-        .tempdir_in(dest)
-        .map_err(|e| Error::io(dest, e))?;
+    safety::create_dirs(dest, 0o755)?;
+    safety::sweep_stale(dest);
+    let staging = safety::temp_dir_in(dest, "extract").map_err(|e| Error::io(dest, e))?;
     let file = File::open(archive).map_err(|e| Error::io(archive, e))?;
+    let fail = |entry, problem| Error::Archive {
+        path: archive.to_path_buf(),
+        entry,
+        problem,
+    };
     let (top, files, bytes) = unpack(
         BufReader::with_capacity(1 << 20, file),
         staging.path(),
         &opts.limits,
     )
-    .map_err(|(entry, problem)| Error::Archive {
-        path: archive.to_path_buf(),
-        entry,
-        problem,
-    })?;
-    let root = dest.join(&top);
-    if fs::symlink_metadata(&root).is_ok() {
+    .map_err(|(entry, problem)| fail(entry, problem))?;
+    let staged = staging.path().join(&top);
+    let name = pack_json_name(&staged.join("pack.json"))
+        .ok_or_else(|| fail(Some(format!("{top}/pack.json")), ArchiveProblem::NoIdentity))?;
+    if name != top {
+        return Err(fail(
+            None,
+            ArchiveProblem::TopDirMismatch {
+                top: crate::sanitize(&top),
+                name: crate::sanitize(&name),
+            },
+        ));
+    }
+    if let Some(expected) = &opts.expected_name
+        && *expected != name
+    {
+        return Err(fail(
+            None,
+            ArchiveProblem::WrongPack {
+                expected: crate::sanitize(expected),
+                found: crate::sanitize(&name),
+            },
+        ));
+    }
+    let root = safety::checked_join(dest, &top)?;
+    let old = if fs::symlink_metadata(&root).is_ok() {
         if !opts.overwrite {
             return Err(Error::Archive {
                 path: root.clone(),
@@ -99,8 +135,17 @@ pub fn extract_archive(
         }
         let aside = staging.path().join(".old");
         fs::rename(&root, &aside).map_err(|e| Error::io(&root, e))?;
+        Some(aside)
+    } else {
+        None
+    };
+    if let Err(e) = fs::rename(&staged, &root) {
+        // Put the previous tree back before reporting: nothing may be lost.
+        if let Some(aside) = &old {
+            let _ = fs::rename(aside, &root);
+        }
+        return Err(Error::io(&root, e));
     }
-    fs::rename(staging.path().join(&top), &root).map_err(|e| Error::io(&root, e))?;
     drop(staging);
     Ok(Extracted {
         root,
@@ -110,23 +155,16 @@ pub fn extract_archive(
     })
 }
 
-/// Remove `.spectro-extract-*` directories older than an hour (left by a killed run).
-fn sweep_stale(dest: &Path) {
-    let Ok(rd) = fs::read_dir(dest) else { return };
-    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
-    for e in rd.flatten() {
-        let name = e.file_name();
-        if !name.to_string_lossy().starts_with(".spectro-extract-") {
-            continue;
-        }
-        let old = e
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t < hour_ago);
-        if old && e.file_type().is_ok_and(|t| t.is_dir()) {
-            let _ = fs::remove_dir_all(e.path());
-        }
-    }
+/// `name` of a pack.json file (at most 16 MiB), if it parses.
+fn pack_json_name(path: &Path) -> Option<String> {
+    let mut text = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(16 << 20)
+        .read_to_end(&mut text)
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    v.get("name")?.as_str().map(str::to_owned)
 }
 
 type Fail = (Option<String>, ArchiveProblem);
@@ -276,11 +314,7 @@ fn unpack<R: BufRead>(
             mkdirs(parent).map_err(|e| fail(corrupt(&e)))?;
         }
         let exec = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&out)
-            .map_err(|e| fail(corrupt(&e)))?;
+        let mut f = create_file(&out, exec).map_err(|e| fail(corrupt(&e)))?;
         let mut capped = Capped {
             inner: &mut entry,
             left: limits.max_file_bytes,
@@ -290,7 +324,6 @@ fn unpack<R: BufRead>(
         let n = io::copy(&mut capped, &mut f)
             .map_err(|e| fail(cap_of(&e).unwrap_or_else(|| corrupt(&e))))?;
         f.flush().map_err(|e| fail(corrupt(&e)))?;
-        set_mode(&out, if exec { 0o755 } else { 0o644 });
         bytes += n;
         files += 1;
         if bytes > limits.max_total_bytes {
@@ -329,19 +362,23 @@ fn unpack<R: BufRead>(
 }
 
 fn mkdirs(p: &Path) -> io::Result<()> {
-    fs::create_dir_all(p)?;
-    set_mode(p, 0o755);
-    Ok(())
+    // Directories get the process default (0777 minus umask), like `tar`.
+    fs::create_dir_all(p)
 }
 
-#[cfg(unix)]
-fn set_mode(p: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = fs::set_permissions(p, fs::Permissions::from_mode(mode));
+/// A new file with mode 0644 (0755 when executable) minus the umask.
+fn create_file(p: &Path, exec: bool) -> io::Result<File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(if exec { 0o755 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = exec;
+    o.open(p)
 }
-
-#[cfg(not(unix))]
-fn set_mode(_: &Path, _: u32) {}
 
 /// The `name` and `version` of the pack in an archive, read from its `<top>/pack.json`
 /// without extracting anything. Archives built by spectro hold pack.json first, so only
@@ -377,8 +414,15 @@ pub fn read_identity(path: &Path) -> Result<(String, String)> {
         let v: serde_json::Value = serde_json::from_slice(&text)
             .map_err(|_| err(ArchiveProblem::NoIdentity, Some(name.clone())))?;
         return match (v["name"].as_str(), v["version"].as_str()) {
+            (Some(n), _) if n != parts[0] => Err(err(
+                ArchiveProblem::TopDirMismatch {
+                    top: crate::sanitize(parts[0]),
+                    name: crate::sanitize(n),
+                },
+                None,
+            )),
             (Some(n), Some(ver)) => Ok((n.to_owned(), ver.to_owned())),
-            _ => Err(err(ArchiveProblem::NoIdentity, Some(name))),
+            _ => Err(err(ArchiveProblem::NoIdentity, Some(crate::sanitize(&name)))),
         };
     }
     Err(err(ArchiveProblem::NoIdentity, None))

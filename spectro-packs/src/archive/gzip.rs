@@ -34,12 +34,13 @@ pub(crate) struct ParGzWriter<W: Write> {
 }
 
 impl<W: Write> ParGzWriter<W> {
-    pub(crate) fn new(mut inner: W, level: u32) -> Self {
+    pub(crate) fn new(mut inner: W, level: u32) -> io::Result<Self> {
         let max_in_flight = rayon::current_num_threads().max(1) * 2;
-        // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): reproducible. A
-        // failure here resurfaces on the next write.
-        let _ = inner.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
-        ParGzWriter {
+        // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): reproducible. A failed
+        // header write fails the build (a writer that fails once must not yield a file
+        // without a header).
+        inner.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
+        Ok(ParGzWriter {
             inner,
             level,
             max_in_flight,
@@ -48,7 +49,7 @@ impl<W: Write> ParGzWriter<W> {
             dict: Vec::new(),
             crc: crc32fast::Hasher::new(),
             len: 0,
-        }
+        })
     }
 
     fn submit(&mut self, block: Vec<u8>, last: bool) -> io::Result<()> {
@@ -195,7 +196,7 @@ mod tests {
             .build()
             .unwrap();
         pool.install(|| {
-            let mut w = ParGzWriter::new(Vec::new(), 6);
+            let mut w = ParGzWriter::new(Vec::new(), 6).unwrap();
             w.write_all(data).unwrap();
             w.finish().unwrap()
         })

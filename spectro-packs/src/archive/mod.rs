@@ -24,9 +24,7 @@ pub enum ArchiveProblem {
     #[error("is not a regular file or directory")]
     SpecialFile,
     /// The pack has validation errors.
-    #[error(
-        "the pack has {errors} validation error(s); run `spectro validate` (or pass --no-validate)"
-    )]
+    #[error("the pack has {errors} validation error(s)")]
     Invalid {
         /// Number of error findings.
         errors: usize,
@@ -72,7 +70,27 @@ pub enum ArchiveProblem {
         /// Its value.
         limit: u64,
     },
-    /// The destination already exists.
-    #[error("destination already exists (use overwrite to replace it)")]
+    /// `.spectroignore` leaves out a file the pack needs (pack.json, values.yaml or a
+    /// file pack.json lists).
+    #[error("is needed by the pack but matched by .spectroignore; the archive would be unusable")]
+    RequiredFileIgnored,
+    /// The destination already exists (and replacing it was not asked for).
+    #[error("destination already exists")]
     DestinationExists,
+    /// The top-level folder is not named after pack.json's `name`.
+    #[error("top-level folder `{top}` is not the pack's name `{name}` (from pack.json)")]
+    TopDirMismatch {
+        /// The folder (sanitised).
+        top: String,
+        /// pack.json's name (sanitised).
+        name: String,
+    },
+    /// The archive holds another pack than the one asked for.
+    #[error("holds pack `{found}`, not the requested `{expected}`")]
+    WrongPack {
+        /// The name asked for.
+        expected: String,
+        /// pack.json's name (sanitised).
+        found: String,
+    },
 }

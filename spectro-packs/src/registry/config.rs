@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -17,7 +16,8 @@ use crate::error::{Error, Result};
 /// `$SPECTRO_HOME`, default `~/.spectro`: where `config.json` and the embedded registry
 /// live.
 pub fn spectro_home() -> std::path::PathBuf {
-    if let Some(h) = std::env::var_os("SPECTRO_HOME") {
+    // An empty SPECTRO_HOME is unset (it would otherwise mean the current directory).
+    if let Some(h) = std::env::var_os("SPECTRO_HOME").filter(|h| !h.is_empty()) {
         return h.into();
     }
     std::env::var_os("HOME")
@@ -104,7 +104,13 @@ impl Config {
         plain_http: bool,
         insecure: bool,
     ) -> Result<()> {
-        let mut entry = AuthEntry::default();
+        // Keep what other tools stored in the entry (keys we do not model).
+        let mut entry = self
+            .auths
+            .iter()
+            .find(|(k, _)| crate::registry::remote::auth::normalize_server(k) == host)
+            .map(|(_, e)| e.clone())
+            .unwrap_or_default();
         entry.set_credentials(user, password)?;
         entry.plain_http = plain_http;
         entry.insecure = insecure;
@@ -133,37 +139,48 @@ impl Config {
         }
     }
 
-    /// Save atomically (temp file + rename), mode 0600, parent directory 0700.
+    /// Save atomically (temp file + rename), mode 0600. A parent directory this call
+    /// creates is 0700; an existing one keeps its mode. A symbolic link at `path` is
+    /// written through (its target is replaced), not replaced by a regular file.
+    /// Concurrent writers should use [`Config::update`].
     pub fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+        let target = match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                fs::canonicalize(path).map_err(|e| Error::io(path, e))?
+            }
+            _ => path.to_path_buf(),
+        };
+        crate::safety::write_atomic(&target, text.as_bytes(), true)
+    }
+
+    /// Read-modify-write under an exclusive lock (`.config.lock` beside the file), so
+    /// concurrent logins, logouts and default changes from several processes all land.
+    pub fn update<T>(path: &Path, change: impl FnOnce(&mut Config) -> Result<T>) -> Result<T> {
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        restrict(dir, 0o700);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".config-")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io(dir, e))?;
-        restrict(tmp.path(), 0o600);
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
-        tmp.write_all(text.as_bytes())
-            .map_err(|e| Error::io(path, e))?;
-        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-        Ok(())
+        crate::safety::create_dirs(dir, 0o700)?;
+        let lock_path = dir.join(".config.lock");
+        let mut o = fs::OpenOptions::new();
+        o.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let lock = o.open(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        let mut cfg = Config::load(path)?;
+        let out = change(&mut cfg)?;
+        cfg.save(path)?;
+        drop(lock);
+        Ok(out)
     }
 }
 
-#[cfg(unix)]
-fn restrict(p: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = fs::set_permissions(p, fs::Permissions::from_mode(mode));
-}
-
-#[cfg(not(unix))]
-fn restrict(_: &Path, _: u32) {}
 
 #[cfg(test)]
 mod tests {

@@ -40,10 +40,21 @@ fn corrupt(location: &Path, reason: impl Into<String>) -> Error {
 
 impl LayoutRegistry {
     /// Open (creating if needed) a registry rooted at `root`.
+    ///
+    /// An existing registry that cannot be written (read-only mount, another user's) is
+    /// opened for reading.
     pub fn open(root: impl AsRef<Path>) -> Result<Self> {
         let root = root.as_ref().to_path_buf();
+        if root.as_os_str().is_empty() {
+            return Err(Error::InvalidReference {
+                input: String::new(),
+                reason: "empty registry path".into(),
+            });
+        }
         let archive = root.join(super::ARCHIVE_PATH);
-        fs::create_dir_all(&archive).map_err(|e| Error::io(&archive, e))?;
+        if !archive.is_dir() {
+            crate::safety::create_dirs(&archive, 0o755)?;
+        }
         Ok(LayoutRegistry { root })
     }
 
@@ -53,20 +64,51 @@ impl LayoutRegistry {
     }
 
     /// The image layout directory of a pack.
+    ///
+    /// `name` must be a valid pack name ([`PackRef`] checks it); anything else is
+    /// mapped to a path that cannot exist rather than joined.
     pub fn layout_dir(&self, name: &str) -> PathBuf {
-        self.root.join(super::ARCHIVE_PATH).join(name)
+        let base = self.root.join(super::ARCHIVE_PATH);
+        crate::safety::checked_join(&base, name).unwrap_or_else(|_| base.join(".invalid"))
     }
 
-    fn lock(&self, exclusive: bool) -> Result<File> {
+    /// A cross-process lock on `<root>/.lock`: exclusive for writers, shared for readers.
+    /// Readers open the file read-only, so a registry on a read-only mount or owned by
+    /// another user can still be listed and pulled (without a lock file, readers go
+    /// unlocked: nobody can be writing there).
+    fn lock(&self, exclusive: bool) -> Result<Option<File>> {
         let path = self.root.join(".lock");
-        let f = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+        let f = if exclusive {
+            fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+        } else {
+            match File::open(&path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path),
+                other => other,
+            }
+        };
+        let f = match f {
+            Ok(f) => f,
+            Err(e)
+                if !exclusive
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+                    ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
         if exclusive { f.lock() } else { f.lock_shared() }.map_err(|e| Error::io(&path, e))?;
-        Ok(f)
+        Ok(Some(f))
     }
 
     fn blob_path(&self, name: &str, digest: &str) -> Result<PathBuf> {
@@ -97,7 +139,7 @@ impl LayoutRegistry {
     fn write_index(&self, name: &str, index: &Index) -> Result<()> {
         let dir = self.layout_dir(name);
         let bytes = serde_json::to_vec(index).map_err(|e| Error::io(&dir, io::Error::other(e)))?;
-        write_atomic(&dir.join("index.json"), &bytes)
+        crate::safety::write_atomic(&dir.join("index.json"), &bytes, false)
     }
 
     /// Write bytes as a blob (idempotent) and return its descriptor digest.
@@ -108,7 +150,7 @@ impl LayoutRegistry {
         if path.is_file() {
             return Ok((digest, None));
         }
-        write_atomic(&path, bytes)?;
+        crate::safety::write_atomic(&path, bytes, false)?;
         Ok((digest, Some(path)))
     }
 
@@ -126,11 +168,9 @@ impl LayoutRegistry {
             return Ok(None);
         }
         let dir = path.parent().expect("blob path has a parent");
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".blob-")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io(dir, e))?;
+        crate::safety::create_dirs(dir, 0o755)?;
+        crate::safety::sweep_stale(dir);
+        let mut tmp = crate::safety::temp_file_in(dir, "blob", false).map_err(|e| Error::io(dir, e))?;
         let mut input = File::open(src).map_err(|e| Error::io(src, e))?;
         let actual = copy_hashing(
             &mut input,
@@ -147,8 +187,7 @@ impl LayoutRegistry {
                 actual,
             });
         }
-        tmp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
-        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        crate::safety::persist(tmp, &path)?;
         Ok(Some(path))
     }
 
@@ -213,26 +252,87 @@ impl LayoutRegistry {
     }
 
     /// Remove blobs no manifest of the layout references any more.
+    ///
+    /// Walks image manifests and image indexes (OCI and Docker) from `index.json`
+    /// down, including `subject` links. Anything it cannot read or does not understand
+    /// (a missing or unparsable blob, an unknown media type) stops the collection
+    /// before a single file is deleted: a blob is only removed when it is proven
+    /// unreferenced.
     fn collect_garbage(&self, name: &str, index: &Index) -> Result<()> {
-        let mut keep = std::collections::HashSet::new();
-        for d in &index.manifests {
-            keep.insert(d.digest.clone());
-            if let Ok(m) = self.manifest(name, d) {
-                keep.insert(m.config.digest.clone());
-                keep.extend(m.layers.iter().map(|l| l.digest.clone()));
-            }
-        }
+        let Some(keep) = self.reachable(name, index) else {
+            return Ok(());
+        };
         let dir = self.layout_dir(name).join("blobs/sha256");
         let Ok(rd) = fs::read_dir(&dir) else {
             return Ok(());
         };
         for e in rd.flatten() {
-            let digest = format!("sha256:{}", e.file_name().to_string_lossy());
-            if !keep.contains(&digest) {
+            let file = e.file_name().to_string_lossy().into_owned();
+            let digest = format!("sha256:{file}");
+            // Only blob-shaped names; temporary files are swept by age elsewhere.
+            if oci::is_sha256_digest(&digest) && !keep.contains(&digest) {
                 let _ = fs::remove_file(e.path());
             }
         }
         Ok(())
+    }
+
+    /// Every digest reachable from `index`, or `None` when the walk met anything it
+    /// does not understand.
+    fn reachable(&self, name: &str, index: &Index) -> Option<std::collections::HashSet<String>> {
+        const MANIFESTS: &[&str] = &[
+            oci::MANIFEST_MEDIA_TYPE,
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ];
+        const INDEXES: &[&str] = &[
+            oci::INDEX_MEDIA_TYPE,
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+        ];
+        let mut keep = std::collections::HashSet::new();
+        let mut queue: Vec<(String, String)> = index
+            .manifests
+            .iter()
+            .map(|d| (d.media_type.clone(), d.digest.clone()))
+            .collect();
+        let mut visited = 0usize;
+        while let Some((media_type, digest)) = queue.pop() {
+            if !keep.insert(digest.clone()) {
+                continue;
+            }
+            visited += 1;
+            if visited > 100_000 {
+                return None;
+            }
+            let is_manifest = MANIFESTS.contains(&media_type.as_str());
+            let is_index = INDEXES.contains(&media_type.as_str());
+            if !is_manifest && !is_index {
+                return None;
+            }
+            let bytes = self.get_blob(name, &digest, oci::MAX_MANIFEST_BYTES).ok()?;
+            let v: Value = serde_json::from_slice(&bytes).ok()?;
+            let desc = |d: &Value| -> Option<(String, String)> {
+                let digest = d.get("digest")?.as_str()?;
+                if !oci::is_sha256_digest(digest) {
+                    return None;
+                }
+                let mt = d.get("mediaType").and_then(Value::as_str).unwrap_or_default();
+                Some((mt.to_owned(), digest.to_owned()))
+            };
+            if let Some(subject) = v.get("subject") {
+                queue.push(desc(subject)?);
+            }
+            if is_index {
+                for child in v.get("manifests")?.as_array()? {
+                    queue.push(desc(child)?);
+                }
+                continue;
+            }
+            keep.insert(desc(v.get("config")?)?.1);
+            for layer in v.get("layers")?.as_array()? {
+                keep.insert(desc(layer)?.1);
+            }
+        }
+        Some(keep)
     }
 }
 
@@ -254,19 +354,6 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
         return Err(corrupt(path, format!("larger than the {cap}-byte limit")));
     }
     Ok(bytes)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("path has a parent");
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
 }
 
 use super::{CancelledIo, is_cancelled};
@@ -340,6 +427,7 @@ pub(crate) fn prepare_archive(source: &Path, opts: &PushOptions) -> Result<Prepa
         }
         let b = BuildOptions {
             validate: !opts.no_validate,
+            mtime: opts.mtime.unwrap_or(archive::DEFAULT_MTIME),
             ..BuildOptions::default()
         };
         let built = archive::build_archive(source, tmp.path(), &b)?;
@@ -447,9 +535,9 @@ impl Registry for LayoutRegistry {
         let new_layout = !dir.exists();
         let mut created: Vec<PathBuf> = Vec::new();
         let result = (|| -> Result<String> {
-            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            crate::safety::create_dirs(&dir, 0o755)?;
             if !dir.join("oci-layout").is_file() {
-                write_atomic(&dir.join("oci-layout"), OCI_LAYOUT)?;
+                crate::safety::write_atomic(&dir.join("oci-layout"), OCI_LAYOUT, false)?;
             }
             created.extend(self.put_blob_file(&name, archive, &digest, opts)?);
             created.extend(self.put_blob(&name, oci::CONFIG_BLOB)?.1);
@@ -516,39 +604,43 @@ impl Registry for LayoutRegistry {
     }
 
     fn pull(&self, reference: &PackRef, dest: &Path, opts: &PullOptions) -> Result<PullOutcome> {
-        let resolved = self.resolve(reference)?;
-        let layer = resolved
-            .manifest
+        let mut tmp = super::pull_temp(dest)?;
+        // Resolve and copy under one read lock, so a concurrent `push --force` cannot
+        // swap the blob out between the two.
+        let _lock = self.lock(false)?;
+        let (desc, version) = self.resolve_locked(reference)?;
+        let manifest = self.manifest(&reference.name, &desc)?;
+        let layer = manifest
             .pack_layer()
             .map_err(|reason| corrupt(&self.layout_dir(&reference.name), reason))?
             .clone();
+        super::check_layer_size(&reference.to_string(), &layer, opts)?;
         let src_path = self.blob_path(&reference.name, &layer.digest)?;
-        fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".spectro-pull-")
-            .tempfile_in(dest)
-            .map_err(|e| Error::io(dest, e))?;
-        {
-            let _lock = self.lock(false)?;
-            let mut src = File::open(&src_path).map_err(|e| Error::io(&src_path, e))?;
-            let (actual, n) = copy_hashing(
-                &mut src,
-                tmp.as_file_mut(),
-                opts.progress.as_ref(),
-                opts.cancel.as_ref(),
-            )
-            .map_err(|e| copy_error(&src_path, e))?;
-            if actual != layer.digest || n != layer.size {
-                return Err(Error::DigestMismatch {
-                    what: reference.to_string(),
-                    expected: layer.digest.clone(),
-                    actual,
-                });
-            }
+        let src = File::open(&src_path).map_err(|e| Error::io(&src_path, e))?;
+        let (actual, n) = copy_hashing(
+            &mut src.take(layer.size.saturating_add(1)),
+            tmp.as_file_mut(),
+            opts.progress.as_ref(),
+            opts.cancel.as_ref(),
+        )
+        .map_err(|e| copy_error(&src_path, e))?;
+        drop(_lock);
+        if actual != layer.digest || n != layer.size {
+            return Err(Error::DigestMismatch {
+                what: reference.to_string(),
+                expected: layer.digest.clone(),
+                actual,
+            });
         }
         tmp.as_file()
             .sync_all()
             .map_err(|e| Error::io(tmp.path(), e))?;
+        let resolved = Resolved {
+            name: reference.name.clone(),
+            version,
+            manifest_digest: desc.digest,
+            manifest,
+        };
         super::finish_pull(tmp, dest, &reference.name, &resolved, layer.digest, opts)
     }
 
@@ -589,12 +681,7 @@ impl Registry for LayoutRegistry {
     }
 
     fn delete(&self, reference: &PackRef) -> Result<()> {
-        if reference.selector == Selector::Latest {
-            return Err(Error::InvalidReference {
-                input: reference.to_string(),
-                reason: "give a version or digest to delete".into(),
-            });
-        }
+        super::require_exact(reference, "deleting")?;
         let _lock = self.lock(true)?;
         let (desc, _) = self.resolve_locked(reference)?;
         let mut index = self.read_index(&reference.name)?.unwrap_or_default();
@@ -613,12 +700,22 @@ impl Registry for LayoutRegistry {
         self.collect_garbage(&reference.name, &index)
     }
 
-    fn tag(&self, reference: &PackRef, new_tag: &str) -> Result<()> {
-        // Validate the new tag as a reference before touching anything.
-        PackRef::exact(&reference.name, new_tag)?;
+    fn tag(&self, reference: &PackRef, new_tag: &str, opts: &super::TagOptions) -> Result<()> {
+        // Check everything before touching anything.
+        super::require_exact(reference, "tagging")?;
+        super::check_new_tag(&reference.name, new_tag)?;
         let _lock = self.lock(true)?;
         let (mut desc, _) = self.resolve_locked(reference)?;
         let mut index = self.read_index(&reference.name)?.unwrap_or_default();
+        if let Some(existing) = index.manifests.iter().find(|d| d.ref_name() == Some(new_tag))
+            && existing.digest != desc.digest
+            && !opts.force
+        {
+            return Err(Error::AlreadyExists {
+                reference: format!("{}:{new_tag}", reference.name),
+                existing: existing.digest.clone(),
+            });
+        }
         index.manifests.retain(|d| d.ref_name() != Some(new_tag));
         desc.annotations
             .insert(oci::REF_NAME.into(), Value::String(new_tag.to_owned()));

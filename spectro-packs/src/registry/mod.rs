@@ -69,6 +69,11 @@ pub struct PushOptions {
     pub force: bool,
     /// Skip lint validation when pushing a directory.
     pub no_validate: bool,
+    /// mtime of every entry when a directory is archived (as
+    /// [`crate::archive::BuildOptions::mtime`]); default [`crate::archive::DEFAULT_MTIME`].
+    /// Frontends pass `SOURCE_DATE_EPOCH` here and to `pack build` alike, so pushing a
+    /// directory stores the bytes `pack build` writes.
+    pub mtime: Option<u64>,
     /// Value of the `org.opencontainers.image.created` annotation (RFC 3339). The CLI
     /// passes the current time (or `SOURCE_DATE_EPOCH`); default is the Unix epoch.
     pub created: Option<String>,
@@ -79,17 +84,75 @@ pub struct PushOptions {
 }
 
 /// Options for [`Registry::pull`].
-#[derive(Clone, Default)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct PullOptions {
     /// Keep the `.tar.gz` in the destination instead of extracting it.
     pub archive_only: bool,
     /// Replace an existing pack directory at the destination.
     pub overwrite: bool,
+    /// Largest archive (layer) accepted, checked against the manifest's declared size
+    /// before downloading, and on the bytes received. Default 4 GiB.
+    pub max_archive_bytes: u64,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
     /// Cancellation flag.
     pub cancel: Option<CancelFlag>,
+}
+
+/// Default of [`PullOptions::max_archive_bytes`]: 4 GiB.
+pub const DEFAULT_MAX_ARCHIVE_BYTES: u64 = 4 << 30;
+
+impl Default for PullOptions {
+    fn default() -> Self {
+        PullOptions {
+            archive_only: false,
+            overwrite: false,
+            max_archive_bytes: DEFAULT_MAX_ARCHIVE_BYTES,
+            progress: None,
+            cancel: None,
+        }
+    }
+}
+
+/// Options for [`Registry::tag`].
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct TagOptions {
+    /// Move the tag when it already points at another manifest.
+    pub force: bool,
+}
+
+/// Refuse references a destructive operation must not take: anything but an exact tag
+/// or a digest (a pattern would delete whichever version matches highest today).
+pub(crate) fn require_exact(reference: &PackRef, what: &str) -> Result<()> {
+    match reference.selector {
+        Selector::Tag(_) | Selector::Digest(_) => Ok(()),
+        Selector::Latest | Selector::Wildcard(_) => Err(crate::Error::InvalidReference {
+            input: reference.to_string(),
+            reason: format!("{what} needs an exact version or digest, not a pattern or \"latest\""),
+        }),
+    }
+}
+
+/// Check a new tag for [`Registry::tag`]: a valid tag that does not read as a version
+/// (versions are what `push` writes, from pack.json) or as a pattern (`x`, `1.x`, which
+/// later commands would resolve as wildcards).
+pub(crate) fn check_new_tag(name: &str, new_tag: &str) -> Result<()> {
+    let parsed = PackRef::exact(name, new_tag)?;
+    let refuse = |reason: &str| {
+        Err(crate::Error::InvalidReference {
+            input: format!("{name}:{}", crate::sanitize(new_tag)),
+            reason: reason.to_owned(),
+        })
+    };
+    if matches!(parsed.selector, Selector::Wildcard(_)) {
+        return refuse("a tag may not look like a pattern (`x` parts), it would be resolved as one");
+    }
+    if crate::version::PackVersion::parse(new_tag).is_ok() {
+        return refuse("a tag may not look like a version; versions come from pack.json on push");
+    }
+    Ok(())
 }
 
 /// What [`Registry::push`] did.
@@ -166,10 +229,13 @@ pub trait Registry: Send + Sync {
     fn pull(&self, reference: &PackRef, dest: &Path, opts: &PullOptions) -> Result<PullOutcome>;
     /// List packs whose name contains `filter` (all when `None`).
     fn list(&self, filter: Option<&str>) -> Result<Vec<PackListing>>;
-    /// Delete a version (by tag) or every tag of a digest.
+    /// Delete a version (by exact tag) or every tag of a digest. Patterns (`1.x`) and
+    /// "latest" are refused: destructive operations take exact references only.
     fn delete(&self, reference: &PackRef) -> Result<()>;
-    /// Add another tag to the manifest `reference` resolves to.
-    fn tag(&self, reference: &PackRef, new_tag: &str) -> Result<()>;
+    /// Add another tag to the manifest an exact `reference` (tag or digest) points at.
+    /// The new tag may not look like a version or a pattern, and an existing tag
+    /// pointing elsewhere is only moved with [`TagOptions::force`].
+    fn tag(&self, reference: &PackRef, new_tag: &str, opts: &TagOptions) -> Result<()>;
 }
 
 /// Open the backend for a location with default remote options (credentials from the
@@ -206,8 +272,29 @@ pub(crate) fn highest_version<'a>(tags: impl Iterator<Item = &'a String>) -> Opt
         .map(|(_, t)| t.clone())
 }
 
+/// A temporary file for a download into `dest` (`.spectro-pull-*`, swept when stale).
+pub(crate) fn pull_temp(dest: &Path) -> Result<tempfile::NamedTempFile> {
+    crate::safety::create_dirs(dest, 0o755)?;
+    crate::safety::sweep_stale(dest);
+    crate::safety::temp_file_in(dest, "pull", false).map_err(|e| crate::Error::io(dest, e))
+}
+
+/// Refuse a layer whose declared size is above the archive cap before downloading it.
+pub(crate) fn check_layer_size(what: &str, layer: &oci::Descriptor, opts: &PullOptions) -> Result<()> {
+    let cap = opts.max_archive_bytes;
+    if layer.size > cap {
+        return Err(crate::Error::TooLarge {
+            what: crate::sanitize(what),
+            size: layer.size,
+            limit: cap,
+        });
+    }
+    Ok(())
+}
+
 /// Finish a pull from a verified archive in a temp file inside `dest`: keep it as
-/// `<name>-<version>.tar.gz` (archive only) or extract it (staged, renamed into place).
+/// `<name>-<version>.tar.gz` (archive only) or extract it into `dest/<name>` (staged,
+/// renamed into place), after checking the archive holds the pack `name`.
 pub(crate) fn finish_pull(
     tmp: tempfile::NamedTempFile,
     dest: &Path,
@@ -222,18 +309,32 @@ pub(crate) fn finish_pull(
         .clone()
         .unwrap_or_else(|| resolved.manifest_digest.clone());
     if opts.archive_only {
+        // The archive must hold the pack asked for, whatever is done with it.
+        let (found, _) = archive::read_identity(tmp.path())?;
+        if found != name {
+            return Err(crate::Error::Archive {
+                path: tmp.path().to_path_buf(),
+                entry: None,
+                problem: archive::ArchiveProblem::WrongPack {
+                    expected: name.to_owned(),
+                    found: crate::sanitize(&found),
+                },
+            });
+        }
         let file =
             archive::archive_file_name(name, resolved.version.as_deref().unwrap_or("unknown"));
-        let out = dest.join(file);
-        if out.exists() && !opts.overwrite {
+        let out = crate::safety::checked_join(dest, &file)?;
+        if opts.overwrite {
+            crate::safety::persist(tmp, &out)?;
+        } else if out.exists() {
             return Err(crate::Error::Archive {
                 path: out,
                 entry: None,
                 problem: archive::ArchiveProblem::DestinationExists,
             });
+        } else {
+            crate::safety::persist_new(tmp, &out)?;
         }
-        tmp.persist(&out)
-            .map_err(|e| crate::Error::io(&out, e.error))?;
         return Ok(PullOutcome {
             version,
             path: out,
@@ -243,10 +344,8 @@ pub(crate) fn finish_pull(
     if let Some(p) = &opts.progress {
         p(Progress::Extracting);
     }
-    let xo = ExtractOptions {
-        overwrite: opts.overwrite,
-        ..ExtractOptions::default()
-    };
+    let mut xo = ExtractOptions::for_pack(name);
+    xo.overwrite = opts.overwrite;
     let x = archive::extract_archive(tmp.path(), dest, &xo)?;
     Ok(PullOutcome {
         version,

@@ -25,7 +25,8 @@ static HOST: LazyLock<Regex> = LazyLock::new(|| {
 
 fn invalid(input: &str, reason: impl Into<String>) -> Error {
     Error::InvalidReference {
-        input: input.to_owned(),
+        // References may carry `user:pass@`: never echo it.
+        input: crate::sanitize(&crate::safety::mask_url_userinfo(input)),
         reason: reason.into(),
     }
 }
@@ -76,6 +77,15 @@ impl RegistryLocation {
         };
         let rest = rest.trim_end_matches('/');
         let (host, base) = rest.split_once('/').unwrap_or((rest, ""));
+        if host.contains('@') {
+            return Err(invalid(
+                input,
+                "credentials in the registry address are not accepted (they would end up in logs and shell history); log in instead",
+            ));
+        }
+        if base.split('/').any(str::is_empty) && !base.is_empty() {
+            return Err(invalid(input, "the base path has an empty segment (`//`)"));
+        }
         if !HOST.is_match(host) {
             return Err(invalid(
                 input,

@@ -150,8 +150,9 @@ impl CredentialStore {
 }
 
 /// Whether `SPECTRO_REGISTRY_USERNAME/PASSWORD` are meant for `host`: the host in
-/// `SPECTRO_REGISTRY_HOST`, else the remote registry in `SPECTRO_REGISTRY`, else any host
-/// (so a CI job that names its registry never sends its secret anywhere else).
+/// `SPECTRO_REGISTRY_HOST`, else the remote registry in `SPECTRO_REGISTRY`. With neither
+/// set they are bound to no host and never sent (a CI secret must not follow a `-r`
+/// given on the command line to whatever host it names).
 fn env_credentials_apply_to(host: &str) -> bool {
     if let Ok(h) = std::env::var("SPECTRO_REGISTRY_HOST")
         && !h.trim().is_empty()
@@ -163,8 +164,22 @@ fn env_credentials_apply_to(host: &str) -> bool {
         .and_then(|r| crate::registry::RegistryLocation::parse(&r).ok())
     {
         Some(crate::registry::RegistryLocation::Oci { host: h, .. }) => h == host,
-        _ => true,
+        _ => false,
     }
+}
+
+/// Set when `SPECTRO_REGISTRY_USERNAME` is given but bound to no host (see
+/// [`CredentialStore::lookup`]): the reason an authentication error names.
+pub(crate) fn env_credentials_unbound() -> bool {
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+    set("SPECTRO_REGISTRY_USERNAME")
+        && !set("SPECTRO_REGISTRY_HOST")
+        && !std::env::var("SPECTRO_REGISTRY").is_ok_and(|r| {
+            matches!(
+                crate::registry::RegistryLocation::parse(&r),
+                Ok(crate::registry::RegistryLocation::Oci { .. })
+            )
+        })
 }
 
 /// The `host[:port]` a config key names (`https://host:port/v1/` → `host:port`, as Docker

@@ -612,7 +612,7 @@ impl Transport {
                     hint: Some(if self.credential.is_some() {
                         "the token service rejected the credentials".into()
                     } else {
-                        "the registry needs credentials: run `spectro registry login`, or set SPECTRO_REGISTRY_USERNAME and SPECTRO_REGISTRY_PASSWORD".into()
+                        self.needs_credentials()
                     }),
                 });
             }
@@ -648,6 +648,20 @@ impl Transport {
         }
     }
 
+    /// What to say when the registry wants credentials and none were sent.
+    fn needs_credentials(&self) -> String {
+        let host = &self.origin[url::Position::BeforeHost..url::Position::AfterPort];
+        let mut h = format!(
+            "authentication required: log in to {host}, or set SPECTRO_REGISTRY_USERNAME and SPECTRO_REGISTRY_PASSWORD with SPECTRO_REGISTRY_HOST={host}"
+        );
+        if super::auth::env_credentials_unbound() {
+            h.push_str(
+                " (SPECTRO_REGISTRY_USERNAME is set but bound to no host, so it was not sent)",
+            );
+        }
+        h
+    }
+
     /// The error for an unexpected response: 401/403 → [`Error::Unauthorized`], else
     /// [`Error::Remote`] with the registry's error code and message.
     pub(crate) fn status_error(&self, what: &str, resp: Response) -> Error {
@@ -662,10 +676,7 @@ impl Transport {
                 hint: Some(if self.credential.is_some() {
                     "the registry rejected the credentials".into()
                 } else {
-                    format!(
-                        "authentication required: run `spectro registry login {}`, or set SPECTRO_REGISTRY_USERNAME and SPECTRO_REGISTRY_PASSWORD",
-                        self.origin.host_str().unwrap_or_default()
-                    )
+                    self.needs_credentials()
                 }),
             },
             403 => Error::Unauthorized {

@@ -911,15 +911,17 @@ impl OciRegistry {
         let mut done = 0u64;
         let mut buf = vec![0u8; 1 << 20];
         let what = format!("{}/{repo}@{}", self.host, layer.digest);
-        // The retry budget restarts whenever bytes arrived since the last attempt, so a
-        // long download survives several drops; a request's time allowance covers at
-        // most 64 MiB, so a stalled transfer is cut and resumed rather than waited out.
-        let mut done_before = 0u64;
+        // The retry budget restarts whenever the download got further than ever before,
+        // so a long download survives several drops; a restart from byte 0 (a server
+        // ignoring `Range`) is not progress until it passes the old high-water mark. A
+        // request's time allowance covers at most 64 MiB, so a stalled transfer is cut and
+        // resumed rather than waited out.
+        let mut high_water = 0u64;
         'attempts: loop {
-            if done > done_before {
+            if done > high_water {
                 attempt = 0;
                 started = Instant::now();
-                done_before = done;
+                high_water = done;
             }
             let mut call = Call::new(Method::GET, url.clone(), scope_pull(repo))
                 .cancel(opts.cancel.as_ref())
@@ -960,7 +962,6 @@ impl OciRegistry {
                     .map_err(|e| Error::io("pull", e))?;
                 hasher = Sha256::new();
                 done = 0;
-                done_before = 0;
                 if status == 206 {
                     // The range came back wrong: start over, counted as a retry.
                     if !self.t.may_retry(attempt, started) {
@@ -1101,6 +1102,18 @@ impl OciRegistry {
             size,
             changed: true,
         })
+    }
+
+    /// Whether this registry deletes manifests in `repo`, asked without changing
+    /// anything: a DELETE of a digest that cannot exist answers 404 where deletes work
+    /// and 405 (CNCF distribution's default, GHCR) where they do not.
+    fn probe_delete(&self, repo: &str, r: &PackRef) -> Result<()> {
+        let nonce = format!("spectro-delete-probe-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let digest = oci::sha256_digest(nonce.as_bytes());
+        match self.delete_manifest(repo, &digest, r) {
+            Ok(()) | Err(Error::PackNotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     fn delete_manifest(&self, repo: &str, digest: &str, r: &PackRef) -> Result<()> {
@@ -1362,11 +1375,12 @@ impl Registry for OciRegistry {
                 reason,
             })?
             .clone();
-        std::fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".spectro-pull-")
-            .tempfile_in(dest)
-            .map_err(|e| Error::io(dest, e))?;
+        super::check_layer_size(
+            &format!("{}/{repo}@{}", self.host, layer.digest),
+            &layer,
+            opts,
+        )?;
+        let mut tmp = super::pull_temp(dest)?;
         self.download(&repo, &layer, tmp.as_file_mut(), opts)?;
         tmp.as_file()
             .sync_all()
@@ -1419,64 +1433,86 @@ impl Registry for OciRegistry {
     }
 
     fn delete(&self, reference: &PackRef) -> Result<()> {
+        super::require_exact(reference, "deleting")?;
         let repo = self.repo(&reference.name);
-        match &reference.selector {
-            Selector::Latest => Err(Error::InvalidReference {
-                input: reference.to_string(),
-                reason: "give a version or digest to delete".into(),
-            }),
-            Selector::Digest(d) => self.delete_manifest(&repo, d, reference),
-            Selector::Tag(_) | Selector::Wildcard(_) => {
-                let resolved = self.resolve(reference)?;
-                let tag = resolved.version.clone().unwrap_or_default();
-                let tags = self.tags(&repo)?.unwrap_or_default();
-                let others: Vec<String> = tags.into_iter().filter(|t| *t != tag).collect();
-                let shared = self
-                    .tag_digests(&repo, &others)?
-                    .iter()
-                    .any(|(_, d)| *d == resolved.manifest_digest);
-                if !shared {
-                    return self.delete_manifest(&repo, &resolved.manifest_digest, reference);
-                }
-                // The distribution API deletes manifests, not tags: point the tag at a
-                // throw-away manifest and delete that, so the other tags keep theirs.
-                let mut ann = Map::new();
-                ann.insert(
-                    "io.spectro.untag".into(),
-                    Value::String(format!("{tag}-{:016x}", fastrand::u64(..))),
-                );
-                let placeholder = Manifest {
-                    schema_version: 2,
-                    media_type: Some(oci::MANIFEST_MEDIA_TYPE.into()),
-                    artifact_type: None,
-                    config: oci::Descriptor {
-                        media_type: oci::UNKNOWN_CONFIG_MEDIA_TYPE.into(),
-                        digest: oci::sha256_digest(oci::CONFIG_BLOB),
-                        size: oci::CONFIG_BLOB.len() as u64,
-                        annotations: Map::new(),
-                    },
-                    layers: Vec::new(),
-                    annotations: ann,
-                };
-                self.push_blob(
-                    &repo,
-                    BlobSource::Bytes(oci::CONFIG_BLOB),
-                    &oci::sha256_digest(oci::CONFIG_BLOB),
-                    oci::CONFIG_BLOB.len() as u64,
-                    &PushOptions::default(),
-                )?;
-                let bytes = serde_json::to_vec(&placeholder)
-                    .map_err(|e| self.t.err(format!("serialising a manifest: {e}")))?;
-                let d = self.put_manifest(&repo, &tag, &bytes)?;
-                self.delete_manifest(&repo, &d, reference)
-            }
+        let tag = match &reference.selector {
+            Selector::Tag(t) => t,
+            Selector::Digest(d) => return self.delete_manifest(&repo, d, reference),
+            Selector::Latest | Selector::Wildcard(_) => return Err(self.not_found(reference)),
+        };
+        let resolved = self.resolve(reference)?;
+        let tags = self.tags(&repo)?.unwrap_or_default();
+        let others: Vec<String> = tags.into_iter().filter(|t| t != tag).collect();
+        let shared = self
+            .tag_digests(&repo, &others)?
+            .iter()
+            .any(|(_, d)| *d == resolved.manifest_digest);
+        if !shared {
+            // One request; if the registry refuses it nothing has changed.
+            return self.delete_manifest(&repo, &resolved.manifest_digest, reference);
         }
+        // The distribution API deletes manifests, not tags: point the tag at a throw-away
+        // manifest and delete that, so the other tags keep theirs. That changes the tag
+        // first, so learn whether deletes work before, and put the tag back on failure.
+        self.probe_delete(&repo, reference)?;
+        let (_, original) = self
+            .fetch_manifest(&repo, &resolved.manifest_digest)?
+            .ok_or_else(|| self.not_found(reference))?;
+        let mut ann = Map::new();
+        ann.insert(
+            "io.spectro.untag".into(),
+            Value::String(format!("{tag}-{:016x}", fastrand::u64(..))),
+        );
+        let placeholder = Manifest {
+            schema_version: 2,
+            media_type: Some(oci::MANIFEST_MEDIA_TYPE.into()),
+            artifact_type: None,
+            config: oci::Descriptor {
+                media_type: oci::UNKNOWN_CONFIG_MEDIA_TYPE.into(),
+                digest: oci::sha256_digest(oci::CONFIG_BLOB),
+                size: oci::CONFIG_BLOB.len() as u64,
+                annotations: Map::new(),
+            },
+            layers: Vec::new(),
+            annotations: ann,
+        };
+        self.push_blob(
+            &repo,
+            BlobSource::Bytes(oci::CONFIG_BLOB),
+            &oci::sha256_digest(oci::CONFIG_BLOB),
+            oci::CONFIG_BLOB.len() as u64,
+            &PushOptions::default(),
+        )?;
+        let bytes = serde_json::to_vec(&placeholder)
+            .map_err(|e| self.t.err(format!("serialising a manifest: {e}")))?;
+        let d = self.put_manifest(&repo, tag, &bytes)?;
+        if let Err(e) = self.delete_manifest(&repo, &d, reference) {
+            // Put the version back where it was; report both if that fails too.
+            return match self.put_manifest(&repo, tag, &original) {
+                Ok(_) => Err(e),
+                Err(restore) => Err(self.t.err(format!(
+                    "deleting {reference} failed ({e}) and restoring the tag to {} failed too ({restore}); re-tag it with `{}@{}`",
+                    resolved.manifest_digest, reference.name, resolved.manifest_digest
+                ))),
+            };
+        }
+        Ok(())
     }
 
-    fn tag(&self, reference: &PackRef, new_tag: &str) -> Result<()> {
-        PackRef::exact(&reference.name, new_tag)?;
+    fn tag(&self, reference: &PackRef, new_tag: &str, opts: &super::TagOptions) -> Result<()> {
+        super::require_exact(reference, "tagging")?;
+        super::check_new_tag(&reference.name, new_tag)?;
         let repo = self.repo(&reference.name);
         let resolved = self.resolve(reference)?;
+        if !opts.force
+            && let Some(existing) = self.manifest_digest(&repo, new_tag)?
+            && existing != resolved.manifest_digest
+        {
+            return Err(Error::AlreadyExists {
+                reference: format!("{}:{new_tag}", reference.name),
+                existing,
+            });
+        }
         let (_, bytes) = self
             .fetch_manifest(&repo, &resolved.manifest_digest)?
             .ok_or_else(|| self.not_found(reference))?;
