@@ -399,7 +399,7 @@ fn list_tree(root: &Path, max_entries: usize) -> Result<(Vec<TreeEntry>, bool)> 
     let mut truncated = false;
     let walker = walkdir::WalkDir::new(root)
         .min_depth(1)
-        .max_depth(64)
+        .max_depth(65)
         .follow_links(false);
     for item in walker {
         let item = match item {
@@ -416,6 +416,11 @@ fn list_tree(root: &Path, max_entries: usize) -> Result<(Vec<TreeEntry>, bool)> 
         if out.len() >= max_entries {
             truncated = true;
             break;
+        }
+        // Entries below 64 levels are not read; saying so beats a silent partial list.
+        if item.depth() > 64 {
+            truncated = true;
+            continue;
         }
         let Ok(rel) = item.path().strip_prefix(root) else {
             continue;

@@ -83,6 +83,7 @@ rules!(
     pk017_missing_logo,
     pk018_logo_not_png,
     pk019_missing_ansible_role,
+    pk020_version_not_a_tag,
     vl001_missing_values_file,
     vl002_invalid_namespace,
     vl003_missing_images,
@@ -104,6 +105,7 @@ rules!(
     fs002_file_too_large,
     fs003_unreadable_file,
     fs004_symlink_in_pack,
+    fs005_pack_tree_truncated,
 );
 
 /// Every rule spectro knows, in code order.
@@ -195,14 +197,17 @@ pub(crate) fn did_you_mean<'c>(
     word: &str,
     candidates: impl IntoIterator<Item = &'c str>,
 ) -> Option<&'c str> {
+    let lower = word.to_ascii_lowercase();
+    let len = word.chars().count();
     candidates
         .into_iter()
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
+        // The distance is at least the length difference: skip hopeless candidates
+        // before the quadratic comparison.
+        .filter(|c| {
+            let n = c.chars().count();
+            n.abs_diff(len) <= 2.max(n / 4)
         })
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d < c.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

@@ -17,8 +17,21 @@ manifests; a missing file fails the deployment of every cluster using the pack.\
 `charts/nginx-1.1.0.tgz` on disk.",
 };
 
+/// Did-you-mean hints are computed for at most this many missing entries, each against
+/// at most [`MAX_HINT_CANDIDATES`] files of its folder: hostile packs with thousands of
+/// missing entries and files stay linear.
+const MAX_HINTS: usize = 100;
+const MAX_HINT_CANDIDATES: usize = 2_000;
+
 pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(root) = c.pack_json else { return };
+    // A partial file list would make every unseen file "missing": FS005 reports that.
+    if c.pack.tree_truncated {
+        return;
+    }
+    // Files by folder, built once (not once per missing entry).
+    let mut by_dir: Option<std::collections::HashMap<&str, Vec<&str>>> = None;
+    let mut hints = 0usize;
     for key in ["charts", "kubeManifests"] {
         for (pointer, node, path) in listed_paths(root, key) {
             if escapes(path) || path.is_empty() {
@@ -33,15 +46,20 @@ pub(crate) fn check(c: &mut Checker<'_>) {
                 _ => {
                     let mut d = RULE.diag("pack.json", &pointer, Some(node.pos), format!("`{path}` is listed in `{key}` but does not exist in the pack"));
                     let dir = norm.rsplit_once('/').map_or("", |(d, _)| d);
-                    let siblings: Vec<&str> = c
-                        .pack
-                        .tree
-                        .iter()
-                        .filter(|e| e.kind == EntryKind::File && e.path.rsplit_once('/').map_or("", |(d, _)| d) == dir)
-                        .map(|e| e.path.as_str())
-                        .collect();
-                    if let Some(s) = super::did_you_mean(&norm, siblings) {
-                        d.help = Some(format!("did you mean `{s}`?"));
+                    let by_dir = by_dir.get_or_insert_with(|| {
+                        let mut m: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+                        for e in c.pack.tree.iter().filter(|e| e.kind == EntryKind::File) {
+                            let d = e.path.rsplit_once('/').map_or("", |(d, _)| d);
+                            m.entry(d).or_default().push(e.path.as_str());
+                        }
+                        m
+                    });
+                    let siblings = by_dir.get(dir).map_or(&[][..], Vec::as_slice);
+                    if hints < MAX_HINTS && siblings.len() <= MAX_HINT_CANDIDATES {
+                        hints += 1;
+                        if let Some(s) = super::did_you_mean(&norm, siblings.iter().copied()) {
+                            d.help = Some(format!("did you mean `{s}`?"));
+                        }
                     }
                     c.push(d);
                 }

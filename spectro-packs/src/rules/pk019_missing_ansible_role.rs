@@ -17,6 +17,9 @@ listed roles while building OS images; a missing role fails the build.\n\n## Exa
 };
 
 pub(crate) fn check(c: &mut Checker<'_>) {
+    if c.pack.tree_truncated {
+        return; // FS005: the file list is partial
+    }
     let Some(root) = c.pack_json else { return };
     for (pointer, node, role) in listed_paths(root, "ansibleRoles") {
         let found = [role.to_owned(), format!("ansible-roles/{role}")]

@@ -8,26 +8,56 @@ use super::node::{Document, DuplicateKey, Entry, Node, NodeValue, ParseError, po
 use crate::diagnostic::Position;
 
 /// Byte offset → (line, column) for one text. Columns count characters.
+///
+/// Lookups are O(log lines) on ASCII lines; on other lines counting resumes from the
+/// previous lookup when it was earlier on the same line, so converting a whole document
+/// in order stays linear even when it is one long minified line.
 pub(crate) struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    ascii: Vec<bool>,
+    /// Last non-ASCII lookup: (line start, byte offset, characters from line start).
+    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> LineIndex<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let ascii = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let e = starts.get(i + 1).copied().unwrap_or(text.len());
+                text.as_bytes()[s..e].is_ascii()
+            })
+            .collect();
+        LineIndex {
+            text,
+            starts,
+            ascii,
+            cursor: std::cell::Cell::new((usize::MAX, 0, 0)),
+        }
     }
 
     pub(crate) fn position(&self, offset: usize) -> Position {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
-        let end = offset.min(self.text.len());
-        let col = self
-            .text
-            .get(start..end)
-            .map_or(end - start, |s| s.chars().count());
+        let end = offset.min(self.text.len()).max(start);
+        if self.ascii[line - 1] {
+            return Position::new(line, end - start + 1);
+        }
+        let (c_start, c_byte, c_chars) = self.cursor.get();
+        let (from, base) = if c_start == start && c_byte <= end && self.text.is_char_boundary(c_byte) {
+            (c_byte, c_chars)
+        } else {
+            (start, 0)
+        };
+        let col = match self.text.get(from..end) {
+            Some(s) => base + s.chars().count(),
+            None => return Position::new(line, end - start + 1),
+        };
+        self.cursor.set((start, end, col));
         Position::new(line, col + 1)
     }
 }

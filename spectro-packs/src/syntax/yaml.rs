@@ -242,7 +242,7 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
                         entries,
                         size,
                         ..
-                    }) => (Node::new(NodeValue::Map(entries), pos), size, anchor),
+                    }) => (Node::new(NodeValue::Map(apply_merge_keys(entries)), pos), size, anchor),
                     None => continue,
                 };
                 b.push(node, size, anchor);
@@ -275,6 +275,47 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
         }
     }
     Ok(docs)
+}
+
+/// Apply YAML merge keys (`<<: *base`, `<<: [*a, *b]`) as Go's YAML parser (which
+/// Palette uses) does: keys written in the mapping win, then the merged mappings in
+/// order, the first one giving a key winning. Other values under `<<` stay as written.
+fn apply_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
+    let is_merge = |e: &Entry| matches!(&e.key.value, NodeValue::String(k) if k == "<<");
+    if !entries.iter().any(is_merge) {
+        return entries;
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    let mut sources: Vec<Vec<Entry>> = Vec::new();
+    for e in entries {
+        if !is_merge(&e) {
+            out.push(e);
+            continue;
+        }
+        match e.value.value {
+            NodeValue::Map(m) => sources.push(m),
+            NodeValue::Seq(items) if items.iter().all(|i| matches!(i.value, NodeValue::Map(_))) => {
+                sources.extend(items.into_iter().filter_map(|i| match i.value {
+                    NodeValue::Map(m) => Some(m),
+                    _ => None,
+                }));
+            }
+            value => out.push(Entry {
+                key: e.key,
+                value: Node { value, pos: e.value.pos },
+            }),
+        }
+    }
+    let mut present: std::collections::HashSet<String> =
+        out.iter().map(|e| e.key.key_text()).collect();
+    for src in sources {
+        for e in src {
+            if present.insert(e.key.key_text()) {
+                out.push(e);
+            }
+        }
+    }
+    out
 }
 
 /// Resolve a plain scalar with the YAML 1.2 core schema.
@@ -353,6 +394,17 @@ mod tests {
             j,
             serde_json::json!({"a":1,"b":"1","c":true,"d":null,"e":1.5,"f":"1.2.3","g":"yes","h":null})
         );
+    }
+
+    #[test]
+    fn merge_keys_are_applied_like_go_yaml() {
+        let d = yaml("base: &b\n  a: 1\n  b: 2\nother: &o\n  c: 3\nx:\n  <<: [*b, *o]\n  b: 20\n");
+        let x = d.root.get("x").unwrap();
+        assert!(x.get("<<").is_none());
+        assert_eq!(x.get("a").unwrap().to_json(), serde_json::json!(1));
+        assert_eq!(x.get("b").unwrap().to_json(), serde_json::json!(20));
+        assert_eq!(x.get("c").unwrap().to_json(), serde_json::json!(3));
+        assert!(d.duplicates.is_empty());
     }
 
     #[test]

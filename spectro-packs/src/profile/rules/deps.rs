@@ -62,6 +62,20 @@ pub(crate) struct DepUse<'a> {
 /// Every checkable dependency of every resolved pack, in profile order.
 pub(crate) fn dependency_uses<'a>(c: &ProfileChecker<'a>) -> Vec<DepUse<'a>> {
     let mut out = Vec::new();
+    // Profile packs by name (as written, and as resolved), built once: looking every
+    // dependency up by scanning the profile was quadratic in packs.
+    let mut by_name: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (j, q) in c.profile.packs.iter().enumerate() {
+        let written = q.name.as_deref();
+        if let Some(n) = written {
+            by_name.entry(n).or_default().push(j);
+        }
+        if let Some(n) = c.resolved(j).and_then(|r| r.name())
+            && Some(n) != written
+        {
+            by_name.entry(n).or_default().push(j);
+        }
+    }
     for i in 0..c.profile.packs.len() {
         let Some(pack) = c.resolved(i) else { continue };
         let Some(deps) = pack
@@ -77,17 +91,13 @@ pub(crate) fn dependency_uses<'a>(c: &ProfileChecker<'a>) -> Vec<DepUse<'a>> {
                 continue;
             };
             let Some(range) = Range::of(d) else { continue };
-            let present = c
-                .profile
-                .packs
+            let present = by_name
+                .get(name)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
                 .iter()
-                .enumerate()
-                .filter(|(j, q)| {
-                    *j != i
-                        && (q.name.as_deref() == Some(name)
-                            || c.resolved(*j).and_then(|r| r.name()) == Some(name))
-                })
-                .map(|(j, _)| (j, c.version(j)))
+                .filter(|&&j| j != i)
+                .map(|&j| (j, c.version(j)))
                 .collect();
             out.push(DepUse {
                 owner: i,

@@ -19,16 +19,40 @@ display-name\n```",
 };
 
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
+    use std::collections::HashMap;
     let packs = &c.profile.packs;
+    // Per name, the earlier copies an entry can clash with, kept as first indexes so the
+    // check is linear: the first copy of the name, the first without a display name and
+    // the first per display name.
+    #[derive(Default)]
+    struct Seen<'a> {
+        first: Option<usize>,
+        first_unnamed: Option<usize>,
+        by_display: HashMap<&'a str, usize>,
+    }
+    let mut seen: HashMap<&str, Seen<'_>> = HashMap::new();
     let mut found = Vec::new();
     for (i, p) in packs.iter().enumerate() {
         let Some(name) = p.name.as_deref() else { continue };
-        let Some(prev) = packs[..i].iter().find(|q| {
-            q.name.as_deref() == Some(name)
-                && (display_name(q).is_none()
-                    || display_name(p).is_none()
-                    || display_name(q) == display_name(p))
-        }) else {
+        let s = seen.entry(name).or_default();
+        let shown = display_name(p);
+        let prev = match shown {
+            None => s.first,
+            Some(dn) => match (s.first_unnamed, s.by_display.get(dn).copied()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        };
+        s.first.get_or_insert(i);
+        match shown {
+            None => {
+                s.first_unnamed.get_or_insert(i);
+            }
+            Some(dn) => {
+                s.by_display.entry(dn).or_insert(i);
+            }
+        }
+        let Some(prev) = prev.map(|j| &packs[j]) else {
             continue;
         };
         let why = match (display_name(prev), display_name(p)) {

@@ -60,8 +60,12 @@ fn charts(c: &ProfileChecker<'_>, i: usize) -> Vec<String> {
 }
 
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
-    // (namespace, release, pack index, chart)
-    let mut seen: Vec<(String, String, usize, String)> = Vec::new();
+    // (namespace, release) → up to two earlier installs (pack index, chart): the first,
+    // and the first from a pack named differently from it. The first install from a pack
+    // named differently from any given pack is one of those two, so lookups stay O(1).
+    type Install = (usize, String);
+    let mut seen: std::collections::HashMap<(String, String), (Install, Option<Install>)> =
+        std::collections::HashMap::new();
     let mut found = Vec::new();
     for (i, p) in c.profile.packs.iter().enumerate() {
         if c.layer(i) != Some(Layer::Addon) || p.kind() == PackType::Manifest {
@@ -83,9 +87,16 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
             let release = from(&["pack", "releaseNameOverride", &chart])
                 .and_then(|n| n.as_str())
                 .map_or_else(|| format!("{name}-{chart}"), str::to_owned);
-            if let Some((_, _, j, other_chart)) = seen.iter().find(|(n, r, j, _)| {
-                *n == ns && *r == release && c.profile.packs[*j].name.as_deref() != Some(name)
-            }) {
+            let key = (ns.to_owned(), release.clone());
+            let name_of = |j: usize| c.profile.packs[j].name.as_deref();
+            let clash = seen.get(&key).and_then(|(first, second)| {
+                if name_of(first.0) != Some(name) {
+                    Some(first)
+                } else {
+                    second.as_ref()
+                }
+            });
+            if let Some((j, other_chart)) = clash {
                 let q = &c.profile.packs[*j];
                 let msg = format!(
                     "pack {} (chart `{}`) installs release `{}` in namespace `{}`, as pack {} (chart `{}`, line {}) already does",
@@ -104,7 +115,16 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
                 ));
                 found.push(d);
             }
-            seen.push((ns.to_owned(), release, i, chart));
+            match seen.get_mut(&key) {
+                None => {
+                    seen.insert(key, ((i, chart), None));
+                }
+                Some((first, second)) => {
+                    if second.is_none() && name_of(first.0) != Some(name) {
+                        *second = Some((i, chart));
+                    }
+                }
+            }
         }
     }
     c.diagnostics.extend(found);
