@@ -4,9 +4,11 @@
 #   scripts/registries.sh start DIR   # prints `export ...` lines for the tests
 #   scripts/registries.sh stop DIR
 #
-# Three servers: anonymous over plain HTTP, htpasswd (bcrypt) Basic auth over plain HTTP,
-# and anonymous over TLS with a throw-away CA (for --ca-file, certs.d and --insecure).
-# All have deletion enabled. Ports are picked free by the kernel; data lives in DIR.
+# Four servers: anonymous over plain HTTP, htpasswd (bcrypt) Basic auth over plain HTTP,
+# anonymous over TLS with a throw-away CA (for --ca-file, certs.d and --insecure), all
+# with deletion enabled; and an anonymous one with deletion disabled (distribution's
+# default, like GHCR), for the "refused delete changes nothing" tests. Ports are picked
+# free by the kernel; data lives in DIR.
 set -euo pipefail
 cmd=${1:?start|stop}
 dir=${2:?state directory}
@@ -33,12 +35,12 @@ PY
     return 1
 }
 
-start_one() { # name port extra-yaml [extra-http-keys]
+start_one() { # name port extra-yaml [extra-http-keys] [delete-enabled]
     mkdir -p "$dir/$1-data"
     cat > "$dir/$1.yml" <<YML
 version: 0.1
 log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $dir/$1-data}, delete: {enabled: true}}
+storage: {filesystem: {rootdirectory: $dir/$1-data}, delete: {enabled: ${5:-true}}}
 http: {addr: 127.0.0.1:$2, secret: spectro-tests-only${4:-}}
 $3
 YML
@@ -60,11 +62,13 @@ start)
     printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$dir/ext.cnf"
     openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
         -days 1 -extfile "$dir/ext.cnf" -out "$dir/server.crt" 2>/dev/null
-    p1=$(free_port); p2=$(free_port); p3=$(free_port)
+    p1=$(free_port); p2=$(free_port); p3=$(free_port); p4=$(free_port)
     start_one plain "$p1" ""
     start_one auth "$p2" "auth: {htpasswd: {realm: spectro-test, path: $dir/htpasswd}}"
     start_one tls "$p3" "" ", tls: {certificate: $dir/server.crt, key: $dir/server.key}"
+    start_one nodelete "$p4" "" "" false
     wait_up "http://127.0.0.1:$p1/v2/" 200
+    wait_up "http://127.0.0.1:$p4/v2/" 200
     wait_up "http://127.0.0.1:$p2/v2/" 401
     for _ in $(seq 1 250); do
         python3 -c "import ssl,urllib.request,sys; urllib.request.urlopen('https://127.0.0.1:$p3/v2/', timeout=1, context=ssl.create_default_context(cafile='$dir/ca.crt'))" 2>/dev/null && break
@@ -76,6 +80,7 @@ start)
     echo "export SPECTRO_TEST_REGISTRY_PASS=$pass"
     echo "export SPECTRO_TEST_REGISTRY_TLS=127.0.0.1:$p3"
     echo "export SPECTRO_TEST_CA=$dir/ca.crt"
+    echo "export SPECTRO_TEST_REGISTRY_NODELETE=127.0.0.1:$p4"
     ;;
 stop)
     for f in "$dir"/*.pid; do

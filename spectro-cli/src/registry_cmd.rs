@@ -55,6 +55,7 @@ fn remote_options(
     opts.plain_http |= tls.plain_http;
     opts.insecure |= tls.insecure;
     opts.ca_files = tls.ca_file.clone();
+    opts.cancel = Some(cancel_flag());
     Ok(opts)
 }
 
@@ -83,6 +84,25 @@ fn open(flags: &RegistryFlags) -> Result<Box<dyn Registry>, Box<dyn std::error::
     Ok(registry::open_with(&loc, opts)?)
 }
 
+/// The process-wide cancellation flag, set by Ctrl-C and SIGTERM (`timeout`, CI
+/// cancellation, `docker stop`): the running operation stops at its next check (every
+/// request polls it while waiting) and removes what it had started. A second signal exits
+/// at once; stale temporary files are swept by the next run.
+pub(crate) fn cancel_flag() -> registry::CancelFlag {
+    static FLAG: std::sync::OnceLock<registry::CancelFlag> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag: registry::CancelFlag = Default::default();
+        let f = flag.clone();
+        let _ = ctrlc::set_handler(move || {
+            if f.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+        flag
+    })
+    .clone()
+}
+
 /// A progress bar on stderr (hidden when stderr is not a terminal) and a Ctrl-C handler
 /// that cancels the operation cleanly instead of killing it mid-write.
 fn progress_and_cancel(what: &str) -> (registry::ProgressFn, registry::CancelFlag) {
@@ -95,10 +115,7 @@ fn progress_and_cancel(what: &str) -> (registry::ProgressFn, registry::CancelFla
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     bar.set_message(what.to_owned());
-    let cancel: registry::CancelFlag = Default::default();
-    let flag = cancel.clone();
-    // Only the first handler registration succeeds; later commands in-process reuse it.
-    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    let cancel = cancel_flag();
     let progress: registry::ProgressFn = std::sync::Arc::new(move |p| match p {
         registry::Progress::Transfer { done, .. } => bar.set_position(done),
         registry::Progress::Building => bar.set_message("building archive"),

@@ -63,6 +63,8 @@ pub struct TestRegistries {
     pub tls: String,
     /// The CA (PEM) that signed `tls`'s certificate.
     pub ca: PathBuf,
+    /// Anonymous registry with deletes disabled (distribution's default), `127.0.0.1:PORT`.
+    pub nodelete: String,
 }
 
 /// The test registries, or `None` (with a message) when they were not started: run the
@@ -77,17 +79,25 @@ pub fn test_registries() -> Option<TestRegistries> {
         get("SPECTRO_TEST_REGISTRY_PASS"),
         get("SPECTRO_TEST_REGISTRY_TLS"),
         get("SPECTRO_TEST_CA"),
+        get("SPECTRO_TEST_REGISTRY_NODELETE"),
     ) {
-        (Some(plain), Some(auth), Some(user), Some(password), Some(tls), Some(ca)) => {
-            Some(TestRegistries {
-                plain,
-                auth,
-                user,
-                password,
-                tls,
-                ca: ca.into(),
-            })
-        }
+        (
+            Some(plain),
+            Some(auth),
+            Some(user),
+            Some(password),
+            Some(tls),
+            Some(ca),
+            Some(nodelete),
+        ) => Some(TestRegistries {
+            plain,
+            auth,
+            user,
+            password,
+            tls,
+            ca: ca.into(),
+            nodelete,
+        }),
         _ => {
             assert!(
                 std::env::var_os("SPECTRO_REQUIRE_REGISTRY").is_none(),

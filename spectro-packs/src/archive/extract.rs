@@ -257,8 +257,15 @@ fn unpack<R: BufRead>(
     let mut top: Option<String> = None;
     let (mut files, mut bytes, mut count) = (0u64, 0u64, 0u64);
     let entries = tar.entries().map_err(|e| (None, corrupt(&e)))?;
+    let mut broken: Option<io::Error> = None;
     for entry in entries {
-        let mut entry = entry.map_err(|e| (None, cap_of(&e).unwrap_or_else(|| corrupt(&e))))?;
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                broken = Some(e);
+                break;
+            }
+        };
         count += 1;
         if count > limits.max_entries {
             return Err((
@@ -332,6 +339,19 @@ fn unpack<R: BufRead>(
                 limit: limits.max_total_bytes,
             }));
         }
+    }
+    if let Some(e) = broken {
+        if let Some(cap) = cap_of(&e) {
+            return Err((None, cap));
+        }
+        // The tar data ended with the first gzip member while another member follows
+        // (`cat a.gz b.gz`, some parallel compressors): say that, not "truncated".
+        drop(tar);
+        let next = gz.get_mut().fill_buf().map_err(|e| (None, corrupt(&e)))?;
+        if next.starts_with(&[0x1f, 0x8b]) {
+            return Err((None, ArchiveProblem::MultiMember));
+        }
+        return Err((None, corrupt(&e)));
     }
     let Some(top) = top else {
         return Err((None, ArchiveProblem::Empty));

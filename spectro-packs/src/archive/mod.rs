@@ -38,6 +38,10 @@ pub enum ArchiveProblem {
     /// The gzip stream or tar data ends early or is corrupt.
     #[error("is truncated or corrupt: {0}")]
     Corrupt(String),
+    /// The tar data continues in a second gzip member (concatenated gzip streams are
+    /// not accepted: what is digested must be exactly what is extracted).
+    #[error("is a multi-member gzip stream (concatenated .gz files); recompress it as one stream")]
+    MultiMember,
     /// Bytes after the end of the gzip member.
     #[error("has trailing data after the gzip stream")]
     TrailingData,

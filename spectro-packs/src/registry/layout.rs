@@ -178,7 +178,7 @@ impl LayoutRegistry {
             opts.progress.as_ref(),
             opts.cancel.as_ref(),
         )
-        .map_err(|e| copy_error(src, e))?
+        .map_err(|e| copy_error(src, tmp.path(), e))?
         .0;
         if actual != digest {
             return Err(Error::DigestMismatch {
@@ -358,12 +358,33 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
 
 use super::{CancelledIo, is_cancelled};
 
-/// `Error::Cancelled` for a cancelled copy, else the I/O error for `path`.
-fn copy_error(path: &Path, e: io::Error) -> Error {
+/// `Error::Cancelled` for a cancelled copy; else the I/O error, blamed on `dst` when
+/// writing failed (a full disk is the destination's problem) and on `src` otherwise.
+fn copy_error(src: &Path, dst: &Path, e: io::Error) -> Error {
     if e.get_ref().is_some_and(|i| i.is::<CancelledIo>()) {
-        Error::Cancelled
-    } else {
-        Error::io(path, e)
+        return Error::Cancelled;
+    }
+    if e.get_ref().is_some_and(|i| i.is::<WriteFailed>()) {
+        let inner = e
+            .into_inner()
+            .and_then(|b| b.downcast::<WriteFailed>().ok())
+            .map_or_else(|| io::Error::other("write failed"), |w| w.0);
+        return Error::io(dst, inner);
+    }
+    Error::io(src, e)
+}
+
+/// Marks an I/O error of the writing side of [`copy_hashing`].
+#[derive(Debug)]
+struct WriteFailed(io::Error);
+impl std::fmt::Display for WriteFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+impl std::error::Error for WriteFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
     }
 }
 
@@ -386,7 +407,8 @@ fn copy_hashing(
             break;
         }
         h.update(&buf[..k]);
-        dst.write_all(&buf[..k])?;
+        dst.write_all(&buf[..k])
+            .map_err(|e| io::Error::other(WriteFailed(e)))?;
         n += k as u64;
         if let Some(p) = progress {
             p(super::Progress::Transfer {
@@ -623,7 +645,7 @@ impl Registry for LayoutRegistry {
             opts.progress.as_ref(),
             opts.cancel.as_ref(),
         )
-        .map_err(|e| copy_error(&src_path, e))?;
+        .map_err(|e| copy_error(&src_path, dest, e))?;
         drop(_lock);
         if actual != layer.digest || n != layer.size {
             return Err(Error::DigestMismatch {

@@ -40,6 +40,9 @@ pub(crate) fn check(c: &mut Checker<'_>) {
             let norm = normalise(path);
             match c.pack.entry(&norm).map(|e| &e.kind) {
                 Some(EntryKind::File | EntryKind::Symlink { .. }) => {}
+                Some(EntryKind::Other) => {
+                    c.push(RULE.diag("pack.json", &pointer, Some(node.pos), format!("`{path}` is a device, FIFO or socket, not a regular file")));
+                }
                 Some(EntryKind::Dir) => {
                     c.push(RULE.diag("pack.json", &pointer, Some(node.pos), format!("`{path}` is a directory, not a file")));
                 }

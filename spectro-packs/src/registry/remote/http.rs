@@ -164,6 +164,8 @@ pub(crate) struct Transport {
     state: Mutex<AuthState>,
     pub(crate) retry: RetryPolicy,
     timeouts: Timeouts,
+    /// Client-wide cancellation (see `RemoteOptions::cancel`).
+    cancel: Option<CancelFlag>,
 }
 
 /// Time allowed per request: `base` plus the bytes moved at `min_rate`, so a stalled
@@ -235,6 +237,7 @@ impl Transport {
         credential: Option<Credential>,
         retry: RetryPolicy,
         timeouts: Timeouts,
+        cancel: Option<CancelFlag>,
     ) -> Self {
         Transport {
             client,
@@ -244,6 +247,44 @@ impl Transport {
             state: Mutex::new(AuthState::default()),
             retry,
             timeouts,
+            cancel,
+        }
+    }
+
+    /// Send one request; while it waits for the registry, poll the cancellation flags
+    /// (the call's and the client's) every 50 ms. A cancelled request is left to finish
+    /// or time out on its own thread; its answer is dropped.
+    fn send_cancellable(
+        &self,
+        rb: reqwest::blocking::RequestBuilder,
+        call: Option<&CancelFlag>,
+    ) -> Result<reqwest::Result<Response>> {
+        let flags: Vec<CancelFlag> = call.into_iter().chain(self.cancel.as_ref()).cloned().collect();
+        if flags.is_empty() {
+            return Ok(rb.send());
+        }
+        let cancelled = || flags.iter().any(|f| is_cancelled(Some(f)));
+        if cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("spectro-http".into())
+            .spawn(move || {
+                let _ = tx.send(rb.send());
+            })
+            .map_err(|e| self.err(format!("starting a request thread: {e}")))?;
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(r) => return Ok(r),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if cancelled() => {
+                    return Err(Error::Cancelled);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(self.err("the request thread stopped without an answer"));
+                }
+            }
         }
     }
 
@@ -268,7 +309,7 @@ impl Transport {
     fn sleep(&self, d: Duration, cancel: Option<&CancelFlag>) -> Result<()> {
         let until = Instant::now() + d;
         while Instant::now() < until {
-            if is_cancelled(cancel) {
+            if is_cancelled(cancel) || is_cancelled(self.cancel.as_ref()) {
                 return Err(Error::Cancelled);
             }
             std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
@@ -367,15 +408,15 @@ impl Transport {
         let mut authenticated = false;
         let mut redirects = 0u32;
         loop {
-            if is_cancelled(call.cancel.as_ref()) {
+            if is_cancelled(call.cancel.as_ref()) || is_cancelled(self.cancel.as_ref()) {
                 return Err(Error::Cancelled);
             }
             let trusted = same_origin(&url, &self.origin);
             let (rb, with_auth) = self.build(call, &url, trusted)?;
-            let resp = match rb.send() {
+            let resp = match self.send_cancellable(rb, call.cancel.as_ref())? {
                 Ok(r) => r,
                 Err(e) => {
-                    if is_cancelled(call.cancel.as_ref()) {
+                    if is_cancelled(call.cancel.as_ref()) || is_cancelled(self.cancel.as_ref()) {
                         return Err(Error::Cancelled);
                     }
                     if let Some(tls) = tls_error(&e) {

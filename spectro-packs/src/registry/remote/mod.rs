@@ -80,6 +80,11 @@ pub struct RemoteOptions {
     /// of n bytes gets `timeout + n / min_transfer_rate`; a stalled transfer then fails
     /// and is retried or resumed.
     pub min_transfer_rate: u64,
+    /// Cancellation flag for every request of this client (lookups, listings, deletes),
+    /// besides the per-operation flags in [`super::PushOptions`] and
+    /// [`super::PullOptions`]: a request waiting on a stalled registry returns
+    /// [`crate::Error::Cancelled`] within a fraction of a second of the flag being set.
+    pub cancel: Option<super::CancelFlag>,
 }
 
 impl Default for RemoteOptions {
@@ -96,6 +101,7 @@ impl Default for RemoteOptions {
             chunk_size: 16 << 20,
             timeout: std::time::Duration::from_secs(60),
             min_transfer_rate: 256 << 10,
+            cancel: None,
         }
     }
 }
@@ -248,6 +254,7 @@ impl OciRegistry {
                     base: opts.timeout,
                     min_rate: opts.min_transfer_rate,
                 },
+                opts.cancel.clone(),
             ),
             seen: Mutex::new(HashMap::new()),
             monolithic_max: opts.monolithic_max.max(1),
