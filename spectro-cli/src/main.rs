@@ -437,10 +437,18 @@ fn main() -> ExitCode {
             let mut err = anstream::stderr();
             let red = anstyle::AnsiColor::Red.on_default().bold();
             // The message may quote registry answers, file and entry names: sanitised.
-            let _ = writeln!(err, "{red}error{red:#}: {}", spectro_packs::sanitize(&e.to_string()));
+            let _ = writeln!(
+                err,
+                "{red}error{red:#}: {}",
+                spectro_packs::sanitize(&e.to_string())
+            );
             let mut source = e.source();
             while let Some(s) = source {
-                let _ = writeln!(err, "  caused by: {}", spectro_packs::sanitize(&s.to_string()));
+                let _ = writeln!(
+                    err,
+                    "  caused by: {}",
+                    spectro_packs::sanitize(&s.to_string())
+                );
                 source = s.source();
             }
             if let Some(h) = e.downcast_ref::<spectro_packs::Error>().and_then(hint) {

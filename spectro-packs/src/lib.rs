@@ -54,6 +54,6 @@ pub use report::{
     PackReport, Summary, ValidateOptions, is_archive_path, validate_pack, validate_pack_with,
     validate_paths,
 };
-pub use safety::mask_url_userinfo;
 pub use rules::{Rule, all_rules, check_pack, find_rule};
+pub use safety::mask_url_userinfo;
 pub use version::{InvalidVersion, PackVersion};

@@ -91,7 +91,11 @@ pub(crate) fn temp_file_in(
     {
         use std::os::unix::fs::PermissionsExt;
         // Passed to open(2), so the process umask applies, as for any created file.
-        b.permissions(fs::Permissions::from_mode(if secret { 0o600 } else { 0o644 }));
+        b.permissions(fs::Permissions::from_mode(if secret {
+            0o600
+        } else {
+            0o644
+        }));
     }
     #[cfg(not(unix))]
     let _ = secret;
@@ -231,7 +235,17 @@ mod tests {
 
     #[test]
     fn components() {
-        for bad in ["", ".", "..", "a/b", "..\\x", "a\0b", "c:", "\u{1b}[2J", &"a".repeat(256)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "..\\x",
+            "a\0b",
+            "c:",
+            "\u{1b}[2J",
+            &"a".repeat(256),
+        ] {
             assert!(check_component(bad).is_err(), "{bad:?}");
         }
         for ok in ["nginx", "nginx-1.2.3.tar.gz", ".git", "a..b"] {
@@ -243,7 +257,10 @@ mod tests {
 
     #[test]
     fn userinfo_is_masked() {
-        assert_eq!(mask_url_userinfo("oci://u:p@h:5000/b"), "oci://***@h:5000/b");
+        assert_eq!(
+            mask_url_userinfo("oci://u:p@h:5000/b"),
+            "oci://***@h:5000/b"
+        );
         assert_eq!(mask_url_userinfo("u:p@h/b@x"), "***@h/b@x");
         assert_eq!(mask_url_userinfo("oci://h/b"), "oci://h/b");
         assert_eq!(mask_url_userinfo("./dir@x/y"), "./dir@x/y");
@@ -264,7 +281,10 @@ mod tests {
         assert_eq!(mode, expected, "{mode:o} vs {expected:o}");
         let s = d.path().join("secret");
         write_atomic(&s, b"x", true).unwrap();
-        assert_eq!(fs::metadata(&s).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&s).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         std::os::unix::fs::symlink(&p, d.path().join("link")).unwrap();
         assert!(write_atomic(&d.path().join("link"), b"y", false).is_err());
         assert_eq!(fs::read(&p).unwrap(), b"x");

@@ -320,7 +320,10 @@ pub fn new_pack(parent: impl AsRef<Path>, spec: &NewPack) -> Result<PathBuf> {
     write("pack.json", pack_json.as_bytes())?;
     let mut values = String::from("pack:\n");
     if needs_images || spec.layer == Layer::K8s {
-        values.push_str(&format!("  namespace: {}\n", yaml_str(&namespace_for(&spec.name))));
+        values.push_str(&format!(
+            "  namespace: {}\n",
+            yaml_str(&namespace_for(&spec.name))
+        ));
     }
     if !images.is_empty() {
         values.push_str("  content:\n    images:\n");

@@ -386,10 +386,23 @@ impl Format {
 
     fn check_composite(&self, text: &str) -> Option<String> {
         let secret = self.has_secret();
-        let shown = |t: &str| if secret { "the value".to_owned() } else { format!("`{t}`") };
-        let re = self.composite.get_or_init(|| self.composite_regex()).as_ref()?;
+        let shown = |t: &str| {
+            if secret {
+                "the value".to_owned()
+            } else {
+                format!("`{t}`")
+            }
+        };
+        let re = self
+            .composite
+            .get_or_init(|| self.composite_regex())
+            .as_ref()?;
         let Some(caps) = re.captures(text) else {
-            return Some(format!("{} does not match format \"{}\"", shown(text), self.spec));
+            return Some(format!(
+                "{} does not match format \"{}\"",
+                shown(text),
+                self.spec
+            ));
         };
         // Each token's own constraints (ranges, patterns, lists) apply to its part.
         let tokens = self.parts.iter().filter_map(|p| match p {
@@ -439,7 +452,10 @@ fn parse_number(text: &str) -> Option<f64> {
     if !plain || !t.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
-    t.replace('_', "").parse::<f64>().ok().filter(|n| n.is_finite())
+    t.replace('_', "")
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
 }
 
 fn check_token(t: &FormatType, node: &Node, text: &str) -> Option<String> {

@@ -164,7 +164,8 @@ pub fn conformance(reg: &dyn Registry) {
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
 
     // tag and delete
-    reg.tag(&r("nginx:1.11.2"), "stable", &Default::default()).unwrap();
+    reg.tag(&r("nginx:1.11.2"), "stable", &Default::default())
+        .unwrap();
     assert_eq!(
         reg.resolve(&r("nginx:stable")).unwrap().manifest_digest,
         by_tag.manifest_digest

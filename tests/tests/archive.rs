@@ -566,20 +566,60 @@ fn item31_build_refuses_symlinks_and_never_inlines_them() {
 
 #[cfg(unix)]
 #[test]
-fn item32_output_symlink_is_replaced_not_followed() {
+fn item32_output_symlink_is_refused_not_followed_or_replaced() {
+    // Issue 12 item 28: `-o` naming a symlink, FIFO or device is refused before any
+    // work; neither the link nor what it points at changes.
     let out = tempfile::tempdir().unwrap();
     let victim = tempfile::NamedTempFile::new().unwrap();
     fs::write(victim.path(), "precious").unwrap();
     let target = out.path().join("pack.tar.gz");
     std::os::unix::fs::symlink(victim.path(), &target).unwrap();
-    build_archive(
+    let err = build_archive(
         fixtures().join("packs/valid/hello-universe"),
         &target,
         &BuildOptions::default(),
     )
-    .unwrap();
+    .unwrap_err();
+    assert!(matches!(err, Error::NotRegularFile { .. }), "{err}");
     assert_eq!(fs::read_to_string(victim.path()).unwrap(), "precious");
-    assert!(fs::symlink_metadata(&target).unwrap().is_file());
+    assert!(
+        fs::symlink_metadata(&target)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let fifo = out.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let err = build_archive(
+        fixtures().join("packs/valid/hello-universe"),
+        &fifo,
+        &BuildOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::NotRegularFile { .. }), "{err}");
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+        &fs::symlink_metadata(&fifo).unwrap().file_type()
+    ));
+    // /dev/null (a device) is refused too, without touching it.
+    let err = build_archive(
+        fixtures().join("packs/valid/hello-universe"),
+        "/dev/null",
+        &BuildOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::NotRegularFile { .. }), "{err}");
+    // Nothing was left beside the targets.
+    let left: Vec<_> = fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
 }
 
 #[test]
@@ -745,13 +785,19 @@ fn pack_json_comes_first_and_identity_is_read_without_extracting() {
         ("nginx".to_owned(), "1.11.2".to_owned())
     );
     // A tar czf archive (pack.json anywhere) and one without pack.json.
+    let named = tempfile::tempdir().unwrap();
+    fs::create_dir_all(named.path().join("nginx")).unwrap();
+    copy_tree(
+        &fixtures().join("packs/valid/nginx-chart"),
+        &named.path().join("nginx"),
+    );
     let tgz = out.path().join("plain.tar.gz");
     let status = std::process::Command::new("tar")
         .args(["czf"])
         .arg(&tgz)
         .arg("-C")
-        .arg(fixtures().join("packs/valid"))
-        .arg("nginx-chart")
+        .arg(named.path())
+        .arg("nginx")
         .status()
         .unwrap();
     assert!(status.success());
@@ -759,6 +805,24 @@ fn pack_json_comes_first_and_identity_is_read_without_extracting() {
         spectro_packs::archive::read_identity(&tgz).unwrap().0,
         "nginx"
     );
+    // Issue 12 item 1: the top folder must be the pack's name.
+    let misnamed = out.path().join("misnamed.tar.gz");
+    let status = std::process::Command::new("tar")
+        .args(["czf"])
+        .arg(&misnamed)
+        .arg("-C")
+        .arg(fixtures().join("packs/valid"))
+        .arg("nginx-chart")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(matches!(
+        spectro_packs::archive::read_identity(&misnamed),
+        Err(Error::Archive {
+            problem: ArchiveProblem::TopDirMismatch { .. },
+            ..
+        })
+    ));
     let none = out.path().join("none.tar.gz");
     fs::write(&none, gzip(&[0u8; 1024])).unwrap();
     assert!(matches!(

@@ -119,8 +119,9 @@ fn login_checks_saves_privately_and_logout_forgets() {
         None,
     );
     assert_ne!(after.code, Some(0));
+    // The hint names the host with its port (issue 12 item 37).
     assert!(
-        after.err.contains("spectro registry login"),
+        after.err.contains(&format!("log in to {}", regs.auth)),
         "{}",
         after.err
     );
@@ -145,17 +146,32 @@ fn credentials_from_env_and_docker_credential_helpers() {
     let reg = format!("oci://{}/{}", regs.auth, unique_base("creds"));
     let p = pack("nginx-chart");
     let p = p.to_str().unwrap();
-    // CI: environment variables.
+    // CI: environment variables, bound to the registry's host.
     let env = spectro(
         home.path(),
         &["pack", "push", p, "-r", &reg, "--plain-http"],
         &[
             ("SPECTRO_REGISTRY_USERNAME", &regs.user),
             ("SPECTRO_REGISTRY_PASSWORD", &regs.password),
+            ("SPECTRO_REGISTRY_HOST", &regs.auth),
         ],
         None,
     );
     assert_eq!(env.code, Some(0), "{}", env.err);
+    // Issue 12 item 27: bound to no host (neither SPECTRO_REGISTRY_HOST nor a remote
+    // SPECTRO_REGISTRY), they are not sent to the host given with -r, and the error
+    // says why.
+    let unbound = spectro(
+        home.path(),
+        &["pack", "ls", "-r", &reg, "--plain-http"],
+        &[
+            ("SPECTRO_REGISTRY_USERNAME", &regs.user),
+            ("SPECTRO_REGISTRY_PASSWORD", &regs.password),
+        ],
+        None,
+    );
+    assert_ne!(unbound.code, Some(0));
+    assert!(unbound.err.contains("bound to no host"), "{}", unbound.err);
     // Bound to another host, the same variables are not sent to this one.
     let bound = spectro(
         home.path(),

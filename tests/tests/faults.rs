@@ -491,7 +491,8 @@ fn anonymous_tokens_pull_and_a_push_says_to_log_in() {
         .unwrap_err();
     match e {
         Error::Unauthorized { hint: Some(h), .. } => {
-            assert!(h.contains("spectro registry login"), "{h}")
+            // The library names no CLI commands; the hint says what is needed.
+            assert!(h.contains("authentication required: log in to"), "{h}")
         }
         other => panic!("expected Unauthorized, got {other:?}"),
     }

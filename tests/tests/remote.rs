@@ -44,7 +44,7 @@ fn wrong_or_missing_credentials_are_unauthorized() {
     let anon = connect(&regs.auth, "x", plain_opts());
     match anon.ping() {
         Err(Error::Unauthorized { hint: Some(h), .. }) => {
-            assert!(h.contains("spectro registry login"), "{h}")
+            assert!(h.contains(&format!("log in to {}", regs.auth)), "{h}")
         }
         other => panic!("expected Unauthorized, got {other:?}"),
     }

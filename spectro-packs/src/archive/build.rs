@@ -136,7 +136,10 @@ pub fn build_archive(
     // `out` is a folder when it exists as one or is written with a trailing `/`
     // (created then, like `mkdir -p`); anything else is the archive's path.
     let out = out.as_ref();
-    let names_dir = out.as_os_str().to_string_lossy().ends_with(['/', std::path::MAIN_SEPARATOR]);
+    let names_dir = out
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(['/', std::path::MAIN_SEPARATOR]);
     let target = if out.is_dir() || names_dir {
         crate::safety::create_dirs(out, 0o755)?;
         out.join(&file_name)
@@ -152,7 +155,8 @@ pub fn build_archive(
     crate::safety::sweep_stale(parent);
     let items = collect(dir, &name, &target)?;
     require_archived(dir, &pack, &items)?;
-    let tmp = crate::safety::temp_file_in(parent, "build", false).map_err(|e| Error::io(parent, e))?;
+    let tmp =
+        crate::safety::temp_file_in(parent, "build", false).map_err(|e| Error::io(parent, e))?;
     let handle = tmp
         .as_file()
         .try_clone()
@@ -285,8 +289,13 @@ fn collect(dir: &Path, name: &str, target: &Path) -> Result<Vec<Item>> {
         .ok()
         .zip(target.file_name())
         .and_then(|(p, f)| {
-            let rel = p.join(f).strip_prefix(fs::canonicalize(dir).ok()?).ok()?.to_owned();
-            rel.to_str().map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"))
+            let rel = p
+                .join(f)
+                .strip_prefix(fs::canonicalize(dir).ok()?)
+                .ok()?
+                .to_owned();
+            rel.to_str()
+                .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"))
         });
     let previous = format!("{name}-");
     let mut out = Vec::new();
@@ -310,7 +319,10 @@ fn collect(dir: &Path, name: &str, target: &Path) -> Result<Vec<Item>> {
             };
             let abs = entry.path();
             let ft = entry.file_type().map_err(|e| Error::io(&abs, e))?;
-            if rel == ".git" || rel == ".spectroignore" || fname.starts_with(crate::safety::TEMP_PREFIX) {
+            if rel == ".git"
+                || rel == ".spectroignore"
+                || fname.starts_with(crate::safety::TEMP_PREFIX)
+            {
                 continue;
             }
             if rel_dir.is_empty() && fname.starts_with(&previous) && fname.ends_with(".tar.gz") {

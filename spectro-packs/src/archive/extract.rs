@@ -442,7 +442,10 @@ pub fn read_identity(path: &Path) -> Result<(String, String)> {
                 None,
             )),
             (Some(n), Some(ver)) => Ok((n.to_owned(), ver.to_owned())),
-            _ => Err(err(ArchiveProblem::NoIdentity, Some(crate::sanitize(&name)))),
+            _ => Err(err(
+                ArchiveProblem::NoIdentity,
+                Some(crate::sanitize(&name)),
+            )),
         };
     }
     Err(err(ArchiveProblem::NoIdentity, None))

@@ -181,7 +181,6 @@ impl Config {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,14 +208,20 @@ mod tests {
                 fs::metadata(&p).unwrap().permissions().mode() & 0o777,
                 0o600
             );
-            assert_eq!(
-                fs::metadata(p.parent().unwrap())
-                    .unwrap()
-                    .permissions()
-                    .mode()
-                    & 0o777,
-                0o700
-            );
+            // An existing folder keeps its mode (it may be shared, e.g. 1777); a folder
+            // created for the file is private.
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+            fs::set_permissions(p.parent().unwrap(), fs::Permissions::from_mode(0o1777)).unwrap();
+            c.save(&p).unwrap();
+            assert_eq!(mode(p.parent().unwrap()), 0o1777);
+            let fresh = t.path().join("new/deeper/config.json");
+            Config::update(&fresh, |c| {
+                c.default_registry = Some("x.io".into());
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(mode(fresh.parent().unwrap()), 0o700);
+            assert_eq!(mode(&fresh), 0o600);
         }
         let mut e = AuthEntry::default();
         assert!(e.set_credentials("a:b", "x").is_err());

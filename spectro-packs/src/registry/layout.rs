@@ -170,7 +170,8 @@ impl LayoutRegistry {
         let dir = path.parent().expect("blob path has a parent");
         crate::safety::create_dirs(dir, 0o755)?;
         crate::safety::sweep_stale(dir);
-        let mut tmp = crate::safety::temp_file_in(dir, "blob", false).map_err(|e| Error::io(dir, e))?;
+        let mut tmp =
+            crate::safety::temp_file_in(dir, "blob", false).map_err(|e| Error::io(dir, e))?;
         let mut input = File::open(src).map_err(|e| Error::io(src, e))?;
         let actual = copy_hashing(
             &mut input,
@@ -315,7 +316,10 @@ impl LayoutRegistry {
                 if !oci::is_sha256_digest(digest) {
                     return None;
                 }
-                let mt = d.get("mediaType").and_then(Value::as_str).unwrap_or_default();
+                let mt = d
+                    .get("mediaType")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 Some((mt.to_owned(), digest.to_owned()))
             };
             if let Some(subject) = v.get("subject") {
@@ -729,7 +733,10 @@ impl Registry for LayoutRegistry {
         let _lock = self.lock(true)?;
         let (mut desc, _) = self.resolve_locked(reference)?;
         let mut index = self.read_index(&reference.name)?.unwrap_or_default();
-        if let Some(existing) = index.manifests.iter().find(|d| d.ref_name() == Some(new_tag))
+        if let Some(existing) = index
+            .manifests
+            .iter()
+            .find(|d| d.ref_name() == Some(new_tag))
             && existing.digest != desc.digest
             && !opts.force
         {

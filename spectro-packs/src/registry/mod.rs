@@ -147,7 +147,9 @@ pub(crate) fn check_new_tag(name: &str, new_tag: &str) -> Result<()> {
         })
     };
     if matches!(parsed.selector, Selector::Wildcard(_)) {
-        return refuse("a tag may not look like a pattern (`x` parts), it would be resolved as one");
+        return refuse(
+            "a tag may not look like a pattern (`x` parts), it would be resolved as one",
+        );
     }
     if crate::version::PackVersion::parse(new_tag).is_ok() {
         return refuse("a tag may not look like a version; versions come from pack.json on push");
@@ -280,7 +282,11 @@ pub(crate) fn pull_temp(dest: &Path) -> Result<tempfile::NamedTempFile> {
 }
 
 /// Refuse a layer whose declared size is above the archive cap before downloading it.
-pub(crate) fn check_layer_size(what: &str, layer: &oci::Descriptor, opts: &PullOptions) -> Result<()> {
+pub(crate) fn check_layer_size(
+    what: &str,
+    layer: &oci::Descriptor,
+    opts: &PullOptions,
+) -> Result<()> {
     let cap = opts.max_archive_bytes;
     if layer.size > cap {
         return Err(crate::Error::TooLarge {

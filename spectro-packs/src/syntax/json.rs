@@ -48,11 +48,12 @@ impl<'a> LineIndex<'a> {
             return Position::new(line, end - start + 1);
         }
         let (c_start, c_byte, c_chars) = self.cursor.get();
-        let (from, base) = if c_start == start && c_byte <= end && self.text.is_char_boundary(c_byte) {
-            (c_byte, c_chars)
-        } else {
-            (start, 0)
-        };
+        let (from, base) =
+            if c_start == start && c_byte <= end && self.text.is_char_boundary(c_byte) {
+                (c_byte, c_chars)
+            } else {
+                (start, 0)
+            };
         let col = match self.text.get(from..end) {
             Some(s) => base + s.chars().count(),
             None => return Position::new(line, end - start + 1),

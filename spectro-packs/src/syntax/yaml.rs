@@ -242,7 +242,11 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
                         entries,
                         size,
                         ..
-                    }) => (Node::new(NodeValue::Map(apply_merge_keys(entries)), pos), size, anchor),
+                    }) => (
+                        Node::new(NodeValue::Map(apply_merge_keys(entries)), pos),
+                        size,
+                        anchor,
+                    ),
                     None => continue,
                 };
                 b.push(node, size, anchor);
@@ -302,7 +306,10 @@ fn apply_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
             }
             value => out.push(Entry {
                 key: e.key,
-                value: Node { value, pos: e.value.pos },
+                value: Node {
+                    value,
+                    pos: e.value.pos,
+                },
             }),
         }
     }

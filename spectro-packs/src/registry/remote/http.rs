@@ -259,7 +259,11 @@ impl Transport {
         rb: reqwest::blocking::RequestBuilder,
         call: Option<&CancelFlag>,
     ) -> Result<reqwest::Result<Response>> {
-        let flags: Vec<CancelFlag> = call.into_iter().chain(self.cancel.as_ref()).cloned().collect();
+        let flags: Vec<CancelFlag> = call
+            .into_iter()
+            .chain(self.cancel.as_ref())
+            .cloned()
+            .collect();
         if flags.is_empty() {
             return Ok(rb.send());
         }

@@ -1115,7 +1115,11 @@ impl OciRegistry {
     /// anything: a DELETE of a digest that cannot exist answers 404 where deletes work
     /// and 405 (CNCF distribution's default, GHCR) where they do not.
     fn probe_delete(&self, repo: &str, r: &PackRef) -> Result<()> {
-        let nonce = format!("spectro-delete-probe-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let nonce = format!(
+            "spectro-delete-probe-{:016x}{:016x}",
+            fastrand::u64(..),
+            fastrand::u64(..)
+        );
         let digest = oci::sha256_digest(nonce.as_bytes());
         match self.delete_manifest(repo, &digest, r) {
             Ok(()) | Err(Error::PackNotFound { .. }) => Ok(()),
