@@ -128,8 +128,9 @@ pub enum Error {
         /// The cap.
         limit: u64,
     },
-    /// A file would be replaced, but the path is not a regular file.
-    #[error("{}: refusing to replace {kind}; give a regular file or a folder", path.display())]
+    /// A regular file was needed (to read, or to replace), but the path is something
+    /// else; nothing was read or changed.
+    #[error("{}: is {kind}, not a regular file; refusing to use it", path.display())]
     NotRegularFile {
         /// The path.
         path: PathBuf,

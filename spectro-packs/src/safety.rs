@@ -109,6 +109,37 @@ pub(crate) fn temp_dir_in(dir: &Path, kind: &str) -> io::Result<tempfile::TempDi
         .tempdir_in(dir)
 }
 
+/// Read a regular file (symlinks followed) of at most `cap` bytes, counted on the bytes
+/// read. FIFOs, devices and sockets are refused before they are opened (opening a FIFO
+/// blocks; `/dev/zero` never ends).
+pub(crate) fn read_regular_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::NotRegularFile {
+            path: path.to_path_buf(),
+            kind: if meta.is_dir() {
+                "a directory"
+            } else {
+                "a device, FIFO or socket"
+            },
+        });
+    }
+    let f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    f.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > cap {
+        return Err(Error::TooLarge {
+            what: crate::sanitize(&path.display().to_string()),
+            size: bytes.len() as u64,
+            limit: cap,
+        });
+    }
+    Ok(bytes)
+}
+
 /// Refuse to replace `target` unless it is missing or a regular file: renaming over a
 /// device, FIFO, socket, directory or symbolic link would replace that object (run as
 /// root, `-o /dev/null` would replace the machine's `/dev/null`).

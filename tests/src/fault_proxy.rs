@@ -329,6 +329,9 @@ pub enum Action {
     Huge(usize),
     /// Wait this long, then forward (a stalled server).
     Stall(std::time::Duration),
+    /// Forward without the `Range` header (a server that ignores ranges and answers
+    /// 200 with the whole body), then send only the first n body bytes and drop.
+    IgnoreRangeCutAfter(usize),
 }
 
 /// Bearer auth the proxy enforces: requests need `Authorization: Bearer <token>`.
@@ -402,12 +405,20 @@ impl FaultProxy {
             if let Some(Action::Stall(d)) = &fault {
                 std::thread::sleep(*d);
             }
-            let mut resp = match forward(&up, req) {
+            let forwarded = match &fault {
+                Some(Action::IgnoreRangeCutAfter(_)) => {
+                    let mut whole = req.clone();
+                    whole.headers.retain(|(k, _)| k != "range");
+                    forward(&up, &whole)
+                }
+                _ => forward(&up, req),
+            };
+            let mut resp = match forwarded {
                 Ok(r) => r,
                 Err(_) => return (Response::error(502, "UPSTREAM"), None),
             };
             match fault {
-                Some(Action::CutAfter(n)) => {
+                Some(Action::CutAfter(n) | Action::IgnoreRangeCutAfter(n)) => {
                     resp.head_length = Some(resp.body.len());
                     return (resp, Some(n));
                 }

@@ -245,4 +245,24 @@ mod tests {
             "ours {ours} vs single {single}"
         );
     }
+
+    /// Issue 12 item 26: a writer that fails on the header fails the build instead of
+    /// yielding a stream without a header.
+    #[test]
+    fn a_failed_header_write_is_an_error() {
+        struct FailOnce(bool);
+        impl std::io::Write for FailOnce {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if std::mem::replace(&mut self.0, false) {
+                    return Err(std::io::Error::other("disk hiccup"));
+                }
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        assert!(ParGzWriter::new(FailOnce(true), 6).is_err());
+        assert!(ParGzWriter::new(FailOnce(false), 6).is_ok());
+    }
 }

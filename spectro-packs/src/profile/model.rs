@@ -297,14 +297,15 @@ fn is_yaml(path: &Path) -> bool {
 /// ```
 pub fn load_profile(path: impl AsRef<Path>) -> Result<Profile> {
     let path = path.as_ref();
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > 64 << 20 {
-        return Err(Error::io(
+    // FIFOs, devices (`/dev/zero`) and symlinks to them are refused before opening, and
+    // the cap counts bytes read, not what metadata claims.
+    let bytes = crate::safety::read_regular_capped(path, 64 << 20)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::io(
             path,
-            std::io::Error::other("profile file larger than 64 MiB"),
-        ));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+        )
+    })?;
     Ok(parse_profile(path, text))
 }
 
