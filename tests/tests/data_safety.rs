@@ -50,7 +50,11 @@ fn pack_archive(top: &str, name: &str) -> Vec<u8> {
         r#"{{"name": "{name}", "version": "1.0.0", "layer": "addon", "addonType": "system app", "cloudTypes": ["all"], "displayName": "x"}}"#
     );
     add(&format!("{top}/pack.json"), pj.as_bytes(), false);
-    add(&format!("{top}/values.yaml"), b"pack:\n  namespace: x\n", false);
+    add(
+        &format!("{top}/values.yaml"),
+        b"pack:\n  namespace: x\n",
+        false,
+    );
     gzip(&b.into_inner().unwrap())
 }
 
@@ -67,7 +71,12 @@ fn plant(root: &Path, name: &str, version: &str, archive: &[u8]) {
     };
     let layer = put(archive);
     put(oci::CONFIG_BLOB);
-    let m = Manifest::for_pack(&layer, archive.len() as u64, "x.tar.gz", "1970-01-01T00:00:00Z");
+    let m = Manifest::for_pack(
+        &layer,
+        archive.len() as u64,
+        "x.tar.gz",
+        "1970-01-01T00:00:00Z",
+    );
     let mbytes = serde_json::to_vec(&m).unwrap();
     let md = put(&mbytes);
     let mut index: Index = fs::read(dir.join("index.json"))
@@ -172,7 +181,12 @@ fn spectro(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 fn item01_pull_force_never_replaces_another_folder_than_the_requested_pack() {
     let reg_dir = tempfile::tempdir().unwrap();
     // An archive whose top folder is `.git`, stored as `nginx`.
-    plant(reg_dir.path(), "nginx", "1.0.0", &pack_archive(".git", "nginx"));
+    plant(
+        reg_dir.path(),
+        "nginx",
+        "1.0.0",
+        &pack_archive(".git", "nginx"),
+    );
     let reg = LayoutRegistry::open(reg_dir.path()).unwrap();
     let dest = tempfile::tempdir().unwrap();
     fs::create_dir(dest.path().join(".git")).unwrap();
@@ -181,7 +195,10 @@ fn item01_pull_force_never_replaces_another_folder_than_the_requested_pack() {
     o.overwrite = true;
     let e = reg.pull(&r("nginx:1.0.0"), dest.path(), &o).unwrap_err();
     assert!(
-        matches!(archive_problem(&e), Some(ArchiveProblem::TopDirMismatch { .. })),
+        matches!(
+            archive_problem(&e),
+            Some(ArchiveProblem::TopDirMismatch { .. })
+        ),
         "{e}"
     );
     assert_eq!(
@@ -194,7 +211,12 @@ fn item01_pull_force_never_replaces_another_folder_than_the_requested_pack() {
 #[test]
 fn item01_an_archive_holding_another_pack_is_refused_on_pull() {
     let reg_dir = tempfile::tempdir().unwrap();
-    plant(reg_dir.path(), "nginx", "1.0.0", &pack_archive("other", "other"));
+    plant(
+        reg_dir.path(),
+        "nginx",
+        "1.0.0",
+        &pack_archive("other", "other"),
+    );
     let reg = LayoutRegistry::open(reg_dir.path()).unwrap();
     let dest = tempfile::tempdir().unwrap();
     let e = reg
@@ -208,7 +230,11 @@ fn item01_an_archive_holding_another_pack_is_refused_on_pull() {
     let mut ao = PullOptions::default();
     ao.archive_only = true;
     assert!(reg.pull(&r("nginx:1.0.0"), dest.path(), &ao).is_err());
-    assert!(names_in(dest.path()).is_empty(), "{:?}", names_in(dest.path()));
+    assert!(
+        names_in(dest.path()).is_empty(),
+        "{:?}",
+        names_in(dest.path())
+    );
 }
 
 #[test]
@@ -222,7 +248,10 @@ fn item01_push_and_validate_refuse_an_archive_whose_folder_is_not_the_pack_name(
         o.no_validate = no_validate;
         let e = reg.push(&bad, &o).unwrap_err();
         assert!(
-            matches!(archive_problem(&e), Some(ArchiveProblem::TopDirMismatch { .. })),
+            matches!(
+                archive_problem(&e),
+                Some(ArchiveProblem::TopDirMismatch { .. })
+            ),
             "no_validate={no_validate}: {e}"
         );
     }
@@ -238,7 +267,10 @@ fn item02_remote_rm_of_a_shared_tag_changes_nothing_where_deletes_are_refused() 
     let reg = remote(&regs.nodelete);
     let work = tempfile::tempdir().unwrap();
     let pushed = reg
-        .push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
+        .push(
+            &versioned("nginx-chart", "1.0.0", work.path()),
+            &PushOptions::default(),
+        )
         .unwrap();
     reg.tag(&r("nginx:1.0.0"), "stable", &TagOptions::default())
         .unwrap();
@@ -248,7 +280,10 @@ fn item02_remote_rm_of_a_shared_tag_changes_nothing_where_deletes_are_refused() 
     }
     // Both tags still point at the pushed manifest, and it still pulls.
     for tag in ["nginx:stable", "nginx:1.0.0"] {
-        assert_eq!(reg.resolve(&r(tag)).unwrap().manifest_digest, pushed.manifest_digest);
+        assert_eq!(
+            reg.resolve(&r(tag)).unwrap().manifest_digest,
+            pushed.manifest_digest
+        );
     }
     let dest = tempfile::tempdir().unwrap();
     reg.pull(&r("nginx:stable"), dest.path(), &PullOptions::default())
@@ -258,20 +293,28 @@ fn item02_remote_rm_of_a_shared_tag_changes_nothing_where_deletes_are_refused() 
 #[test]
 fn item03_chart_fields_cannot_build_paths_outside_the_new_pack() {
     let work = tempfile::tempdir().unwrap();
-    for (name, version) in [("../../escaped", "1.0.0"), ("x", "../../1.0.0"), ("a/b", "1")] {
+    for (name, version) in [
+        ("../../escaped", "1.0.0"),
+        ("x", "../../1.0.0"),
+        ("a/b", "1"),
+    ] {
         let chart = work.path().join("chart.tgz");
         let mut b = tar::Builder::new(Vec::new());
         let yaml = format!("apiVersion: v2\nname: {name}\nversion: {version}\n");
         let mut h = tar::Header::new_gnu();
         h.set_size(yaml.len() as u64);
         h.set_mode(0o644);
-        b.append_data(&mut h, "c/Chart.yaml", yaml.as_bytes()).unwrap();
+        b.append_data(&mut h, "c/Chart.yaml", yaml.as_bytes())
+            .unwrap();
         fs::write(&chart, gzip(&b.into_inner().unwrap())).unwrap();
         let parent = work.path().join("a/b/packs");
         let mut spec = spectro_packs::scaffold::NewPack::new("my-app", spectro_packs::Layer::Addon);
         spec.chart = Some(chart);
         let e = spectro_packs::scaffold::new_pack(&parent, &spec).unwrap_err();
-        assert!(matches!(e, Error::UnsafePath { .. }), "{name} {version}: {e}");
+        assert!(
+            matches!(e, Error::UnsafePath { .. }),
+            "{name} {version}: {e}"
+        );
         assert!(!work.path().join("a/escaped").exists());
         assert!(!work.path().join("escaped").exists());
         assert!(!parent.join("my-app").exists());
@@ -285,22 +328,34 @@ fn item04_item34_destructive_commands_take_exact_references_and_tags_are_checked
     let work = tempfile::tempdir().unwrap();
     let reg = LayoutRegistry::open(work.path().join("reg")).unwrap();
     for v in ["1.0.0", "1.1.0", "2.0.0"] {
-        reg.push(&versioned("nginx-chart", v, work.path()), &PushOptions::default())
-            .unwrap();
+        reg.push(
+            &versioned("nginx-chart", v, work.path()),
+            &PushOptions::default(),
+        )
+        .unwrap();
     }
     for pattern in ["nginx:1.x", "nginx:x", "nginx"] {
         let e = reg.delete(&r(pattern)).unwrap_err();
-        assert!(matches!(e, Error::InvalidReference { .. }), "{pattern}: {e}");
+        assert!(
+            matches!(e, Error::InvalidReference { .. }),
+            "{pattern}: {e}"
+        );
         let e = reg
             .tag(&r(pattern), "stable", &TagOptions::default())
             .unwrap_err();
-        assert!(matches!(e, Error::InvalidReference { .. }), "{pattern}: {e}");
+        assert!(
+            matches!(e, Error::InvalidReference { .. }),
+            "{pattern}: {e}"
+        );
     }
     for bad_tag in ["x", "1.x", "2.0.x", "3.0.0", "v9.1.2"] {
         let e = reg
             .tag(&r("nginx:1.0.0"), bad_tag, &TagOptions::default())
             .unwrap_err();
-        assert!(matches!(e, Error::InvalidReference { .. }), "{bad_tag}: {e}");
+        assert!(
+            matches!(e, Error::InvalidReference { .. }),
+            "{bad_tag}: {e}"
+        );
     }
     reg.tag(&r("nginx:1.0.0"), "stable", &TagOptions::default())
         .unwrap();
@@ -310,12 +365,18 @@ fn item04_item34_destructive_commands_take_exact_references_and_tags_are_checked
         .unwrap_err();
     assert!(matches!(e, Error::AlreadyExists { .. }), "{e}");
     let one = reg.resolve(&r("nginx:1.0.0")).unwrap().manifest_digest;
-    assert_eq!(reg.resolve(&r("nginx:stable")).unwrap().manifest_digest, one);
+    assert_eq!(
+        reg.resolve(&r("nginx:stable")).unwrap().manifest_digest,
+        one
+    );
     let mut force = TagOptions::default();
     force.force = true;
     reg.tag(&r("nginx:2.0.0"), "stable", &force).unwrap();
     let two = reg.resolve(&r("nginx:2.0.0")).unwrap().manifest_digest;
-    assert_eq!(reg.resolve(&r("nginx:stable")).unwrap().manifest_digest, two);
+    assert_eq!(
+        reg.resolve(&r("nginx:stable")).unwrap().manifest_digest,
+        two
+    );
     let versions: Vec<String> = reg.list(None).unwrap()[0]
         .versions
         .iter()
@@ -351,7 +412,11 @@ fn item05_files_get_tar_modes_and_existing_folders_keep_theirs() {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&home, fs::Permissions::from_mode(0o1777)).unwrap();
     }
-    let run = spectro(&home, &["registry", "set-default", "oci://reg.example.com/x"], &[]);
+    let run = spectro(
+        &home,
+        &["registry", "set-default", "oci://reg.example.com/x"],
+        &[],
+    );
     assert_eq!(run.code, Some(0), "{}", run.err);
     assert_eq!(mode(&home), 0o1777);
     assert_eq!(mode(&home.join("config.json")), 0o600);
@@ -375,7 +440,11 @@ fn item05_files_get_tar_modes_and_existing_folders_keep_theirs() {
 /// Write a blob into a layout by hand; returns its descriptor.
 fn put_blob(layout: &Path, media_type: &str, bytes: &[u8]) -> Descriptor {
     let d = oci::sha256_digest(bytes);
-    fs::write(layout.join("blobs/sha256").join(&d["sha256:".len()..]), bytes).unwrap();
+    fs::write(
+        layout.join("blobs/sha256").join(&d["sha256:".len()..]),
+        bytes,
+    )
+    .unwrap();
     Descriptor {
         media_type: media_type.into(),
         digest: d,
@@ -385,36 +454,62 @@ fn put_blob(layout: &Path, media_type: &str, bytes: &[u8]) -> Descriptor {
 }
 
 fn blob_exists(layout: &Path, d: &Descriptor) -> bool {
-    layout.join("blobs/sha256").join(&d.digest["sha256:".len()..]).is_file()
+    layout
+        .join("blobs/sha256")
+        .join(&d.digest["sha256:".len()..])
+        .is_file()
 }
 
 #[test]
 fn item06_layout_gc_walks_image_indexes_and_aborts_on_what_it_does_not_know() {
     let work = tempfile::tempdir().unwrap();
     let reg = LayoutRegistry::open(work.path().join("reg")).unwrap();
-    reg.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     let layout = reg.layout_dir("nginx");
     // What skopeo/oras write: an image index whose child manifest has its own blobs.
-    let layer = put_blob(&layout, "application/vnd.oci.image.layer.v1.tar+gzip", b"layer bytes");
-    let config = put_blob(&layout, "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64"}"#);
+    let layer = put_blob(
+        &layout,
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        b"layer bytes",
+    );
+    let config = put_blob(
+        &layout,
+        "application/vnd.oci.image.config.v1+json",
+        br#"{"architecture":"amd64"}"#,
+    );
     let child = serde_json::json!({
         "schemaVersion": 2, "mediaType": oci::MANIFEST_MEDIA_TYPE,
         "config": config, "layers": [layer],
     });
-    let child = put_blob(&layout, oci::MANIFEST_MEDIA_TYPE, &serde_json::to_vec(&child).unwrap());
+    let child = put_blob(
+        &layout,
+        oci::MANIFEST_MEDIA_TYPE,
+        &serde_json::to_vec(&child).unwrap(),
+    );
     let idx = serde_json::json!({
         "schemaVersion": 2, "mediaType": oci::INDEX_MEDIA_TYPE, "manifests": [child],
     });
-    let mut idx = put_blob(&layout, oci::INDEX_MEDIA_TYPE, &serde_json::to_vec(&idx).unwrap());
-    idx.annotations.insert(oci::REF_NAME.into(), "multi-arch".into());
+    let mut idx = put_blob(
+        &layout,
+        oci::INDEX_MEDIA_TYPE,
+        &serde_json::to_vec(&idx).unwrap(),
+    );
+    idx.annotations
+        .insert(oci::REF_NAME.into(), "multi-arch".into());
     let index_path = layout.join("index.json");
     let mut index: Index = serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
     index.manifests.push(idx.clone());
     fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
     // Another push runs the garbage collection: the index and all its children stay.
-    reg.push(&versioned("nginx-chart", "1.1.0", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.1.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     for d in [&idx, &child, &config, &layer] {
         assert!(blob_exists(&layout, d), "{} was collected", d.digest);
     }
@@ -424,9 +519,15 @@ fn item06_layout_gc_walks_image_indexes_and_aborts_on_what_it_does_not_know() {
     let mut index: Index = serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
     index.manifests.push(weird.clone());
     fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
-    reg.push(&versioned("nginx-chart", "1.2.0", work.path()), &PushOptions::default())
-        .unwrap();
-    assert!(blob_exists(&layout, &orphan), "GC deleted while not understanding the layout");
+    reg.push(
+        &versioned("nginx-chart", "1.2.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        blob_exists(&layout, &orphan),
+        "GC deleted while not understanding the layout"
+    );
     assert!(blob_exists(&layout, &weird));
 }
 
@@ -468,7 +569,11 @@ fn item07_a_server_ignoring_range_and_dropping_mid_body_is_not_retried_forever()
         .count();
     // Four retries in the policy: a restart from byte 0 never resets that budget.
     assert!(blob_gets <= 6, "{blob_gets} blob requests: {e}");
-    assert!(names_in(dest.path()).is_empty(), "{:?}", names_in(dest.path()));
+    assert!(
+        names_in(dest.path()).is_empty(),
+        "{:?}",
+        names_in(dest.path())
+    );
 }
 
 #[test]
@@ -506,7 +611,10 @@ fn item08_a_layer_size_above_the_cap_is_refused_before_downloading() {
         .unwrap_err();
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
     assert!(
-        !server.requests().iter().any(|q| q.target.contains("/blobs/")),
+        !server
+            .requests()
+            .iter()
+            .any(|q| q.target.contains("/blobs/")),
         "the blob was requested"
     );
     assert!(names_in(dest.path()).is_empty());
@@ -514,11 +622,16 @@ fn item08_a_layer_size_above_the_cap_is_refused_before_downloading() {
     let work = tempfile::tempdir().unwrap();
     let local = LayoutRegistry::open(work.path().join("reg")).unwrap();
     local
-        .push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
+        .push(
+            &versioned("nginx-chart", "1.0.0", work.path()),
+            &PushOptions::default(),
+        )
         .unwrap();
     let mut small = PullOptions::default();
     small.max_archive_bytes = 100;
-    let e = local.pull(&r("nginx:1.0.0"), dest.path(), &small).unwrap_err();
+    let e = local
+        .pull(&r("nginx:1.0.0"), dest.path(), &small)
+        .unwrap_err();
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
 }
 
@@ -534,7 +647,10 @@ fn item09_chart_templates_are_scanned_one_at_a_time() {
         h.set_mode(0o644);
         b.append_data(&mut h, path, data).unwrap();
     };
-    add("big/Chart.yaml", b"apiVersion: v2\nname: big\nversion: 1.2.3\n");
+    add(
+        "big/Chart.yaml",
+        b"apiVersion: v2\nname: big\nversion: 1.2.3\n",
+    );
     add("big/values.yaml", b"replicas: 1\n");
     for i in 0..300 {
         let mut t = format!("image: ghcr.io/example/img{i}:1.0.{i}\n");
@@ -548,7 +664,10 @@ fn item09_chart_templates_are_scanned_one_at_a_time() {
     let dir = spectro_packs::scaffold::new_pack(work.path(), &spec).unwrap();
     let values = fs::read_to_string(dir.join("values.yaml")).unwrap();
     for i in [0, 150, 299] {
-        assert!(values.contains(&format!("ghcr.io/example/img{i}:1.0.{i}")), "img{i}");
+        assert!(
+            values.contains(&format!("ghcr.io/example/img{i}:1.0.{i}")),
+            "img{i}"
+        );
     }
 }
 
@@ -570,7 +689,11 @@ fn item10_pk014_hints_stay_linear_on_thousands_of_missing_files() {
     v["kubeManifests"] = serde_json::json!(listed);
     fs::write(&pj, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
     let report = validate_pack(&p).unwrap();
-    let pk014 = report.diagnostics.iter().filter(|d| d.code == "PK014").count();
+    let pk014 = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "PK014")
+        .count();
     assert_eq!(pk014, 2_000);
 }
 
@@ -604,7 +727,13 @@ fn item10_profile_checks_are_linear_in_packs() {
 fn item11_profile_validate_refuses_fifos_and_devices_without_reading_them() {
     let work = tempfile::tempdir().unwrap();
     let fifo = work.path().join("profile.json");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let e = spectro_packs::profile::load_profile(&fifo).unwrap_err();
     assert!(matches!(e, Error::NotRegularFile { .. }), "{e}");
     #[cfg(unix)]
@@ -629,8 +758,11 @@ fn item12_sigterm_cancels_a_pull_and_leaves_nothing_behind() {
         OciRegistry::connect(&loc, fast_opts()).unwrap()
     };
     let work = tempfile::tempdir().unwrap();
-    reg.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     // The blob download stalls for a minute: only the signal can end the pull early.
     proxy.inject("GET", "/blobs/", 10, Action::Stall(Duration::from_secs(60)));
     let dest = work.path().join("dest");
@@ -647,18 +779,30 @@ fn item12_sigterm_cancels_a_pull_and_leaves_nothing_behind() {
         .unwrap();
     // Wait until the download has started (the temp file exists), then SIGTERM.
     let started = std::time::Instant::now();
-    while !names_in(&dest).iter().any(|n| n.starts_with(".spectro-pull-")) {
-        assert!(started.elapsed() < Duration::from_secs(30), "pull never started");
+    while !names_in(&dest)
+        .iter()
+        .any(|n| n.starts_with(".spectro-pull-"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "pull never started"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let signalled = std::time::Instant::now();
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
     let status = child.wait().unwrap();
-    assert!(signalled.elapsed() < Duration::from_secs(10), "SIGTERM took {:?}", signalled.elapsed());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "SIGTERM took {:?}",
+        signalled.elapsed()
+    );
     assert!(!status.success());
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
@@ -670,8 +814,11 @@ fn item12_sigterm_cancels_a_pull_and_leaves_nothing_behind() {
 fn item12_stale_temporary_files_of_every_kind_are_swept() {
     let work = tempfile::tempdir().unwrap();
     let reg = LayoutRegistry::open(work.path().join("reg")).unwrap();
-    reg.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     let dest = work.path().join("dest");
     fs::create_dir(&dest).unwrap();
     let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
@@ -689,10 +836,16 @@ fn item12_stale_temporary_files_of_every_kind_are_swept() {
     reg.pull(&r("nginx:1.0.0"), &dest, &PullOptions::default())
         .unwrap();
     build_archive(pack("nginx-chart"), work.path(), &BuildOptions::default()).unwrap();
-    reg.push(&versioned("nginx-chart", "1.0.1", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.1", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     assert!(!old_pull.exists() && !old_build.exists() && !old_blob.exists());
-    assert!(fresh.exists(), "a recent temp file (maybe in use) was removed");
+    assert!(
+        fresh.exists(),
+        "a recent temp file (maybe in use) was removed"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -702,11 +855,18 @@ fn item12_stale_temporary_files_of_every_kind_are_swept() {
 fn item13_spectroignore_cannot_drop_what_the_pack_needs() {
     let work = tempfile::tempdir().unwrap();
     for ignored in ["values.yaml", "pack.json", "charts/"] {
-        let p = versioned("nginx-chart", "1.0.0", &work.path().join(ignored.replace('/', "")));
+        let p = versioned(
+            "nginx-chart",
+            "1.0.0",
+            &work.path().join(ignored.replace('/', "")),
+        );
         fs::write(p.join(".spectroignore"), format!("{ignored}\n")).unwrap();
         let e = build_archive(&p, work.path(), &BuildOptions::default()).unwrap_err();
         assert!(
-            matches!(archive_problem(&e), Some(ArchiveProblem::RequiredFileIgnored)),
+            matches!(
+                archive_problem(&e),
+                Some(ArchiveProblem::RequiredFileIgnored)
+            ),
             "{ignored}: {e}"
         );
     }
@@ -722,7 +882,10 @@ fn item14_a_truncated_tree_is_a_finding_not_false_missing_files() {
     let pack = load_pack_with(&p, &o).unwrap();
     let d = check_pack(&pack);
     assert!(d.iter().any(|d| d.code == "FS005"), "{d:?}");
-    assert!(!d.iter().any(|d| d.code == "PK014" || d.code == "PK017"), "{d:?}");
+    assert!(
+        !d.iter().any(|d| d.code == "PK014" || d.code == "PK017"),
+        "{d:?}"
+    );
     // Deeper than 64 levels.
     let deep = versioned("nginx-chart", "1.0.1", work.path());
     let mut dir = deep.join("d");
@@ -755,13 +918,19 @@ fn item15_yaml_merge_keys_are_applied_before_schema_checks() {
     let d = validate_pack(&p).unwrap().diagnostics;
     // The merged key exists (no SC002) and its value is checked (SC005: 8080 > 100).
     assert!(!d.iter().any(|d| d.code == "SC002"), "{d:?}");
-    assert!(d.iter().any(|d| d.code == "SC005" && d.message.contains("8080")), "{d:?}");
+    assert!(
+        d.iter()
+            .any(|d| d.code == "SC005" && d.message.contains("8080")),
+        "{d:?}"
+    );
 }
 
 fn check(format: &str, value: &str) -> Option<String> {
-    let c = spectro_packs::values_schema::parse_constraint(&format!("{{{{ format \"{format}\" }}}}"))
-        .unwrap();
-    let doc = spectro_packs::syntax::parse_yaml(&format!("v: {value}\n"), Default::default()).unwrap();
+    let c =
+        spectro_packs::values_schema::parse_constraint(&format!("{{{{ format \"{format}\" }}}}"))
+            .unwrap();
+    let doc =
+        spectro_packs::syntax::parse_yaml(&format!("v: {value}\n"), Default::default()).unwrap();
     c.format.unwrap().check(doc.root.get("v").unwrap())
 }
 
@@ -801,13 +970,21 @@ fn item17_secrets_are_never_printed() {
         &[],
     );
     assert_eq!(run.code, Some(2));
-    assert!(!run.err.contains("hunter2") && !run.out.contains("hunter2"), "{}", run.err);
+    assert!(
+        !run.err.contains("hunter2") && !run.out.contains("hunter2"),
+        "{}",
+        run.err
+    );
     let run = spectro(
         home.path(),
         &["pack", "ls"],
         &[("SPECTRO_REGISTRY", "oci://user:hunter2@127.0.0.1:9/x")],
     );
-    assert!(!run.err.contains("hunter2") && !run.out.contains("hunter2"), "{}", run.err);
+    assert!(
+        !run.err.contains("hunter2") && !run.out.contains("hunter2"),
+        "{}",
+        run.err
+    );
 }
 
 #[test]
@@ -826,14 +1003,50 @@ fn item18_terminal_escapes_in_paths_and_names_are_sanitised() {
     // A folder in an embedded registry named with escapes, listed.
     let reg = work.path().join("reg");
     let l = LayoutRegistry::open(&reg).unwrap();
-    l.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    l.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     let from = reg.join("spectro-packs/archive/nginx");
     fs::rename(&from, reg.join("spectro-packs/archive").join(evil)).unwrap();
     let run = spectro(&home, &["pack", "ls", "-r", reg.to_str().unwrap()], &[]);
     for bad in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
-        assert!(!run.out.contains(bad) && !run.err.contains(bad), "raw {bad:?}: {:?}", run.out);
+        assert!(
+            !run.out.contains(bad) && !run.err.contains(bad),
+            "raw {bad:?}: {:?}",
+            run.out
+        );
     }
+}
+
+/// Unmounts on drop.
+#[cfg(target_os = "linux")]
+struct Unmount(PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Mount a tmpfs (`size=...`) on `dir`, or say which case is skipped and return `None`
+/// (mounting needs root; `scripts/test.sh` in CI runs as root).
+#[cfg(target_os = "linux")]
+#[allow(clippy::print_stderr)]
+fn mount_tmpfs(dir: &Path, size: &str, case: &str) -> Option<Unmount> {
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", size, "tmpfs"])
+        .arg(dir)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root); {case}");
+        return None;
+    }
+    Some(Unmount(dir.to_path_buf()))
 }
 
 fn fixtures_pack(name: &str) -> PathBuf {
@@ -846,43 +1059,38 @@ fn item19_a_read_only_registry_can_be_listed_and_pulled() {
     let work = tempfile::tempdir().unwrap();
     let mnt = work.path().join("ro");
     fs::create_dir(&mnt).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
-        .arg(&mnt)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root); item 19 is not covered in this run");
+    let Some(_guard) = mount_tmpfs(&mnt, "size=16m", "item 19 is not covered in this run") else {
         return;
-    }
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _guard = Unmount(mnt.clone());
+    };
     let reg = LayoutRegistry::open(&mnt).unwrap();
-    reg.push(&versioned("nginx-chart", "1.0.0", work.path()), &PushOptions::default())
-        .unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
     // Without a lock file, on a read-only mount.
     fs::remove_file(mnt.join(".lock")).unwrap();
-    assert!(Command::new("mount")
-        .args(["-o", "remount,ro"])
-        .arg(&mnt)
-        .status()
-        .unwrap()
-        .success());
+    assert!(
+        Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&mnt)
+            .status()
+            .unwrap()
+            .success()
+    );
     let reg = LayoutRegistry::open(&mnt).unwrap();
     assert_eq!(reg.list(None).unwrap()[0].name, "nginx");
     let dest = work.path().join("dest");
     reg.pull(&r("nginx:1.0.0"), &dest, &PullOptions::default())
         .unwrap();
     assert!(dest.join("nginx/pack.json").is_file());
-    assert!(reg
-        .push(&versioned("nginx-chart", "1.0.1", work.path()), &PushOptions::default())
-        .is_err());
+    assert!(
+        reg.push(
+            &versioned("nginx-chart", "1.0.1", work.path()),
+            &PushOptions::default()
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -908,26 +1116,52 @@ fn item21_build_in_the_pack_folder_source_date_epoch_and_new_output_folders() {
             .envs(env.iter().copied())
             .output()
             .unwrap();
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     run(&["pack", "build", ".", "--json"], &[]);
-    let second: serde_json::Value = serde_json::from_str(&run(&["pack", "build", ".", "--json"], &[])).unwrap();
-    let first: serde_json::Value = serde_json::from_str(&run(&["pack", "build", ".", "--json"], &[])).unwrap();
-    assert_eq!(first["digest"], second["digest"], "the previous archive was packed");
+    let second: serde_json::Value =
+        serde_json::from_str(&run(&["pack", "build", ".", "--json"], &[])).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(&run(&["pack", "build", ".", "--json"], &[])).unwrap();
+    assert_eq!(
+        first["digest"], second["digest"],
+        "the previous archive was packed"
+    );
     fs::remove_file(p.join("nginx-1.0.0.tar.gz")).unwrap();
     // SOURCE_DATE_EPOCH gives the same bytes to `pack build` and `pack push DIR`.
     let epoch = [("SOURCE_DATE_EPOCH", "1700000000")];
     let out_dir = work.path().join("dist/nested/");
     let built: serde_json::Value = serde_json::from_str(&run(
-        &["pack", "build", p.to_str().unwrap(), "-o", &format!("{}/", out_dir.display()), "--json"],
+        &[
+            "pack",
+            "build",
+            p.to_str().unwrap(),
+            "-o",
+            &format!("{}/", out_dir.display()),
+            "--json",
+        ],
         &epoch,
     ))
     .unwrap();
-    assert!(out_dir.join("nginx-1.0.0.tar.gz").is_file(), "-o dir/ was not created");
+    assert!(
+        out_dir.join("nginx-1.0.0.tar.gz").is_file(),
+        "-o dir/ was not created"
+    );
     let reg = work.path().join("reg");
     let pushed: serde_json::Value = serde_json::from_str(&run(
-        &["pack", "push", p.to_str().unwrap(), "-r", reg.to_str().unwrap(), "--json"],
+        &[
+            "pack",
+            "push",
+            p.to_str().unwrap(),
+            "-r",
+            reg.to_str().unwrap(),
+            "--json",
+        ],
         &epoch,
     ))
     .unwrap();
@@ -939,11 +1173,22 @@ fn item22_min_severity_hides_findings_but_not_from_the_exit_code_or_summary() {
     let work = tempfile::tempdir().unwrap();
     let p = versioned("hello-universe", "v1.0.0", work.path());
     let home = work.path().join("home");
-    let all = spectro(&home, &["validate", p.to_str().unwrap(), "--fail-on", "warning"], &[]);
+    let all = spectro(
+        &home,
+        &["validate", p.to_str().unwrap(), "--fail-on", "warning"],
+        &[],
+    );
     assert_eq!(all.code, Some(1), "{}", all.out);
     let hidden = spectro(
         &home,
-        &["validate", p.to_str().unwrap(), "--fail-on", "warning", "--min-severity", "error"],
+        &[
+            "validate",
+            p.to_str().unwrap(),
+            "--fail-on",
+            "warning",
+            "--min-severity",
+            "error",
+        ],
         &[],
     );
     assert_eq!(hidden.code, Some(1), "{}", hidden.out);
@@ -993,27 +1238,48 @@ fn item24_messages_name_the_real_cause() {
     two.extend(gzip(&raw[1024..]));
     let multi = work.path().join("multi.tar.gz");
     fs::write(&multi, two).unwrap();
-    let e = spectro_packs::archive::extract_archive(&multi, work.path().join("x"), &Default::default())
-        .unwrap_err();
-    assert!(matches!(archive_problem(&e), Some(ArchiveProblem::MultiMember)), "{e}");
+    let e =
+        spectro_packs::archive::extract_archive(&multi, work.path().join("x"), &Default::default())
+            .unwrap_err();
+    assert!(
+        matches!(archive_problem(&e), Some(ArchiveProblem::MultiMember)),
+        "{e}"
+    );
     // A FIFO listed in kubeManifests is "not a regular file", not "does not exist".
     let p = versioned("hello-universe", "1.0.0", work.path());
     let listed = p.join("manifests/hello-universe.yaml");
     fs::remove_file(&listed).unwrap();
-    assert!(Command::new("mkfifo").arg(&listed).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&listed)
+            .status()
+            .unwrap()
+            .success()
+    );
     let d = validate_pack(&p).unwrap().diagnostics;
     let pk014: Vec<_> = d.iter().filter(|d| d.code == "PK014").collect();
-    assert!(pk014.iter().any(|d| d.message.contains("FIFO")), "{pk014:?}");
+    assert!(
+        pk014.iter().any(|d| d.message.contains("FIFO")),
+        "{pk014:?}"
+    );
     // `file://` with no path is refused, not the current folder.
     let home = work.path().join("home");
     let run = spectro(&home, &["pack", "ls", "-r", "file://"], &[]);
     assert_eq!(run.code, Some(2), "{}", run.out);
     // No CLI advice for options that do not exist in the library's messages.
-    let e = spectro_packs::archive::extract_archive(&built.path, work.path().join("y"), &Default::default());
+    let e = spectro_packs::archive::extract_archive(
+        &built.path,
+        work.path().join("y"),
+        &Default::default(),
+    );
     assert!(e.is_ok());
-    let e = spectro_packs::archive::extract_archive(&built.path, work.path().join("y"), &Default::default())
-        .unwrap_err()
-        .to_string();
+    let e = spectro_packs::archive::extract_archive(
+        &built.path,
+        work.path().join("y"),
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(!e.contains("overwrite") && !e.contains("--"), "{e}");
 }
 
@@ -1023,23 +1289,9 @@ fn item24_a_full_disk_is_blamed_on_the_destination_and_leaves_nothing() {
     let work = tempfile::tempdir().unwrap();
     let mnt = work.path().join("small");
     fs::create_dir(&mnt).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-        .arg(&mnt)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root); disk-full case not covered in this run");
+    let Some(_guard) = mount_tmpfs(&mnt, "size=256k", "disk-full case not covered in this run") else {
         return;
-    }
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _guard = Unmount(mnt.clone());
+    };
     let p = versioned("nginx-chart", "1.0.0", work.path());
     // ~1 MiB of incompressible values: the archive does not fit in 256 KiB.
     let mut filler = String::new();
@@ -1085,7 +1337,11 @@ fn item30_concurrent_config_updates_all_land_and_symlinks_are_written_through() 
     use spectro_packs::registry::config::Config;
     let work = tempfile::tempdir().unwrap();
     let real = work.path().join("real-config.json");
-    fs::write(&real, r#"{"auths": {"h0.io": {"auth": "dTpw", "x-tool": 7}}}"#).unwrap();
+    fs::write(
+        &real,
+        r#"{"auths": {"h0.io": {"auth": "dTpw", "x-tool": 7}}}"#,
+    )
+    .unwrap();
     let path = work.path().join("config.json");
     #[cfg(unix)]
     std::os::unix::fs::symlink(&real, &path).unwrap();
@@ -1106,15 +1362,31 @@ fn item30_concurrent_config_updates_all_land_and_symlinks_are_written_through() 
     Config::update(&path, |c| c.set_login("h0.io", "u2", "p2", false, false)).unwrap();
     let c = Config::load(&real).unwrap();
     assert_eq!(c.auths.len(), 21);
-    assert_eq!(c.auths["h0.io"].extra["x-tool"], 7, "unknown keys dropped on re-login");
+    assert_eq!(
+        c.auths["h0.io"].extra["x-tool"], 7,
+        "unknown keys dropped on re-login"
+    );
     #[cfg(unix)]
-    assert!(fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+    assert!(
+        fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 }
 
 #[test]
 fn item35_pack_new_names_validate_cleanly() {
     let work = tempfile::tempdir().unwrap();
-    for name in ["my.app", "my_app", "123", "true", "null", "yes", "a-very-long-name-with-many-parts-and-more-and-more-and-more-parts-x"] {
+    for name in [
+        "my.app",
+        "my_app",
+        "123",
+        "true",
+        "null",
+        "yes",
+        "a-very-long-name-with-many-parts-and-more-and-more-and-more-parts-x",
+    ] {
         let dir = spectro_packs::scaffold::new_pack(
             work.path(),
             &spectro_packs::scaffold::NewPack::new(name, spectro_packs::Layer::Addon),
@@ -1122,7 +1394,8 @@ fn item35_pack_new_names_validate_cleanly() {
         .unwrap();
         let d = validate_pack(&dir).unwrap().diagnostics;
         assert!(
-            !d.iter().any(|d| d.severity == spectro_packs::Severity::Error),
+            !d.iter()
+                .any(|d| d.severity == spectro_packs::Severity::Error),
             "{name}: {d:?}"
         );
     }

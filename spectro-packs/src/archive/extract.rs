@@ -346,7 +346,7 @@ fn unpack<R: BufRead>(
         }
         // The tar data ended with the first gzip member while another member follows
         // (`cat a.gz b.gz`, some parallel compressors): say that, not "truncated".
-        drop(tar);
+        let _ = tar.into_inner();
         let next = gz.get_mut().fill_buf().map_err(|e| (None, corrupt(&e)))?;
         if next.starts_with(&[0x1f, 0x8b]) {
             return Err((None, ArchiveProblem::MultiMember));
