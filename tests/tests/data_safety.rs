@@ -1289,7 +1289,8 @@ fn item24_a_full_disk_is_blamed_on_the_destination_and_leaves_nothing() {
     let work = tempfile::tempdir().unwrap();
     let mnt = work.path().join("small");
     fs::create_dir(&mnt).unwrap();
-    let Some(_guard) = mount_tmpfs(&mnt, "size=256k", "disk-full case not covered in this run") else {
+    let Some(_guard) = mount_tmpfs(&mnt, "size=256k", "disk-full case not covered in this run")
+    else {
         return;
     };
     let p = versioned("nginx-chart", "1.0.0", work.path());
