@@ -71,15 +71,8 @@ fn open(flags: &RegistryFlags) -> Result<Box<dyn Registry>, Box<dyn std::error::
             None => spectro_home().join("registry").display().to_string(),
         },
     };
-    let loc = match RegistryLocation::parse(&text)? {
-        RegistryLocation::Local(p) if p.starts_with("~") => {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            RegistryLocation::Local(home.join(p.strip_prefix("~").unwrap_or(&p)))
-        }
-        other => other,
-    };
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let loc = RegistryLocation::parse(&text)?.with_home(home.as_deref());
     let opts = remote_options(&text, Some(&loc), &flags.tls)?;
     Ok(registry::open_with(&loc, opts)?)
 }

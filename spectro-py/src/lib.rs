@@ -55,8 +55,11 @@ fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
 }
 
 /// A lint finding. `to_dict()` has the same keys as `spectro validate --format json`.
-#[pyclass(frozen, get_all, module = "spectro_packs")]
+#[pyclass(frozen, get_all, eq, hash, module = "spectro_packs")]
+#[derive(PartialEq, Eq, Hash)]
 struct Diagnostic {
+    /// The pack directory (or archive) the finding belongs to, when known.
+    pack: Option<String>,
     code: String,
     name: String,
     severity: String,
@@ -71,6 +74,7 @@ struct Diagnostic {
 impl From<&spectro_packs::Diagnostic> for Diagnostic {
     fn from(d: &spectro_packs::Diagnostic) -> Self {
         Diagnostic {
+            pack: None,
             code: d.code.to_owned(),
             name: d.name.to_owned(),
             severity: d.severity.as_str().to_owned(),
@@ -140,11 +144,24 @@ fn diagnostics(py: Python<'_>, ds: &[spectro_packs::Diagnostic]) -> PyResult<Vec
         .collect()
 }
 
+/// Run library work on a thread pool created for this call and gone after it: a forked
+/// child (multiprocessing, celery, gunicorn prefork) never inherits a pool whose threads
+/// it does not have, nor locks they held.
+fn fresh_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("spectro-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
 /// Load a pack directory.
 #[pyfunction]
 fn load_pack(py: Python<'_>, path: PathBuf) -> PyResult<Pack> {
     let pack = py
-        .detach(|| spectro_packs::load_pack(&path))
+        .detach(|| fresh_pool(|| spectro_packs::load_pack(&path)))
         .map_err(|e| to_py_err(e, Domain::Pack))?;
     let m = pack.manifest();
     Ok(Pack {
@@ -162,10 +179,23 @@ fn load_pack(py: Python<'_>, path: PathBuf) -> PyResult<Pack> {
 #[pyfunction]
 fn validate(py: Python<'_>, path: PathBuf) -> PyResult<Vec<Py<Diagnostic>>> {
     let reports = py
-        .detach(|| spectro_packs::validate_paths(&[&path], &ValidateOptions::default()))
+        .detach(|| {
+            fresh_pool(|| spectro_packs::validate_paths(&[&path], &ValidateOptions::default()))
+        })
         .map_err(|e| to_py_err(e, Domain::Pack))?;
-    let all: Vec<_> = reports.into_iter().flat_map(|r| r.diagnostics).collect();
-    diagnostics(py, &all)
+    // Each finding says which pack it belongs to (a folder may hold hundreds).
+    reports
+        .iter()
+        .flat_map(|r| {
+            let pack = r.path.display().to_string();
+            r.diagnostics.iter().map(move |d| (pack.clone(), d))
+        })
+        .map(|(pack, d)| {
+            let mut out = Diagnostic::from(d);
+            out.pack = Some(pack);
+            Py::new(py, out)
+        })
+        .collect()
 }
 
 /// Validate a cluster profile against local pack directories.
@@ -179,7 +209,7 @@ fn validate_profile(
     let mut opts = spectro_packs::ProfileOptions::default();
     opts.pack_dirs = packs.unwrap_or_default();
     let report = py
-        .detach(|| spectro_packs::validate_profile(&path, &opts))
+        .detach(|| fresh_pool(|| spectro_packs::validate_profile(&path, &opts)))
         .map_err(|e| to_py_err(e, Domain::Profile))?;
     diagnostics(py, &report.diagnostics)
 }
@@ -196,7 +226,7 @@ fn build_archive(
     let mut opts = spectro_packs::archive::BuildOptions::default();
     opts.validate = validate;
     let built = py
-        .detach(|| spectro_packs::archive::build_archive(&pack_dir, &out, &opts))
+        .detach(|| fresh_pool(|| spectro_packs::archive::build_archive(&pack_dir, &out, &opts)))
         .map_err(|e| to_py_err(e, Domain::Pack))?;
     Ok(built.digest)
 }
@@ -216,8 +246,60 @@ fn rules(py: Python<'_>) -> PyResult<Py<PyAny>> {
 /// `oci://host/base`.
 #[pyclass(frozen, module = "spectro_packs")]
 struct Registry {
+    /// The client, and how to make it again.
+    current: std::sync::Mutex<Handles>,
+    location: RegistryLocation,
+    remote_opts: Option<RemoteOptions>,
+}
+
+/// A connected client and the process it was made in: an HTTP client's worker threads do
+/// not survive `fork`, so a forked child makes its own on first use.
+#[derive(Clone)]
+struct Handles {
+    pid: u32,
     inner: Arc<dyn registry::Registry>,
     remote: Option<Arc<OciRegistry>>,
+}
+
+impl Handles {
+    fn open(loc: &RegistryLocation, remote: Option<&RemoteOptions>) -> PyResult<Handles> {
+        let pid = std::process::id();
+        match remote {
+            None => {
+                let inner = registry::open(loc).map_err(|e| to_py_err(e, Domain::Registry))?;
+                Ok(Handles {
+                    pid,
+                    inner: Arc::from(inner),
+                    remote: None,
+                })
+            }
+            Some(opts) => {
+                let r = Arc::new(
+                    OciRegistry::connect(loc, opts.clone())
+                        .map_err(|e| to_py_err(e, Domain::Registry))?,
+                );
+                Ok(Handles {
+                    pid,
+                    inner: r.clone(),
+                    remote: Some(r),
+                })
+            }
+        }
+    }
+}
+
+impl Registry {
+    /// The client for this process (made again after a fork).
+    fn handles(&self) -> PyResult<Handles> {
+        let mut cur = self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cur.pid != std::process::id() {
+            *cur = Handles::open(&self.location, self.remote_opts.as_ref())?;
+        }
+        Ok(cur.clone())
+    }
 }
 
 /// Run a cancellable registry operation without the GIL, polling for Ctrl-C every 50 ms:
@@ -232,7 +314,7 @@ fn interruptible<T: Send>(
     let result = py.detach(|| {
         std::thread::scope(|s| {
             let flag = cancel.clone();
-            let handle = s.spawn(move || op(flag));
+            let handle = s.spawn(move || fresh_pool(|| op(flag)));
             while !handle.is_finished() {
                 std::thread::sleep(std::time::Duration::from_millis(50));
                 if signal.is_none()
@@ -242,13 +324,28 @@ fn interruptible<T: Send>(
                     signal = Some(e);
                 }
             }
-            handle.join().unwrap_or(Err(Error::Cancelled))
+            handle.join().map_err(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                RegistryError::new_err(format!(
+                    "internal error (a bug in spectro, please report it): {what}"
+                ))
+            })
         })
     });
-    if let Some(e) = signal {
-        return Err(e);
+    match result? {
+        // Completed before the interrupt could stop it: the promise is "completed → no
+        // exception", so the late interrupt is dropped.
+        Ok(v) => Ok(v),
+        // Stopped by the interrupt: raise it (KeyboardInterrupt), nothing was changed.
+        Err(Error::Cancelled) if signal.is_some() => Err(signal.unwrap_or_else(|| {
+            RegistryError::new_err("cancelled")
+        })),
+        Err(e) => Err(to_py_err(e, Domain::Registry)),
     }
-    result.map_err(|e| to_py_err(e, Domain::Registry))
 }
 
 fn parse_ref(s: &str) -> PyResult<PackRef> {
@@ -260,14 +357,21 @@ impl Registry {
     #[new]
     #[pyo3(signature = (url, *, username = None, password = None, insecure = false, plain_http = false, ca_file = None))]
     fn new(
-        url: &str,
+        url: PathBuf,
         username: Option<String>,
         password: Option<String>,
         insecure: bool,
         plain_http: bool,
         ca_file: Option<PathBuf>,
     ) -> PyResult<Self> {
-        let loc = RegistryLocation::parse(url).map_err(|e| to_py_err(e, Domain::Registry))?;
+        // A str or any os.PathLike (pathlib.Path); `~` expands like in the CLI.
+        let url = url.to_str().ok_or_else(|| {
+            PyValueError::new_err("the registry location is not valid UTF-8")
+        })?;
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let loc = RegistryLocation::parse(url)
+            .map_err(|e| to_py_err(e, Domain::Registry))?
+            .with_home(home.as_deref());
         let RegistryLocation::Oci { .. } = &loc else {
             if username.is_some()
                 || password.is_some()
@@ -279,10 +383,10 @@ impl Registry {
                     "credentials and TLS options apply to oci:// registries only",
                 ));
             }
-            let inner = registry::open(&loc).map_err(|e| to_py_err(e, Domain::Registry))?;
             return Ok(Registry {
-                inner: Arc::from(inner),
-                remote: None,
+                current: std::sync::Mutex::new(Handles::open(&loc, None)?),
+                location: loc,
+                remote_opts: None,
             });
         };
         let mut opts =
@@ -299,18 +403,17 @@ impl Registry {
                 ));
             }
         };
-        let remote =
-            Arc::new(OciRegistry::connect(&loc, opts).map_err(|e| to_py_err(e, Domain::Registry))?);
         Ok(Registry {
-            inner: remote.clone(),
-            remote: Some(remote),
+            current: std::sync::Mutex::new(Handles::open(&loc, Some(&opts))?),
+            location: loc,
+            remote_opts: Some(opts),
         })
     }
 
     /// Check that a remote registry answers and accepts the credentials (no-op for a
     /// local registry).
     fn ping(&self, py: Python<'_>) -> PyResult<()> {
-        match &self.remote {
+        match &self.handles()?.remote {
             Some(r) => py
                 .detach(|| r.ping())
                 .map_err(|e| to_py_err(e, Domain::Registry)),
@@ -321,13 +424,13 @@ impl Registry {
     /// Where this registry is.
     #[getter]
     fn location(&self) -> String {
-        self.inner.location()
+        self.location.to_string()
     }
 
     /// Push a pack directory or archive; returns the manifest digest.
     #[pyo3(signature = (path, *, force = false, validate = true))]
     fn push(&self, py: Python<'_>, path: PathBuf, force: bool, validate: bool) -> PyResult<String> {
-        let inner = &self.inner;
+        let inner = &self.handles()?.inner;
         let out = interruptible(py, move |cancel| {
             let mut opts = PushOptions::default();
             opts.force = force;
@@ -350,7 +453,7 @@ impl Registry {
         overwrite: bool,
     ) -> PyResult<String> {
         let r = parse_ref(r#ref)?;
-        let inner = &self.inner;
+        let inner = &self.handles()?.inner;
         let out = interruptible(py, move |cancel| {
             let mut opts = PullOptions::default();
             opts.archive_only = archive;
@@ -365,7 +468,7 @@ impl Registry {
     #[pyo3(signature = (name = None))]
     fn list(&self, py: Python<'_>, name: Option<String>) -> PyResult<Py<PyAny>> {
         let packs = py
-            .detach(|| self.inner.list(name.as_deref()))
+            .detach(|| self.handles().map(|h| h.inner.list(name.as_deref())))?
             .map_err(|e| to_py_err(e, Domain::Registry))?;
         let v = serde_json::to_value(&packs).map_err(|e| PyValueError::new_err(e.to_string()))?;
         json_to_py(py, &v)
@@ -374,12 +477,13 @@ impl Registry {
     /// Delete a version or digest.
     fn delete(&self, py: Python<'_>, r#ref: &str) -> PyResult<()> {
         let r = parse_ref(r#ref)?;
-        py.detach(|| self.inner.delete(&r))
+        let inner = self.handles()?.inner;
+        py.detach(|| inner.delete(&r))
             .map_err(|e| to_py_err(e, Domain::Registry))
     }
 
     fn __repr__(&self) -> String {
-        format!("<Registry {}>", self.inner.location())
+        format!("<Registry {}>", self.location)
     }
 }
 

@@ -108,6 +108,19 @@ impl RegistryLocation {
         })
     }
 
+    /// Expand a leading `~` of a local path with `home` (the frontend passes the user's
+    /// home directory; the library reads no environment). `~user` forms and remote
+    /// locations are returned unchanged.
+    pub fn with_home(self, home: Option<&std::path::Path>) -> Self {
+        match (self, home) {
+            (RegistryLocation::Local(p), Some(home)) if p.starts_with("~") => {
+                let rest = p.strip_prefix("~").unwrap_or(&p).to_path_buf();
+                RegistryLocation::Local(home.join(rest))
+            }
+            (other, _) => other,
+        }
+    }
+
     /// Repository of a pack: `<base>/spectro-packs/archive/<name>`.
     pub fn repository(&self, name: &str) -> String {
         match self {

@@ -20,6 +20,7 @@ __all__ = [
 
 @final
 class Diagnostic:
+    pack: Optional[str]
     code: str
     name: str
     severity: str
@@ -30,6 +31,8 @@ class Diagnostic:
     column: Optional[int]
     help: Optional[str]
     def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
 
 @final
 class Pack:
@@ -45,7 +48,7 @@ class Pack:
 class Registry:
     def __new__(
         cls,
-        url: str,
+        url: _Path,
         *,
         username: Optional[str] = None,
         password: Optional[str] = None,

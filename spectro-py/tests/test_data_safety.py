@@ -1,0 +1,68 @@
+"""Issue 12 (data safety), the Python items: fork safety, `~` and pathlib locations,
+findings that say which pack they belong to, comparable findings."""
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+import spectro_packs as sp
+
+
+def _child_work(args):
+    fixtures, reg_dir = args
+    findings = sp.validate(Path(fixtures) / "packs/valid")
+    listed = sp.Registry(reg_dir).list()
+    return len(findings), [p["name"] for p in listed]
+
+
+def test_item29_calls_work_in_forked_children(fixtures, tmp_path):
+    # The parent starts everything a call can start: the thread pools and a registry.
+    reg = sp.Registry(tmp_path / "reg")
+    reg.push(fixtures / "packs/valid/nginx-chart")
+    assert sp.validate(fixtures / "packs/valid") == []
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        res = pool.map_async(_child_work, [(str(fixtures), str(tmp_path / "reg"))] * 4)
+        # A hang (the old behaviour) fails here instead of blocking the suite.
+        out = res.get(timeout=120)
+    assert out == [(0, ["nginx"])] * 4
+    # The same Registry object keeps working in a child too.
+    def use_inherited(q):
+        q.put([p["name"] for p in reg.list()])
+    q = ctx.Queue()
+    proc = ctx.Process(target=use_inherited, args=(q,))
+    proc.start()
+    assert q.get(timeout=120) == ["nginx"]
+    proc.join(timeout=60)
+    assert proc.exitcode == 0
+
+
+def test_item25_tilde_and_pathlib_locations(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    reg = sp.Registry("~/packs")
+    assert reg.location == f"file://{tmp_path / 'home' / 'packs'}"
+    assert (tmp_path / "home" / "packs").is_dir()
+    assert not Path("~").exists()
+    assert sp.Registry(tmp_path / "other").location == f"file://{tmp_path / 'other'}"
+
+
+def test_item36_findings_name_their_pack(fixtures):
+    findings = sp.validate(fixtures / "packs/invalid")
+    assert findings
+    packs = {d.pack for d in findings}
+    assert None not in packs and len(packs) > 10
+    pk006 = [d for d in findings if d.code == "PK006"]
+    assert pk006 and all(d.pack.endswith("PK006-invalid-enum-value") for d in pk006)
+
+
+def test_item37_diagnostics_compare_and_hash(fixtures):
+    a = sp.validate(fixtures / "packs/invalid/PK006-invalid-enum-value")
+    b = sp.validate(fixtures / "packs/invalid/PK006-invalid-enum-value")
+    assert a == b and len({*a, *b}) == len(a)
+
+
+def test_item17_credentials_in_a_location_are_refused_and_not_echoed():
+    with pytest.raises(sp.RegistryError) as e:
+        sp.Registry("oci://user:hunter2@127.0.0.1:5000/base")
+    assert "hunter2" not in str(e.value)
