@@ -63,7 +63,7 @@ def test_http_url_means_plain_http(nginx):
 
 def test_authentication(nginx):
     loc = f"oci://{AUTH}/{base()}"
-    with pytest.raises(sp.AuthenticationError, match="spectro registry login"):
+    with pytest.raises(sp.AuthenticationError, match="authentication required: log in to"):
         sp.Registry(loc, plain_http=True).ping()
     with pytest.raises(sp.AuthenticationError, match="rejected"):
         sp.Registry(loc, username=USER, password="wrong", plain_http=True).push(nginx)

@@ -1407,3 +1407,48 @@ fn item35_pack_new_names_validate_cleanly() {
     .unwrap_err();
     assert!(matches!(e, Error::InvalidReference { .. }), "{e}");
 }
+
+#[cfg(unix)]
+#[test]
+fn item32_credential_helpers_run_only_when_asked_and_are_bounded() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let docker = home.path().join("docker");
+    let bin = home.path().join("bin");
+    fs::create_dir_all(&docker).unwrap();
+    fs::create_dir_all(&bin).unwrap();
+    let marker = home.path().join("helper-ran");
+    // `hang` never answers; `flood` prints without end.
+    for (name, body) in [
+        ("hang", format!("#!/bin/sh\ntouch '{}'\nexec sleep 600\n", marker.display())),
+        ("flood", "#!/bin/sh\nexec yes spectro\n".to_owned()),
+    ] {
+        let p = bin.join(format!("docker-credential-{name}"));
+        fs::write(&p, body).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let config = |helper: &str| {
+        fs::write(
+            docker.join("config.json"),
+            format!(r#"{{"credHelpers": {{"{}": "{helper}", "{}": "{helper}"}}}}"#, regs.plain, regs.auth),
+        )
+        .unwrap();
+    };
+    let env = [("DOCKER_CONFIG", docker.to_str().unwrap()), ("PATH", path.as_str())];
+    // A registry that needs no login never runs the (hanging) helper.
+    config("hang");
+    let reg = format!("oci://{}/{}", regs.plain, unique_base("helper"));
+    let run = spectro(home.path(), &["pack", "ls", "-r", &reg, "--plain-http"], &env);
+    assert_eq!(run.code, Some(0), "{}", run.err);
+    assert!(!marker.exists(), "the helper ran for a registry that needs no login");
+    // A flooding helper is cut off with a clear error.
+    config("flood");
+    let reg = format!("oci://{}/{}", regs.auth, unique_base("helper"));
+    let run = spectro(home.path(), &["pack", "ls", "--name", "nginx", "-r", &reg, "--plain-http"], &env);
+    assert_eq!(run.code, Some(2), "{}", run.out);
+    assert!(run.err.contains("printed more than"), "{}", run.err);
+}

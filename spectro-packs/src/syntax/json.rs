@@ -218,6 +218,33 @@ mod tests {
     }
 
     #[test]
+    fn long_minified_lines_keep_exact_columns() {
+        // Issue 12 item 33: one long non-ASCII line; positions come from a cursor that
+        // resumes along the line, so they must equal a count from the line start.
+        let mut text = String::from("[");
+        for i in 0..2_000 {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!("{{\"k\u{e9}{i}\": \"v\u{1f600}\"}}"));
+        }
+        text.push(']');
+        let doc = parse_json(&text).unwrap();
+        let items = doc.root.as_seq().unwrap();
+        for i in [0usize, 1, 999, 1_999] {
+            let node = &items[i];
+            let byte = text
+                .match_indices("{\"k")
+                .nth(i)
+                .map(|(b, _)| b)
+                .unwrap();
+            let expected = text[..byte].chars().count() + 1;
+            assert_eq!(node.pos.column.get() as usize, expected, "item {i}");
+            assert_eq!(node.pos.line.get(), 1);
+        }
+    }
+
+    #[test]
     fn columns_count_characters() {
         let doc = parse_json("{\"é\": \"ü\", \"b\": 1}").unwrap();
         assert_eq!(doc.root.pointer("/b").unwrap().1.pos, Position::new(1, 17));

@@ -311,9 +311,8 @@ fn helper_get(helper: &str, host: &str) -> Result<Option<(Credential, Credential
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(host.as_bytes());
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| Error::Unsupported(format!("{program} failed: {e}")))?;
+    let out = wait_capped(child, HELPER_TIMEOUT, HELPER_MAX_OUTPUT)
+        .map_err(|e| Error::Unsupported(format!("{program} get {host}: {e}")))?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stdout).to_lowercase()
             + &String::from_utf8_lossy(&out.stderr).to_lowercase();
@@ -336,6 +335,74 @@ fn helper_get(helper: &str, host: &str) -> Result<Option<(Credential, Credential
         Credential::basic(reply.username, reply.secret)
     };
     Ok(Some((cred, CredentialSource::Helper(program))))
+}
+
+/// How long a Docker credential helper may take, and how much it may print.
+const HELPER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const HELPER_MAX_OUTPUT: u64 = 64 << 10;
+
+/// Wait for a helper with a deadline, reading at most `cap` bytes of each output
+/// stream; a helper that hangs or floods is killed.
+fn wait_capped(
+    mut child: std::process::Child,
+    timeout: std::time::Duration,
+    cap: u64,
+) -> std::io::Result<std::process::Output> {
+    use std::io::Read;
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(p) = pipe {
+                let mut p = p.take(cap + 1);
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let deadline = std::time::Instant::now() + timeout;
+    let flooded = || std::io::Error::other(format!("printed more than {cap} bytes; killed"));
+    let mut stdout: Option<Vec<u8>> = None;
+    let mut out = Some(out);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        // A reader that stopped early hit the cap: the helper is flooding, not answering.
+        if out.as_ref().is_some_and(|h| h.is_finished()) {
+            let buf = out.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+            if buf.len() as u64 > cap {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(flooded());
+            }
+            stdout = Some(buf);
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {} s; killed", timeout.as_secs()),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stdout = match (stdout, out) {
+        (Some(b), _) => b,
+        (None, Some(h)) => h.join().unwrap_or_default(),
+        (None, None) => Vec::new(),
+    };
+    let stderr = err.join().unwrap_or_default();
+    if stdout.len() as u64 > cap || stderr.len() as u64 > cap {
+        return Err(flooded());
+    }
+    Ok(std::process::Output {
+        status,
+        stdout,
+        stderr,
+    })
 }
 
 /// A parsed `WWW-Authenticate` challenge.

@@ -160,7 +160,10 @@ pub(crate) struct Transport {
     pub(crate) origin: Url,
     /// For messages: `oci://host/base`.
     pub(crate) registry: String,
-    credential: Option<Credential>,
+    /// Credentials, looked up on the first authentication challenge (a registry that
+    /// needs no login never runs a credential helper).
+    credential: std::sync::OnceLock<std::result::Result<Option<Credential>, String>>,
+    lookup: Option<(super::CredentialStore, String)>,
     state: Mutex<AuthState>,
     pub(crate) retry: RetryPolicy,
     timeouts: Timeouts,
@@ -235,15 +238,21 @@ impl Transport {
         origin: Url,
         registry: String,
         credential: Option<Credential>,
+        lookup: Option<(super::CredentialStore, String)>,
         retry: RetryPolicy,
         timeouts: Timeouts,
         cancel: Option<CancelFlag>,
     ) -> Self {
+        let cell = std::sync::OnceLock::new();
+        if credential.is_some() || lookup.is_none() {
+            let _ = cell.set(Ok(credential));
+        }
         Transport {
             client,
             origin,
             registry,
-            credential,
+            credential: cell,
+            lookup,
             state: Mutex::new(AuthState::default()),
             retry,
             timeouts,
@@ -292,8 +301,23 @@ impl Transport {
         }
     }
 
+    /// The credentials for this registry, looked up once, when first needed.
+    fn credential(&self) -> Result<Option<&Credential>> {
+        let found = self.credential.get_or_init(|| match &self.lookup {
+            Some((store, host)) => store
+                .lookup(host)
+                .map(|c| c.map(|(c, _)| c))
+                .map_err(|e| e.to_string()),
+            None => Ok(None),
+        });
+        match found {
+            Ok(c) => Ok(c.as_ref()),
+            Err(msg) => Err(Error::Unsupported(msg.clone())),
+        }
+    }
+
     pub(crate) fn has_credential(&self) -> bool {
-        self.credential.is_some()
+        self.credential().ok().flatten().is_some()
     }
 
     /// `origin` joined with a path (and query).
@@ -489,7 +513,7 @@ impl Transport {
         match challenge {
             None => Ok(None),
             Some(Challenge::Basic) => {
-                Ok(self.credential.as_ref().and_then(Credential::basic_header))
+                Ok(self.credential()?.and_then(Credential::basic_header))
             }
             Some(Challenge::Bearer {
                 realm,
@@ -535,8 +559,7 @@ impl Transport {
                 // thread may have learnt the challenge meanwhile).
                 let retry = !sent_auth
                     && self
-                        .credential
-                        .as_ref()
+                        .credential()?
                         .is_some_and(|c| c.basic_header().is_some());
                 st.challenge = Some(ch);
                 Ok(retry)
@@ -575,7 +598,7 @@ impl Transport {
         // plain HTTP (never a downgrade from an https registry).
         let realm_trusted = realm_url.scheme() == "https"
             || (self.origin.scheme() == "http" && realm_url.host_str() == self.origin.host_str());
-        if self.credential.is_some() && !realm_trusted {
+        if self.credential()?.is_some() && !realm_trusted {
             return Err(Error::Unauthorized {
                 registry: self.registry.clone(),
                 hint: Some(format!(
@@ -587,7 +610,7 @@ impl Transport {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
-            let rb = match &self.credential {
+            let rb = match self.credential()? {
                 Some(Credential::IdentityToken(rt)) => {
                     let mut form = url::form_urlencoded::Serializer::new(String::new());
                     form.append_pair("grant_type", "refresh_token")
@@ -654,7 +677,7 @@ impl Transport {
             if matches!(status.as_u16(), 401 | 403) {
                 return Err(Error::Unauthorized {
                     registry: self.registry.clone(),
-                    hint: Some(if self.credential.is_some() {
+                    hint: Some(if self.has_credential() {
                         "the token service rejected the credentials".into()
                     } else {
                         self.needs_credentials()
@@ -718,7 +741,7 @@ impl Transport {
         match status.as_u16() {
             401 => Error::Unauthorized {
                 registry: self.registry.clone(),
-                hint: Some(if self.credential.is_some() {
+                hint: Some(if self.has_credential() {
                     "the registry rejected the credentials".into()
                 } else {
                     self.needs_credentials()

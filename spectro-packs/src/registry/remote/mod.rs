@@ -237,10 +237,12 @@ impl OciRegistry {
             registry: location.to_string(),
             reason: format!("cannot set up the HTTP client: {}", http::error_chain(&e)),
         })?;
-        let credential = match opts.credential {
-            Some(c) => Some(c),
-            None => opts.credentials.lookup(host)?.map(|(c, _)| c),
-        };
+        // Looked up on the first challenge, not here: a registry that needs no login
+        // never runs a Docker credential helper.
+        let lookup = opts
+            .credential
+            .is_none()
+            .then(|| (opts.credentials.clone(), host.clone()));
         Ok(OciRegistry {
             location: location.clone(),
             host: host.clone(),
@@ -248,7 +250,8 @@ impl OciRegistry {
                 client,
                 origin,
                 location.to_string(),
-                credential,
+                opts.credential,
+                lookup,
                 opts.retry,
                 http::Timeouts {
                     base: opts.timeout,
@@ -876,6 +879,12 @@ impl OciRegistry {
             // Without credentials a 401 means "log in", not "no catalog here".
             Err(resp) if resp.status().as_u16() == 401 && !self.t.has_credential() => {
                 Err(self.t.status_error("list the catalog", resp))
+            }
+            // With credentials, wrong ones fail `/v2/` too (reported as such); right ones
+            // mean only the catalog is refused.
+            Err(resp) if resp.status().as_u16() == 401 => {
+                self.ping()?;
+                Ok(Err(401))
             }
             Err(resp) if matches!(resp.status().as_u16(), 401 | 403 | 404 | 405) => {
                 Ok(Err(resp.status().as_u16()))
