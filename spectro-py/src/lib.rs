@@ -341,9 +341,9 @@ fn interruptible<T: Send>(
         // exception", so the late interrupt is dropped.
         Ok(v) => Ok(v),
         // Stopped by the interrupt: raise it (KeyboardInterrupt), nothing was changed.
-        Err(Error::Cancelled) if signal.is_some() => Err(signal.unwrap_or_else(|| {
-            RegistryError::new_err("cancelled")
-        })),
+        Err(Error::Cancelled) if signal.is_some() => {
+            Err(signal.unwrap_or_else(|| RegistryError::new_err("cancelled")))
+        }
         Err(e) => Err(to_py_err(e, Domain::Registry)),
     }
 }
@@ -365,9 +365,9 @@ impl Registry {
         ca_file: Option<PathBuf>,
     ) -> PyResult<Self> {
         // A str or any os.PathLike (pathlib.Path); `~` expands like in the CLI.
-        let url = url.to_str().ok_or_else(|| {
-            PyValueError::new_err("the registry location is not valid UTF-8")
-        })?;
+        let url = url
+            .to_str()
+            .ok_or_else(|| PyValueError::new_err("the registry location is not valid UTF-8"))?;
         let home = std::env::var_os("HOME").map(PathBuf::from);
         let loc = RegistryLocation::parse(url)
             .map_err(|e| to_py_err(e, Domain::Registry))?

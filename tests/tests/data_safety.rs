@@ -1423,32 +1423,56 @@ fn item32_credential_helpers_run_only_when_asked_and_are_bounded() {
     let marker = home.path().join("helper-ran");
     // `hang` never answers; `flood` prints without end.
     for (name, body) in [
-        ("hang", format!("#!/bin/sh\ntouch '{}'\nexec sleep 600\n", marker.display())),
+        (
+            "hang",
+            format!("#!/bin/sh\ntouch '{}'\nexec sleep 600\n", marker.display()),
+        ),
         ("flood", "#!/bin/sh\nexec yes spectro\n".to_owned()),
     ] {
         let p = bin.join(format!("docker-credential-{name}"));
         fs::write(&p, body).unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let config = |helper: &str| {
         fs::write(
             docker.join("config.json"),
-            format!(r#"{{"credHelpers": {{"{}": "{helper}", "{}": "{helper}"}}}}"#, regs.plain, regs.auth),
+            format!(
+                r#"{{"credHelpers": {{"{}": "{helper}", "{}": "{helper}"}}}}"#,
+                regs.plain, regs.auth
+            ),
         )
         .unwrap();
     };
-    let env = [("DOCKER_CONFIG", docker.to_str().unwrap()), ("PATH", path.as_str())];
+    let env = [
+        ("DOCKER_CONFIG", docker.to_str().unwrap()),
+        ("PATH", path.as_str()),
+    ];
     // A registry that needs no login never runs the (hanging) helper.
     config("hang");
     let reg = format!("oci://{}/{}", regs.plain, unique_base("helper"));
-    let run = spectro(home.path(), &["pack", "ls", "-r", &reg, "--plain-http"], &env);
+    let run = spectro(
+        home.path(),
+        &["pack", "ls", "-r", &reg, "--plain-http"],
+        &env,
+    );
     assert_eq!(run.code, Some(0), "{}", run.err);
-    assert!(!marker.exists(), "the helper ran for a registry that needs no login");
+    assert!(
+        !marker.exists(),
+        "the helper ran for a registry that needs no login"
+    );
     // A flooding helper is cut off with a clear error.
     config("flood");
     let reg = format!("oci://{}/{}", regs.auth, unique_base("helper"));
-    let run = spectro(home.path(), &["pack", "ls", "--name", "nginx", "-r", &reg, "--plain-http"], &env);
+    let run = spectro(
+        home.path(),
+        &["pack", "ls", "--name", "nginx", "-r", &reg, "--plain-http"],
+        &env,
+    );
     assert_eq!(run.code, Some(2), "{}", run.out);
     assert!(run.err.contains("printed more than"), "{}", run.err);
 }

@@ -324,6 +324,10 @@ mod tests {
         );
         assert!(RegistryLocation::parse("oci://bad_host/x").is_err());
         assert!(RegistryLocation::parse("oci://h.io/UPPER").is_err());
+        // Issue 12 item 37: an empty base segment and credentials are refused early.
+        assert!(RegistryLocation::parse("oci://h.io//base").is_err());
+        let e = RegistryLocation::parse("oci://u:secret@h.io/b").unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
         let r = RegistryLocation::parse("oci://h.io/base").unwrap();
         assert_eq!(r.repository("nginx"), "base/spectro-packs/archive/nginx");
     }

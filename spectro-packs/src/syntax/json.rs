@@ -233,11 +233,7 @@ mod tests {
         let items = doc.root.as_seq().unwrap();
         for i in [0usize, 1, 999, 1_999] {
             let node = &items[i];
-            let byte = text
-                .match_indices("{\"k")
-                .nth(i)
-                .map(|(b, _)| b)
-                .unwrap();
+            let byte = text.match_indices("{\"k").nth(i).map(|(b, _)| b).unwrap();
             let expected = text[..byte].chars().count() + 1;
             assert_eq!(node.pos.column.get() as usize, expected, "item {i}");
             assert_eq!(node.pos.line.get(), 1);

@@ -359,8 +359,18 @@ fn wait_capped(
             buf
         })
     };
-    let out = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let deadline = std::time::Instant::now() + timeout;
     let flooded = || std::io::Error::other(format!("printed more than {cap} bytes; killed"));
     let mut stdout: Option<Vec<u8>> = None;
@@ -371,7 +381,10 @@ fn wait_capped(
         }
         // A reader that stopped early hit the cap: the helper is flooding, not answering.
         if out.as_ref().is_some_and(|h| h.is_finished()) {
-            let buf = out.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+            let buf = out
+                .take()
+                .map(|h| h.join().unwrap_or_default())
+                .unwrap_or_default();
             if buf.len() as u64 > cap {
                 let _ = child.kill();
                 let _ = child.wait();

@@ -237,8 +237,8 @@ impl Transport {
         client: Client,
         origin: Url,
         registry: String,
-        credential: Option<Credential>,
-        lookup: Option<(super::CredentialStore, String)>,
+        // Credentials given up front, else where to look them up (host) when first needed.
+        (credential, lookup): (Option<Credential>, Option<(super::CredentialStore, String)>),
         retry: RetryPolicy,
         timeouts: Timeouts,
         cancel: Option<CancelFlag>,
@@ -512,9 +512,7 @@ impl Transport {
         let challenge = self.lock().challenge.clone();
         match challenge {
             None => Ok(None),
-            Some(Challenge::Basic) => {
-                Ok(self.credential()?.and_then(Credential::basic_header))
-            }
+            Some(Challenge::Basic) => Ok(self.credential()?.and_then(Credential::basic_header)),
             Some(Challenge::Bearer {
                 realm,
                 service,

@@ -250,8 +250,7 @@ impl OciRegistry {
                 client,
                 origin,
                 location.to_string(),
-                opts.credential,
-                lookup,
+                (opts.credential, lookup),
                 opts.retry,
                 http::Timeouts {
                     base: opts.timeout,
