@@ -291,7 +291,7 @@ pub(crate) fn inspect(flags: &RegistryFlags, reference: &str, json_out: bool) ->
             stdout,
             "{}:{}  ({})",
             r.name,
-            pulled.version,
+            sanitize(&pulled.version),
             reg.location()
         )?;
         writeln!(stdout, "  manifest: {}", resolved.manifest_digest)?;
@@ -299,16 +299,18 @@ pub(crate) fn inspect(flags: &RegistryFlags, reference: &str, json_out: bool) ->
             writeln!(
                 stdout,
                 "  archive:  {} ({} bytes, {})",
-                l.digest, l.size, l.media_type
+                l.digest,
+                l.size,
+                sanitize(&l.media_type)
             )?;
         }
         writeln!(
             stdout,
             "  pack:     {} {} layer={} type={}",
-            m.display_name.as_deref().unwrap_or("-"),
-            m.version.as_deref().unwrap_or("-"),
+            sanitize(m.display_name.as_deref().unwrap_or("-")),
+            sanitize(m.version.as_deref().unwrap_or("-")),
             m.layer.map_or("-".into(), |l| l.to_string()),
-            m.addon_type.as_deref().unwrap_or("-")
+            sanitize(m.addon_type.as_deref().unwrap_or("-"))
         )?;
     }
     Ok(ExitCode::SUCCESS)

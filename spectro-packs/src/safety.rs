@@ -25,6 +25,23 @@ use crate::error::{Error, Result};
 /// Prefix of every temporary file or directory spectro creates next to its targets.
 pub(crate) const TEMP_PREFIX: &str = ".spectro-";
 
+/// The kinds of temporary entries spectro creates (`.spectro-<kind>-XXXXXX`).
+const TEMP_KINDS: &[&str] = &["pull", "extract", "build", "blob", "tmp", "new"];
+
+/// Whether `name` is exactly a temporary name spectro makes: `.spectro-<kind>-` and
+/// tempfile's six random alphanumerics. Anything else (a user's `.spectro-backup`, a
+/// `SPECTRO_HOME` named `.spectro-ci`) is never swept or skipped.
+pub(crate) fn is_temp_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
+        return false;
+    };
+    TEMP_KINDS.iter().any(|k| {
+        rest.strip_prefix(k)
+            .and_then(|r| r.strip_prefix('-'))
+            .is_some_and(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+    })
+}
+
 /// Age after which a temporary entry is considered left over by a killed run.
 const STALE_AFTER: Duration = Duration::from_secs(3600);
 
@@ -223,13 +240,15 @@ fn set_mode(p: &Path, mode: u32) {
 #[cfg(not(unix))]
 fn set_mode(_: &Path, _: u32) {}
 
-/// Remove `.spectro-*` files and directories in `dir` older than an hour: what a killed
-/// run (SIGKILL, power loss) left behind. Errors are ignored: sweeping is best effort.
+/// Remove spectro's own temporary files and directories ([`is_temp_name`]) in `dir`
+/// older than an hour: what a killed run (SIGKILL, power loss) left behind. A staging
+/// directory holding `.old` (a previous tree moved aside by an interrupted overwrite) is
+/// kept: it may be the only copy. Errors are ignored: sweeping is best effort.
 pub(crate) fn sweep_stale(dir: &Path) {
     let Ok(rd) = fs::read_dir(dir) else { return };
     let cutoff = SystemTime::now() - STALE_AFTER;
     for e in rd.flatten() {
-        if !e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+        if !is_temp_name(&e.file_name().to_string_lossy()) {
             continue;
         }
         let Ok(meta) = e.path().symlink_metadata() else {
@@ -239,6 +258,9 @@ pub(crate) fn sweep_stale(dir: &Path) {
             continue;
         }
         if meta.is_dir() {
+            if e.path().join(".old").exists() {
+                continue;
+            }
             let _ = fs::remove_dir_all(e.path());
         } else {
             let _ = fs::remove_file(e.path());
@@ -253,10 +275,13 @@ pub fn mask_url_userinfo(input: &str) -> String {
         Some(i) => input.split_at(i + 3),
         None => ("", input),
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}***@{}", &rest[at + 1..]),
-        None => input.to_owned(),
+    // The password may itself hold `/` or `@`: everything up to the last `@` goes when a
+    // `:` comes before it (`user:pa/ss@host`); `name@sha256:...` has its `:` after.
+    match rest.rfind('@') {
+        Some(at) if rest[..at].contains(':') => {
+            format!("{scheme}***@{}", &rest[at + 1..])
+        }
+        _ => input.to_owned(),
     }
 }
 
@@ -287,14 +312,53 @@ mod tests {
     }
 
     #[test]
+    fn only_our_temporary_names_are_swept() {
+        assert!(is_temp_name(".spectro-pull-a1B2c3"));
+        assert!(is_temp_name(".spectro-extract-zzzzzz"));
+        for not_ours in [
+            ".spectro-ci",
+            ".spectro-backup",
+            ".spectro-pull-",
+            ".spectro-pull-abc",
+            ".spectro-pull-abcdefg",
+            ".spectro-mine-abcdef",
+        ] {
+            assert!(!is_temp_name(not_ours), "{not_ours}");
+        }
+        let d = tempfile::tempdir().unwrap();
+        let old = SystemTime::now() - Duration::from_secs(7200);
+        for name in [".spectro-ci", ".spectro-pull-abcdef"] {
+            fs::File::create(d.path().join(name))
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let kept = d.path().join(".spectro-extract-abcdef");
+        fs::create_dir_all(kept.join(".old")).unwrap();
+        fs::File::open(&kept).unwrap().set_modified(old).unwrap();
+        sweep_stale(d.path());
+        assert!(d.path().join(".spectro-ci").exists());
+        assert!(!d.path().join(".spectro-pull-abcdef").exists());
+        assert!(
+            kept.join(".old").exists(),
+            "an interrupted overwrite's old tree was swept"
+        );
+    }
+
+    #[test]
     fn userinfo_is_masked() {
         assert_eq!(
             mask_url_userinfo("oci://u:p@h:5000/b"),
             "oci://***@h:5000/b"
         );
-        assert_eq!(mask_url_userinfo("u:p@h/b@x"), "***@h/b@x");
+        assert_eq!(mask_url_userinfo("u:p@h/b"), "***@h/b");
+        assert_eq!(mask_url_userinfo("nginx@sha256:ab"), "nginx@sha256:ab");
         assert_eq!(mask_url_userinfo("oci://h/b"), "oci://h/b");
         assert_eq!(mask_url_userinfo("./dir@x/y"), "./dir@x/y");
+        assert_eq!(
+            mask_url_userinfo("oci://u:AbC/x@y@reg.io/b"),
+            "oci://***@reg.io/b"
+        );
     }
 
     #[cfg(unix)]

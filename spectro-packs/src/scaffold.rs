@@ -248,12 +248,13 @@ pub fn new_pack(parent: impl AsRef<Path>, spec: &NewPack) -> Result<PathBuf> {
             problem: crate::archive::ArchiveProblem::DestinationExists,
         });
     }
-    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".spectro-new-")
-        .tempdir_in(parent)
-        .map_err(|e| Error::io(parent, e))?;
-    let root = tmp.path();
+    crate::safety::create_dirs(parent, 0o755)?;
+    let tmp = crate::safety::temp_dir_in(parent, "new").map_err(|e| Error::io(parent, e))?;
+    // The pack folder is made inside the (private) staging folder with the process's
+    // default mode, then renamed into place: it is not left 0700.
+    let staged_root = tmp.path().join("pack");
+    fs::create_dir(&staged_root).map_err(|e| Error::io(&staged_root, e))?;
+    let root = staged_root.as_path();
     let write = |rel: &str, bytes: &[u8]| -> Result<()> {
         let p = root.join(rel);
         if let Some(d) = p.parent() {
@@ -343,10 +344,8 @@ pub fn new_pack(parent: impl AsRef<Path>, spec: &NewPack) -> Result<PathBuf> {
         layer = spec.layer
     );
     write("README.md", readme.as_bytes())?;
-    let staged = tmp.keep();
-    fs::rename(&staged, &target).map_err(|e| {
-        let _ = fs::remove_dir_all(&staged);
-        Error::io(&target, e)
-    })?;
+    // Never replaces anything but an empty folder created meanwhile (rename(2) rules).
+    fs::rename(&staged_root, &target).map_err(|e| Error::io(&target, e))?;
+    drop(tmp);
     Ok(target)
 }

@@ -434,6 +434,14 @@ impl Format {
                     re.push_str(r"(v?\d+(?:\.\d+)*(?:[-+][0-9A-Za-z.-]+)?)")
                 }
                 FormatPart::Token(FormatType::Boolean) => re.push_str("(true|false)"),
+                // Lists are alternations, so the split around them is found by the regex
+                // (`${string}/${list:[amd64,arm64]}` on `ghcr.io/org/img/amd64`).
+                FormatPart::Token(FormatType::List(items)) => {
+                    let alts: Vec<String> = items.iter().map(|i| regex::escape(i)).collect();
+                    re.push('(');
+                    re.push_str(&alts.join("|"));
+                    re.push(')');
+                }
                 FormatPart::Token(_) => re.push_str("(.+?)"),
             }
         }

@@ -247,7 +247,7 @@ fn rules(py: Python<'_>) -> PyResult<Py<PyAny>> {
 #[pyclass(frozen, module = "spectro_packs")]
 struct Registry {
     /// The client, and how to make it again.
-    current: std::sync::Mutex<Handles>,
+    current: std::sync::Mutex<Option<Handles>>,
     location: RegistryLocation,
     remote_opts: Option<RemoteOptions>,
 }
@@ -295,10 +295,32 @@ impl Registry {
             .current
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cur.pid != std::process::id() {
-            *cur = Handles::open(&self.location, self.remote_opts.as_ref())?;
+        match cur.as_ref() {
+            Some(h) if h.pid == std::process::id() => return Ok(h.clone()),
+            _ => {}
         }
-        Ok(cur.clone())
+        let fresh = Handles::open(&self.location, self.remote_opts.as_ref())?;
+        // The parent's client must not be dropped here: dropping an HTTP client joins
+        // its worker thread, which does not exist in a forked child (a hang).
+        if let Some(old) = cur.replace(fresh.clone()) {
+            std::mem::forget(old);
+        }
+        Ok(fresh)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let cur = self
+            .current
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(h) = cur.take()
+            && h.pid != std::process::id()
+        {
+            // Made before a fork: see `handles`.
+            std::mem::forget(h);
+        }
     }
 }
 
@@ -384,7 +406,7 @@ impl Registry {
                 ));
             }
             return Ok(Registry {
-                current: std::sync::Mutex::new(Handles::open(&loc, None)?),
+                current: std::sync::Mutex::new(Some(Handles::open(&loc, None)?)),
                 location: loc,
                 remote_opts: None,
             });
@@ -404,7 +426,7 @@ impl Registry {
             }
         };
         Ok(Registry {
-            current: std::sync::Mutex::new(Handles::open(&loc, Some(&opts))?),
+            current: std::sync::Mutex::new(Some(Handles::open(&loc, Some(&opts))?)),
             location: loc,
             remote_opts: Some(opts),
         })
@@ -468,7 +490,10 @@ impl Registry {
     #[pyo3(signature = (name = None))]
     fn list(&self, py: Python<'_>, name: Option<String>) -> PyResult<Py<PyAny>> {
         let packs = py
-            .detach(|| self.handles().map(|h| h.inner.list(name.as_deref())))?
+            .detach(|| {
+                self.handles()
+                    .map(|h| fresh_pool(|| h.inner.list(name.as_deref())))
+            })?
             .map_err(|e| to_py_err(e, Domain::Registry))?;
         let v = serde_json::to_value(&packs).map_err(|e| PyValueError::new_err(e.to_string()))?;
         json_to_py(py, &v)
@@ -478,7 +503,7 @@ impl Registry {
     fn delete(&self, py: Python<'_>, r#ref: &str) -> PyResult<()> {
         let r = parse_ref(r#ref)?;
         let inner = self.handles()?.inner;
-        py.detach(|| inner.delete(&r))
+        py.detach(|| fresh_pool(|| inner.delete(&r)))
             .map_err(|e| to_py_err(e, Domain::Registry))
     }
 

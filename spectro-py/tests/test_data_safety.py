@@ -38,6 +38,35 @@ def test_item29_calls_work_in_forked_children(fixtures, tmp_path):
     assert proc.exitcode == 0
 
 
+def _remote_child(reg, q):
+    q.put([p["name"] for p in reg.list()])
+
+
+def test_item29_remote_registry_made_before_fork_works_in_the_child(nginx_remote):
+    reg = nginx_remote
+    assert [p["name"] for p in reg.list()] == ["nginx"]  # parent: client and pools started
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_remote_child, args=(reg, q))
+    proc.start()
+    assert q.get(timeout=120) == ["nginx"]
+    proc.join(timeout=60)
+    assert proc.exitcode == 0
+
+
+@pytest.fixture
+def nginx_remote(fixtures):
+    host = os.environ.get("SPECTRO_TEST_REGISTRY")
+    if not host:
+        if os.environ.get("SPECTRO_REQUIRE_REGISTRY"):
+            pytest.fail("SPECTRO_REQUIRE_REGISTRY is set but SPECTRO_TEST_REGISTRY is not")
+        pytest.skip("no test registry (run scripts/test.sh)")
+    import uuid
+    reg = sp.Registry(f"oci://{host}/fork{uuid.uuid4().hex[:12]}", plain_http=True)
+    reg.push(fixtures / "packs/valid/nginx-chart")
+    return reg
+
+
 def test_item25_tilde_and_pathlib_locations(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     reg = sp.Registry("~/packs")

@@ -435,6 +435,17 @@ fn item05_files_get_tar_modes_and_existing_folders_keep_theirs() {
     assert_eq!(mode(&cwd), before);
     assert!(names_in(&cwd).is_empty());
     assert!(work.path().join("fake-home/.spectro/config.json").is_file());
+    // `pack new` folders get the process default (0777 minus umask), not the 0700 of a
+    // private staging folder.
+    let probe = work.path().join("probe-dir");
+    fs::create_dir(&probe).unwrap();
+    let made = spectro_packs::scaffold::new_pack(
+        work.path(),
+        &spectro_packs::scaffold::NewPack::new("fresh", spectro_packs::Layer::Addon),
+    )
+    .unwrap();
+    assert_eq!(mode(&made), mode(&probe));
+    assert_eq!(mode(&made.join("pack.json")), umask_mode(0o666));
 }
 
 /// Write a blob into a layout by hand; returns its descriptor.
@@ -827,12 +838,12 @@ fn item12_stale_temporary_files_of_every_kind_are_swept() {
         f.set_modified(two_hours_ago).unwrap();
         p
     };
-    let old_pull = stale(dest.join(".spectro-pull-abc"));
-    let fresh = dest.join(".spectro-pull-fresh");
+    let old_pull = stale(dest.join(".spectro-pull-abc123"));
+    let fresh = dest.join(".spectro-pull-fresh1");
     fs::write(&fresh, "in use").unwrap();
-    let old_build = stale(work.path().join(".spectro-build-xyz"));
+    let old_build = stale(work.path().join(".spectro-build-xyz789"));
     let blobs = reg.layout_dir("nginx").join("blobs/sha256");
-    let old_blob = stale(blobs.join(".spectro-blob-123"));
+    let old_blob = stale(blobs.join(".spectro-blob-123456"));
     reg.pull(&r("nginx:1.0.0"), &dest, &PullOptions::default())
         .unwrap();
     build_archive(pack("nginx-chart"), work.path(), &BuildOptions::default()).unwrap();
@@ -842,6 +853,18 @@ fn item12_stale_temporary_files_of_every_kind_are_swept() {
     )
     .unwrap();
     assert!(!old_pull.exists() && !old_build.exists() && !old_blob.exists());
+    // Names spectro does not make are never touched, however old.
+    let users = stale(dest.join(".spectro-backup"));
+    reg.pull(
+        &r("nginx:1.0.0"),
+        &dest.join("again"),
+        &PullOptions::default(),
+    )
+    .unwrap();
+    let mut o = PullOptions::default();
+    o.overwrite = true;
+    reg.pull(&r("nginx:1.0.0"), &dest, &o).unwrap();
+    assert!(users.exists());
     assert!(
         fresh.exists(),
         "a recent temp file (maybe in use) was removed"
@@ -947,6 +970,9 @@ fn item16_nan_infinity_and_composite_token_constraints() {
     assert!(check(f, "5-b").is_some());
     assert!(check("${list:[x,y]}:${number}", "z:1").is_some());
     assert!(check("${list:[x,y]}:${number}", "x:1").is_none());
+    // The split around a list is found whatever the other tokens hold.
+    assert!(check("${string}/${list:[amd64,arm64]}", "ghcr.io/org/img/amd64").is_none());
+    assert!(check("${string}/${list:[amd64,arm64]}", "ghcr.io/org/img/s390x").is_some());
 }
 
 #[test]

@@ -319,10 +319,7 @@ fn collect(dir: &Path, name: &str, target: &Path) -> Result<Vec<Item>> {
             };
             let abs = entry.path();
             let ft = entry.file_type().map_err(|e| Error::io(&abs, e))?;
-            if rel == ".git"
-                || rel == ".spectroignore"
-                || fname.starts_with(crate::safety::TEMP_PREFIX)
-            {
+            if rel == ".git" || rel == ".spectroignore" || crate::safety::is_temp_name(fname) {
                 continue;
             }
             if rel_dir.is_empty() && fname.starts_with(&previous) && fname.ends_with(".tar.gz") {

@@ -140,9 +140,19 @@ pub fn extract_archive(
         None
     };
     if let Err(e) = fs::rename(&staged, &root) {
-        // Put the previous tree back before reporting: nothing may be lost.
-        if let Some(aside) = &old {
-            let _ = fs::rename(aside, &root);
+        // Put the previous tree back before reporting: nothing may be lost. If even that
+        // fails, keep the staging folder (never swept while it holds `.old`) and say where.
+        if let Some(aside) = &old
+            && let Err(back) = fs::rename(aside, &root)
+        {
+            let kept = staging.keep().join(".old");
+            return Err(Error::Io {
+                path: root,
+                source: io::Error::other(format!(
+                    "could not replace it ({e}) nor put the previous tree back ({back}); the previous tree is kept at {}",
+                    kept.display()
+                )),
+            });
         }
         return Err(Error::io(&root, e));
     }

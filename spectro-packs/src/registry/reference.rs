@@ -77,7 +77,9 @@ impl RegistryLocation {
         };
         let rest = rest.trim_end_matches('/');
         let (host, base) = rest.split_once('/').unwrap_or((rest, ""));
-        if host.contains('@') {
+        // `@` cannot appear in a host or a base path: it is userinfo, whatever the
+        // password holds (`u:pa/ss@host`).
+        if rest.contains('@') {
             return Err(invalid(
                 input,
                 "credentials in the registry address are not accepted (they would end up in logs and shell history); log in instead",
@@ -326,8 +328,14 @@ mod tests {
         assert!(RegistryLocation::parse("oci://h.io/UPPER").is_err());
         // Issue 12 item 37: an empty base segment and credentials are refused early.
         assert!(RegistryLocation::parse("oci://h.io//base").is_err());
-        let e = RegistryLocation::parse("oci://u:secret@h.io/b").unwrap_err();
-        assert!(!e.to_string().contains("secret"), "{e}");
+        for input in [
+            "oci://u:secret@h.io/b",
+            "oci://u:se/cret@h.io/b",
+            "u:se/cret@h.io",
+        ] {
+            let e = RegistryLocation::parse(input).unwrap_err().to_string();
+            assert!(!e.contains("secret") && !e.contains("se/cret"), "{e}");
+        }
         let r = RegistryLocation::parse("oci://h.io/base").unwrap();
         assert_eq!(r.repository("nginx"), "base/spectro-packs/archive/nginx");
     }

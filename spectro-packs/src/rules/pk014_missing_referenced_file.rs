@@ -17,11 +17,16 @@ manifests; a missing file fails the deployment of every cluster using the pack.\
 `charts/nginx-1.1.0.tgz` on disk.",
 };
 
+/// The file-name part of a `/`-joined path.
+fn base(p: &str) -> &str {
+    p.rsplit_once('/').map_or(p, |(_, f)| f)
+}
+
 /// Did-you-mean hints are computed for at most this many missing entries, each against
 /// at most [`MAX_HINT_CANDIDATES`] files of its folder: hostile packs with thousands of
 /// missing entries and files stay linear.
-const MAX_HINTS: usize = 100;
-const MAX_HINT_CANDIDATES: usize = 2_000;
+const MAX_HINTS: usize = 20;
+const MAX_HINT_CANDIDATES: usize = 1_000;
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(root) = c.pack_json else { return };
@@ -58,9 +63,25 @@ pub(crate) fn check(c: &mut Checker<'_>) {
                         m
                     });
                     let siblings = by_dir.get(dir).map_or(&[][..], Vec::as_slice);
-                    if hints < MAX_HINTS && siblings.len() <= MAX_HINT_CANDIDATES {
+                    // Siblings share the folder: compare file names only (cost), with the
+                    // tolerance of the whole path (as users read it), and none longer than a
+                    // real file name (the distance is quadratic in length).
+                    let wanted = base(&norm).to_ascii_lowercase();
+                    if hints < MAX_HINTS && siblings.len() <= MAX_HINT_CANDIDATES && wanted.len() <= 255 {
                         hints += 1;
-                        if let Some(s) = super::did_you_mean(&norm, siblings.iter().copied()) {
+                        let best = siblings
+                            .iter()
+                            .filter_map(|full| {
+                                let name = base(full);
+                                let limit = 2.max(full.len() / 4);
+                                if name.len() > 255 || name.len().abs_diff(wanted.len()) > limit {
+                                    return None;
+                                }
+                                let dist = strsim::damerau_levenshtein(&wanted, &name.to_ascii_lowercase());
+                                (dist <= limit && dist < full.len()).then_some((dist, *full))
+                            })
+                            .min_by_key(|(d, _)| *d);
+                        if let Some((_, s)) = best {
                             d.help = Some(format!("did you mean `{s}`?"));
                         }
                     }

@@ -138,15 +138,18 @@ fn convert(v: &Ast<'_>, index: &LineIndex<'_>, ptr: String, dups: &mut Vec<Dupli
         Ast::BooleanLit(b) => Node::new(NodeValue::Bool(b.value), index.position(b.range.start)),
         Ast::NullKeyword(n) => Node::new(NodeValue::Null, index.position(n.range.start)),
         Ast::Array(a) => {
+            // The container's position first: lookups then move forward along the line.
+            let pos = index.position(a.range.start);
             let items = a
                 .elements
                 .iter()
                 .enumerate()
                 .map(|(i, e)| convert(e, index, format!("{ptr}/{i}"), dups))
                 .collect();
-            Node::new(NodeValue::Seq(items), index.position(a.range.start))
+            Node::new(NodeValue::Seq(items), pos)
         }
         Ast::Object(o) => {
+            let pos = index.position(o.range.start);
             let mut seen: HashMap<String, Position> = HashMap::new();
             let mut entries = Vec::with_capacity(o.properties.len());
             for p in &o.properties {
@@ -171,7 +174,7 @@ fn convert(v: &Ast<'_>, index: &LineIndex<'_>, ptr: String, dups: &mut Vec<Dupli
                     value,
                 });
             }
-            Node::new(NodeValue::Map(entries), index.position(o.range.start))
+            Node::new(NodeValue::Map(entries), pos)
         }
     }
 }

@@ -45,10 +45,27 @@ fn pos(span: &Span) -> Position {
     Position::new(span.start.line(), span.start.col() + 1)
 }
 
-fn scan_error(e: &ScanError) -> ParseError {
+fn scan_error(e: &ScanError, text: &str) -> ParseError {
+    let mut position = Position::new(e.marker().line(), e.marker().col() + 1);
+    // For tabs the scanner points where the token started (often the line before):
+    // point at the tab itself, the first one at or after that place.
+    if e.info().contains("tab") {
+        let (line, col) = (e.marker().line().max(1), e.marker().col());
+        let found = text.lines().enumerate().skip(line - 1).find_map(|(i, l)| {
+            let from = if i == line - 1 { col } else { 0 };
+            l.chars()
+                .enumerate()
+                .skip(from)
+                .find(|(_, c)| *c == '\t')
+                .map(|(c, _)| Position::new(i + 1, c + 1))
+        });
+        if let Some(p) = found {
+            position = p;
+        }
+    }
     ParseError {
         message: e.info().to_owned(),
-        position: Position::new(e.marker().line(), e.marker().col() + 1),
+        position,
         // Continuation lines of a multi-line quoted scalar indented no deeper than their
         // key: invalid YAML 1.2, but accepted by libyaml-derived parsers (go-yaml).
         strict_only: e.info().contains("indentation in quoted scalar"),
@@ -165,7 +182,7 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
         root: None,
     };
     for item in Parser::new_from_str(text) {
-        let (event, span) = item.map_err(|e| scan_error(&e))?;
+        let (event, span) = item.map_err(|e| scan_error(&e, text))?;
         let at = pos(&span);
         match event {
             Event::StreamStart | Event::Nothing => {}
@@ -400,6 +417,18 @@ mod tests {
         assert_eq!(
             j,
             serde_json::json!({"a":1,"b":"1","c":true,"d":null,"e":1.5,"f":"1.2.3","g":"yes","h":null})
+        );
+    }
+
+    #[test]
+    fn tab_errors_point_at_the_tab() {
+        // Issue 12 item 24: reported on line 3 (the tab), not line 2 (the scalar).
+        let e = parse_yaml("pack:\n  namespace: x\n\tbad: 1\n", YamlLimits::default()).unwrap_err();
+        assert_eq!(
+            (e.position.line.get(), e.position.column.get()),
+            (3, 1),
+            "{}",
+            e.message
         );
     }
 

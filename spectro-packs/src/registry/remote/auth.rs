@@ -342,22 +342,25 @@ const HELPER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 const HELPER_MAX_OUTPUT: u64 = 64 << 10;
 
 /// Wait for a helper with a deadline, reading at most `cap` bytes of each output
-/// stream; a helper that hangs or floods is killed.
+/// stream; a helper that hangs or floods is killed. Output still held open after the
+/// helper exits (a background child keeping the pipe) counts against the same deadline.
 fn wait_capped(
     mut child: std::process::Child,
     timeout: std::time::Duration,
     cap: u64,
 ) -> std::io::Result<std::process::Output> {
     use std::io::Read;
+    use std::sync::mpsc;
     let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             if let Some(p) = pipe {
-                let mut p = p.take(cap + 1);
-                let _ = p.read_to_end(&mut buf);
+                let _ = p.take(cap + 1).read_to_end(&mut buf);
             }
-            buf
-        })
+            let _ = tx.send(buf);
+        });
+        rx
     };
     let out = reader(
         child
@@ -373,18 +376,21 @@ fn wait_capped(
     );
     let deadline = std::time::Instant::now() + timeout;
     let flooded = || std::io::Error::other(format!("printed more than {cap} bytes; killed"));
+    let timed_out = || {
+        std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s; killed", timeout.as_secs()),
+        )
+    };
     let mut stdout: Option<Vec<u8>> = None;
-    let mut out = Some(out);
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
         }
-        // A reader that stopped early hit the cap: the helper is flooding, not answering.
-        if out.as_ref().is_some_and(|h| h.is_finished()) {
-            let buf = out
-                .take()
-                .map(|h| h.join().unwrap_or_default())
-                .unwrap_or_default();
+        // Output that ended early hit the cap: the helper is flooding, not answering.
+        if stdout.is_none()
+            && let Ok(buf) = out.try_recv()
+        {
             if buf.len() as u64 > cap {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -395,19 +401,16 @@ fn wait_capped(
         if std::time::Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("no answer within {} s; killed", timeout.as_secs()),
-            ));
+            return Err(timed_out());
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let stdout = match (stdout, out) {
-        (Some(b), _) => b,
-        (None, Some(h)) => h.join().unwrap_or_default(),
-        (None, None) => Vec::new(),
+    let left = || deadline.saturating_duration_since(std::time::Instant::now());
+    let stdout = match stdout {
+        Some(b) => b,
+        None => out.recv_timeout(left()).map_err(|_| timed_out())?,
     };
-    let stderr = err.join().unwrap_or_default();
+    let stderr = err.recv_timeout(left()).map_err(|_| timed_out())?;
     if stdout.len() as u64 > cap || stderr.len() as u64 > cap {
         return Err(flooded());
     }

@@ -162,13 +162,27 @@ pub(crate) struct Transport {
     pub(crate) registry: String,
     /// Credentials, looked up on the first authentication challenge (a registry that
     /// needs no login never runs a credential helper).
-    credential: std::sync::OnceLock<std::result::Result<Option<Credential>, String>>,
+    credential: std::sync::OnceLock<Option<Credential>>,
     lookup: Option<(super::CredentialStore, String)>,
     state: Mutex<AuthState>,
     pub(crate) retry: RetryPolicy,
     timeouts: Timeouts,
     /// Client-wide cancellation (see `RemoteOptions::cancel`).
     cancel: Option<CancelFlag>,
+    /// Open critical sections ([`Transport::critical`]): while any is open, the
+    /// client-wide flag does not stop requests.
+    critical: std::sync::atomic::AtomicUsize,
+}
+
+/// Keeps a critical section open while alive.
+pub(crate) struct Critical<'t>(&'t Transport);
+
+impl Drop for Critical<'_> {
+    fn drop(&mut self) {
+        self.0
+            .critical
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Time allowed per request: `base` plus the bytes moved at `min_rate`, so a stalled
@@ -245,7 +259,7 @@ impl Transport {
     ) -> Self {
         let cell = std::sync::OnceLock::new();
         if credential.is_some() || lookup.is_none() {
-            let _ = cell.set(Ok(credential));
+            let _ = cell.set(credential);
         }
         Transport {
             client,
@@ -257,7 +271,22 @@ impl Transport {
             retry,
             timeouts,
             cancel,
+            critical: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// Open a section of requests that must all run once started (move a tag, delete,
+    /// restore): Ctrl-C/SIGTERM through the client-wide flag waits for it to close.
+    pub(crate) fn critical(&self) -> Critical<'_> {
+        self.critical
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Critical(self)
+    }
+
+    /// The client-wide flag is set and no critical section is open.
+    fn client_cancelled(&self) -> bool {
+        self.critical.load(std::sync::atomic::Ordering::SeqCst) == 0
+            && is_cancelled(self.cancel.as_ref())
     }
 
     /// Send one request; while it waits for the registry, poll the cancellation flags
@@ -268,15 +297,10 @@ impl Transport {
         rb: reqwest::blocking::RequestBuilder,
         call: Option<&CancelFlag>,
     ) -> Result<reqwest::Result<Response>> {
-        let flags: Vec<CancelFlag> = call
-            .into_iter()
-            .chain(self.cancel.as_ref())
-            .cloned()
-            .collect();
-        if flags.is_empty() {
+        if call.is_none() && self.cancel.is_none() {
             return Ok(rb.send());
         }
-        let cancelled = || flags.iter().any(|f| is_cancelled(Some(f)));
+        let cancelled = || is_cancelled(call) || self.client_cancelled();
         if cancelled() {
             return Err(Error::Cancelled);
         }
@@ -302,18 +326,18 @@ impl Transport {
     }
 
     /// The credentials for this registry, looked up once, when first needed.
+    /// A failed lookup (a helper that timed out) is not remembered: the next challenge
+    /// tries again.
     fn credential(&self) -> Result<Option<&Credential>> {
-        let found = self.credential.get_or_init(|| match &self.lookup {
-            Some((store, host)) => store
-                .lookup(host)
-                .map(|c| c.map(|(c, _)| c))
-                .map_err(|e| e.to_string()),
-            None => Ok(None),
-        });
-        match found {
-            Ok(c) => Ok(c.as_ref()),
-            Err(msg) => Err(Error::Unsupported(msg.clone())),
+        if let Some(c) = self.credential.get() {
+            return Ok(c.as_ref());
         }
+        let found = match &self.lookup {
+            Some((store, host)) => store.lookup(host)?.map(|(c, _)| c),
+            None => None,
+        };
+        let _ = self.credential.set(found);
+        Ok(self.credential.get().and_then(Option::as_ref))
     }
 
     pub(crate) fn has_credential(&self) -> bool {
@@ -337,7 +361,7 @@ impl Transport {
     fn sleep(&self, d: Duration, cancel: Option<&CancelFlag>) -> Result<()> {
         let until = Instant::now() + d;
         while Instant::now() < until {
-            if is_cancelled(cancel) || is_cancelled(self.cancel.as_ref()) {
+            if is_cancelled(cancel) || self.client_cancelled() {
                 return Err(Error::Cancelled);
             }
             std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
@@ -436,7 +460,7 @@ impl Transport {
         let mut authenticated = false;
         let mut redirects = 0u32;
         loop {
-            if is_cancelled(call.cancel.as_ref()) || is_cancelled(self.cancel.as_ref()) {
+            if is_cancelled(call.cancel.as_ref()) || self.client_cancelled() {
                 return Err(Error::Cancelled);
             }
             let trusted = same_origin(&url, &self.origin);
@@ -444,7 +468,7 @@ impl Transport {
             let resp = match self.send_cancellable(rb, call.cancel.as_ref())? {
                 Ok(r) => r,
                 Err(e) => {
-                    if is_cancelled(call.cancel.as_ref()) || is_cancelled(self.cancel.as_ref()) {
+                    if is_cancelled(call.cancel.as_ref()) || self.client_cancelled() {
                         return Err(Error::Cancelled);
                     }
                     if let Some(tls) = tls_error(&e) {
@@ -552,14 +576,15 @@ impl Transport {
         };
         match &ch {
             Challenge::Basic => {
-                let mut st = self.lock();
                 // Retry only if this request went without the credentials (another
-                // thread may have learnt the challenge meanwhile).
+                // thread may have learnt the challenge meanwhile). The lookup (maybe a
+                // credential helper) runs before the lock: other requests do not queue
+                // behind it.
                 let retry = !sent_auth
                     && self
                         .credential()?
                         .is_some_and(|c| c.basic_header().is_some());
-                st.challenge = Some(ch);
+                self.lock().challenge = Some(ch);
                 Ok(retry)
             }
             Challenge::Bearer {

@@ -1504,7 +1504,22 @@ impl Registry for OciRegistry {
         )?;
         let bytes = serde_json::to_vec(&placeholder)
             .map_err(|e| self.t.err(format!("serialising a manifest: {e}")))?;
-        let d = self.put_manifest(&repo, tag, &bytes)?;
+        // From here the tag moves: the three steps run to the end even if Ctrl-C or
+        // SIGTERM arrives (the signal takes effect after them).
+        let _critical = self.t.critical();
+        let d = match self.put_manifest(&repo, tag, &bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                // The PUT may have landed even though its answer was lost: put the tag
+                // back if it moved.
+                if self.manifest_digest(&repo, tag).ok().flatten().as_deref()
+                    != Some(resolved.manifest_digest.as_str())
+                {
+                    let _ = self.put_manifest(&repo, tag, &original);
+                }
+                return Err(e);
+            }
+        };
         if let Err(e) = self.delete_manifest(&repo, &d, reference) {
             // Put the version back where it was; report both if that fails too.
             return match self.put_manifest(&repo, tag, &original) {
