@@ -43,6 +43,9 @@ pub struct Response {
     pub body: Vec<u8>,
     /// For HEAD: the Content-Length to announce.
     pub head_length: Option<usize>,
+    /// Send this many body bytes, then wait this long before the rest (a body that
+    /// stalls after the headers).
+    pub stall: Option<(usize, std::time::Duration)>,
 }
 
 impl Response {
@@ -56,6 +59,7 @@ impl Response {
             )
             .into_bytes(),
             head_length: None,
+            stall: None,
         }
     }
 
@@ -152,7 +156,17 @@ fn write_response(stream: &mut TcpStream, method: &str, r: &Response, cut: Optio
             Some(n) => &r.body[..n.min(r.body.len())],
             None => &r.body[..],
         };
-        let _ = stream.write_all(body);
+        match r.stall {
+            Some((n, wait)) if n < body.len() => {
+                let _ = stream.write_all(&body[..n]);
+                let _ = stream.flush();
+                std::thread::sleep(wait);
+                let _ = stream.write_all(&body[n..]);
+            }
+            _ => {
+                let _ = stream.write_all(body);
+            }
+        }
     }
     let _ = stream.flush();
     let _ = stream.shutdown(Shutdown::Both);
@@ -228,6 +242,7 @@ pub fn forward(upstream: &str, req: &Request) -> std::io::Result<Response> {
         headers,
         body,
         head_length,
+        stall: None,
     })
 }
 
@@ -329,6 +344,8 @@ pub enum Action {
     Huge(usize),
     /// Wait this long, then forward (a stalled server).
     Stall(std::time::Duration),
+    /// Forward, then send n body bytes and stall for the duration before the rest.
+    StallBody(usize, std::time::Duration),
     /// Forward without the `Range` header (a server that ignores ranges and answers
     /// 200 with the whole body), then send only the first n body bytes and drop.
     IgnoreRangeCutAfter(usize),
@@ -418,6 +435,9 @@ impl FaultProxy {
                 Err(_) => return (Response::error(502, "UPSTREAM"), None),
             };
             match fault {
+                Some(Action::StallBody(n, wait)) => {
+                    resp.stall = Some((n, wait));
+                }
                 Some(Action::CutAfter(n) | Action::IgnoreRangeCutAfter(n)) => {
                     resp.head_length = Some(resp.body.len());
                     return (resp, Some(n));
@@ -497,6 +517,7 @@ pub fn token_server(
                     headers: vec![("Content-Type".into(), "application/json".into())],
                     body: format!(r#"{{"token":"{t}","expires_in":300}}"#).into_bytes(),
                     head_length: None,
+                    stall: None,
                 },
                 None,
             ),

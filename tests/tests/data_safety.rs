@@ -822,6 +822,42 @@ fn item12_sigterm_cancels_a_pull_and_leaves_nothing_behind() {
 }
 
 #[test]
+fn item31_cancelling_stops_a_pull_whose_body_stalls_after_the_headers() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let proxy = FaultProxy::start(&regs.plain, None);
+    let reg = remote(&proxy.server.addr);
+    let work = tempfile::tempdir().unwrap();
+    reg.push(
+        &versioned("nginx-chart", "1.0.0", work.path()),
+        &PushOptions::default(),
+    )
+    .unwrap();
+    // Headers and 100 bytes, then nothing for two minutes (the old code waited for the
+    // request's own timeout, ignoring the flag).
+    proxy.inject(
+        "GET",
+        "/blobs/",
+        10,
+        Action::StallBody(100, Duration::from_secs(120)),
+    );
+    let cancel: spectro_packs::registry::CancelFlag = Default::default();
+    let mut o = PullOptions::default();
+    o.cancel = Some(cancel.clone());
+    let dest = work.path().join("dest");
+    let flag = cancel.clone();
+    let watcher = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let e = reg.pull(&r("nginx:1.0.0"), &dest, &o).unwrap_err();
+    watcher.join().unwrap();
+    assert!(matches!(e, Error::Cancelled), "{e}");
+    assert!(names_in(&dest).is_empty(), "{:?}", names_in(&dest));
+}
+
+#[test]
 fn item12_stale_temporary_files_of_every_kind_are_swept() {
     let work = tempfile::tempdir().unwrap();
     let reg = LayoutRegistry::open(work.path().join("reg")).unwrap();

@@ -283,6 +283,40 @@ impl Transport {
         Critical(self)
     }
 
+    /// Whether `call`'s flag or the client-wide flag (outside critical sections) is set.
+    pub(crate) fn cancelled(&self, call: Option<&CancelFlag>) -> bool {
+        is_cancelled(call) || self.client_cancelled()
+    }
+
+    /// Read a response body on its own thread, in chunks of up to 1 MiB, so the caller
+    /// can stop waiting for a stalled body as soon as it is cancelled: chunks arrive on
+    /// the returned channel; an empty chunk is the end.
+    pub(crate) fn body_chunks(
+        &self,
+        mut resp: Response,
+    ) -> std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>> {
+        use std::io::Read;
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        std::thread::spawn(move || {
+            loop {
+                let mut chunk = vec![0u8; 1 << 20];
+                match resp.read(&mut chunk) {
+                    Ok(k) => {
+                        chunk.truncate(k);
+                        if tx.send(Ok(chunk)).is_err() || k == 0 {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        });
+        rx
+    }
+
     /// The client-wide flag is set and no critical section is open.
     fn client_cancelled(&self) -> bool {
         self.critical.load(std::sync::atomic::Ordering::SeqCst) == 0

@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use reqwest::Method;
@@ -924,7 +924,6 @@ impl OciRegistry {
         let mut attempt = 0;
         let mut hasher = Sha256::new();
         let mut done = 0u64;
-        let mut buf = vec![0u8; 1 << 20];
         let what = format!("{}/{repo}@{}", self.host, layer.digest);
         // The retry budget restarts whenever the download got further than ever before,
         // so a long download survives several drops; a restart from byte 0 (a server
@@ -1015,13 +1014,23 @@ impl OciRegistry {
                     actual: "(not downloaded)".into(),
                 });
             }
-            let mut resp = resp;
+            // The body is read on its own thread: a stalled body cannot hold off Ctrl-C.
+            let chunks = self.t.body_chunks(resp);
             loop {
-                if is_cancelled(opts.cancel.as_ref()) {
-                    return Err(Error::Cancelled);
-                }
-                let k = match resp.read(&mut buf) {
-                    Ok(k) => k,
+                let next = loop {
+                    if self.t.cancelled(opts.cancel.as_ref()) {
+                        return Err(Error::Cancelled);
+                    }
+                    match chunks.recv_timeout(Duration::from_millis(50)) {
+                        Ok(c) => break c,
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                            break Err(std::io::Error::other("the body reader stopped"));
+                        }
+                    }
+                };
+                let chunk = match next {
+                    Ok(c) => c,
                     Err(e) => {
                         if self.t.may_retry(attempt, started) {
                             self.t.wait(attempt, None, opts.cancel.as_ref())?;
@@ -1036,6 +1045,7 @@ impl OciRegistry {
                         )));
                     }
                 };
+                let k = chunk.len();
                 if k == 0 {
                     break;
                 }
@@ -1046,9 +1056,8 @@ impl OciRegistry {
                         actual: "(trailing data)".into(),
                     });
                 }
-                hasher.update(&buf[..k]);
-                file.write_all(&buf[..k])
-                    .map_err(|e| Error::io("pull", e))?;
+                hasher.update(&chunk);
+                file.write_all(&chunk).map_err(|e| Error::io("pull", e))?;
                 done += k as u64;
                 if let Some(p) = &opts.progress {
                     p(super::Progress::Transfer {
