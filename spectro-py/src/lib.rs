@@ -250,6 +250,9 @@ struct Registry {
     current: std::sync::Mutex<Option<Handles>>,
     location: RegistryLocation,
     remote_opts: Option<RemoteOptions>,
+    /// Cancels every request of the remote client (set on Ctrl-C during ping, list or
+    /// delete, which take no options).
+    cancel: registry::CancelFlag,
 }
 
 /// A connected client and the process it was made in: an HTTP client's worker threads do
@@ -327,8 +330,12 @@ impl Drop for Registry {
 /// Run a cancellable registry operation without the GIL, polling for Ctrl-C every 50 ms:
 /// on a signal the operation is cancelled (leaving registry and destination untouched)
 /// and the signal's exception (KeyboardInterrupt) is raised.
+///
+/// `client` is the registry client's own flag (for operations without options: ping,
+/// list, delete); it is set with the call's and cleared once the call returns.
 fn interruptible<T: Send>(
     py: Python<'_>,
+    client: Option<&registry::CancelFlag>,
     op: impl FnOnce(registry::CancelFlag) -> spectro_packs::Result<T> + Send,
 ) -> PyResult<T> {
     let cancel: registry::CancelFlag = Default::default();
@@ -343,6 +350,9 @@ fn interruptible<T: Send>(
                     && let Err(e) = Python::attach(|py| py.check_signals())
                 {
                     cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+                    if let Some(c) = client {
+                        c.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
                     signal = Some(e);
                 }
             }
@@ -358,6 +368,9 @@ fn interruptible<T: Send>(
             })
         })
     });
+    if let Some(c) = client {
+        c.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
     match result? {
         // Completed before the interrupt could stop it: the promise is "completed → no
         // exception", so the late interrupt is dropped.
@@ -409,6 +422,7 @@ impl Registry {
                 current: std::sync::Mutex::new(Some(Handles::open(&loc, None)?)),
                 location: loc,
                 remote_opts: None,
+                cancel: Default::default(),
             });
         };
         let mut opts =
@@ -416,6 +430,8 @@ impl Registry {
         opts.plain_http |= plain_http;
         opts.insecure |= insecure;
         opts.ca_files.extend(ca_file);
+        let cancel: registry::CancelFlag = Default::default();
+        opts.cancel = Some(cancel.clone());
         opts.credential = match (username, password) {
             (Some(u), Some(p)) => Some(Credential::basic(u, p)),
             (None, None) => None,
@@ -429,16 +445,15 @@ impl Registry {
             current: std::sync::Mutex::new(Some(Handles::open(&loc, Some(&opts))?)),
             location: loc,
             remote_opts: Some(opts),
+            cancel,
         })
     }
 
     /// Check that a remote registry answers and accepts the credentials (no-op for a
     /// local registry).
     fn ping(&self, py: Python<'_>) -> PyResult<()> {
-        match &self.handles()?.remote {
-            Some(r) => py
-                .detach(|| r.ping())
-                .map_err(|e| to_py_err(e, Domain::Registry)),
+        match self.handles()?.remote {
+            Some(r) => interruptible(py, Some(&self.cancel), move |_| r.ping()),
             None => Ok(()),
         }
     }
@@ -453,7 +468,7 @@ impl Registry {
     #[pyo3(signature = (path, *, force = false, validate = true))]
     fn push(&self, py: Python<'_>, path: PathBuf, force: bool, validate: bool) -> PyResult<String> {
         let inner = &self.handles()?.inner;
-        let out = interruptible(py, move |cancel| {
+        let out = interruptible(py, None, move |cancel| {
             let mut opts = PushOptions::default();
             opts.force = force;
             opts.no_validate = !validate;
@@ -476,7 +491,7 @@ impl Registry {
     ) -> PyResult<String> {
         let r = parse_ref(r#ref)?;
         let inner = &self.handles()?.inner;
-        let out = interruptible(py, move |cancel| {
+        let out = interruptible(py, None, move |cancel| {
             let mut opts = PullOptions::default();
             opts.archive_only = archive;
             opts.overwrite = overwrite;
@@ -489,12 +504,8 @@ impl Registry {
     /// Packs and versions, as dicts `{"name": ..., "versions": [{"version", "digest"}]}`.
     #[pyo3(signature = (name = None))]
     fn list(&self, py: Python<'_>, name: Option<String>) -> PyResult<Py<PyAny>> {
-        let packs = py
-            .detach(|| {
-                self.handles()
-                    .map(|h| fresh_pool(|| h.inner.list(name.as_deref())))
-            })?
-            .map_err(|e| to_py_err(e, Domain::Registry))?;
+        let inner = self.handles()?.inner;
+        let packs = interruptible(py, Some(&self.cancel), move |_| inner.list(name.as_deref()))?;
         let v = serde_json::to_value(&packs).map_err(|e| PyValueError::new_err(e.to_string()))?;
         json_to_py(py, &v)
     }
@@ -503,8 +514,7 @@ impl Registry {
     fn delete(&self, py: Python<'_>, r#ref: &str) -> PyResult<()> {
         let r = parse_ref(r#ref)?;
         let inner = self.handles()?.inner;
-        py.detach(|| fresh_pool(|| inner.delete(&r)))
-            .map_err(|e| to_py_err(e, Domain::Registry))
+        interruptible(py, Some(&self.cancel), move |_| inner.delete(&r))
     }
 
     fn __repr__(&self) -> String {

@@ -95,3 +95,43 @@ def test_item17_credentials_in_a_location_are_refused_and_not_echoed():
     with pytest.raises(sp.RegistryError) as e:
         sp.Registry("oci://user:hunter2@127.0.0.1:5000/base")
     assert "hunter2" not in str(e.value)
+
+
+def test_item31_ping_list_delete_can_be_interrupted():
+    import signal
+    import socket
+    import threading
+    import time
+
+    # A "registry" that accepts connections and never answers.
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(srv.accept()[0])
+            except OSError:
+                pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    reg = sp.Registry(f"oci://127.0.0.1:{srv.getsockname()[1]}/base", plain_http=True)
+    try:
+        for call in (reg.ping, reg.list, lambda: reg.delete("nginx:1.0.0")):
+            timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+            timer.start()
+            started = time.monotonic()
+            with pytest.raises(KeyboardInterrupt):
+                call()
+            timer.join()
+            # Returned on the interrupt, not on the 60 s request timeout.
+            assert time.monotonic() - started < 30
+    finally:
+        stop.set()
+        for c in held:
+            c.close()
+        srv.close()
