@@ -36,10 +36,10 @@ impl SchemaKind {
     /// The schema text (JSON).
     pub fn text(self) -> &'static str {
         match self {
-            SchemaKind::Pack => include_str!("../../schemas/pack.schema.json"),
-            SchemaKind::Presets => include_str!("../../schemas/presets.schema.json"),
-            SchemaKind::SchemaYaml => include_str!("../../schemas/schema-yaml.schema.json"),
-            SchemaKind::Profile => include_str!("../../schemas/profile.schema.json"),
+            SchemaKind::Pack => include_str!("../schemas/pack.schema.json"),
+            SchemaKind::Presets => include_str!("../schemas/presets.schema.json"),
+            SchemaKind::SchemaYaml => include_str!("../schemas/schema-yaml.schema.json"),
+            SchemaKind::Profile => include_str!("../schemas/profile.schema.json"),
         }
     }
 
