@@ -19,7 +19,10 @@ fn top_level_schemas_equal_the_crate_copies() {
         .map(|e| e.unwrap().file_name())
         .collect();
     top_names.sort();
-    assert_eq!(names, top_names, "the two schema folders hold different files");
+    assert_eq!(
+        names, top_names,
+        "the two schema folders hold different files"
+    );
     for n in names {
         let a = std::fs::read(crate_dir.join(&n)).unwrap();
         let b = std::fs::read(top.join(&n)).unwrap();
