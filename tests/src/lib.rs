@@ -130,3 +130,76 @@ pub fn unique_base(prefix: &str) -> String {
         N.fetch_add(1, Ordering::SeqCst)
     )
 }
+
+/// `n` lines of comment text that gzip cannot shrink much (a xorshift stream in hex), to
+/// make packs whose archives span many reads or fill small disks.
+pub fn noise_lines(n: usize) -> String {
+    let mut out = String::with_capacity(n * 40);
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.push_str(&format!("# {i} {x:016x}{x:016x}\n"));
+    }
+    out
+}
+
+/// Gzip `data` (one member, fast level).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).expect("write to memory");
+    e.finish().expect("finish in memory")
+}
+
+/// What a `spectro` run printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub out: String,
+    /// Standard error.
+    pub err: String,
+}
+
+/// Run the `spectro` binary with `SPECTRO_HOME=home`, no Docker config, no registry or
+/// credential variables and no colour, plus `env`; `stdin` is written to its input.
+pub fn run_spectro(
+    home: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> Run {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(spectro_bin());
+    cmd.args(args)
+        .env("SPECTRO_HOME", home)
+        .env("DOCKER_CONFIG", home.join("no-docker"))
+        .env_remove("SPECTRO_REGISTRY_USERNAME")
+        .env_remove("SPECTRO_REGISTRY_PASSWORD")
+        .env_remove("SPECTRO_REGISTRY_HOST")
+        .env_remove("SPECTRO_REGISTRY")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run spectro");
+    if let Some(mut si) = child.stdin.take()
+        && let Some(s) = stdin
+    {
+        si.write_all(s.as_bytes()).expect("write stdin");
+    }
+    let o = child.wait_with_output().expect("wait for spectro");
+    Run {
+        code: o.status.code(),
+        out: String::from_utf8_lossy(&o.stdout).into_owned(),
+        err: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}

@@ -4,14 +4,13 @@
 //! the error and that nothing was written outside or left behind.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use spectro_packs::Error;
 use spectro_packs::archive::{
     ArchiveProblem, BuildOptions, ExtractLimits, ExtractOptions, build_archive, extract_archive,
 };
-use spectro_tests::{corpus, fixtures};
+use spectro_tests::{corpus, fixtures, gzip};
 
 // ---------- raw tar writer (so we can write what tar-rs refuses to) ----------
 
@@ -70,12 +69,6 @@ impl RawTar {
     fn gz(self) -> Vec<u8> {
         gzip(&self.finish())
     }
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 /// A sandbox: `base/` holds the archive file and `base/dest/` is the destination.

@@ -3,46 +3,12 @@
 //! helper, and the CI environment variables.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use spectro_tests::conformance::pack;
-use spectro_tests::{spectro_bin, test_registries, unique_base};
-
-struct Run {
-    code: Option<i32>,
-    out: String,
-    err: String,
-}
+use spectro_tests::{Run, run_spectro, test_registries, unique_base};
 
 fn spectro(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(spectro_bin());
-    cmd.args(args)
-        .env("SPECTRO_HOME", home)
-        .env("DOCKER_CONFIG", home.join("no-docker"))
-        .env_remove("SPECTRO_REGISTRY_USERNAME")
-        .env_remove("SPECTRO_REGISTRY_PASSWORD")
-        .env_remove("SPECTRO_REGISTRY")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    {
-        use std::io::Write;
-        let mut si = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            si.write_all(s.as_bytes()).unwrap();
-        }
-    }
-    let o = child.wait_with_output().unwrap();
-    Run {
-        code: o.status.code(),
-        out: String::from_utf8_lossy(&o.stdout).into_owned(),
-        err: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    run_spectro(home, args, env, stdin)
 }
 
 #[test]

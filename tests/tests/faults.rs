@@ -53,14 +53,8 @@ fn r(s: &str) -> PackRef {
 /// A pack with a values.yaml big enough that its archive spans several reads.
 fn big_pack(dir: &Path) -> std::path::PathBuf {
     let p = versioned("nginx-chart", "1.0.0", dir);
-    let mut extra = String::from("\n# filler so the archive is a few hundred KiB\n");
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    for i in 0..20_000 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        extra.push_str(&format!("# {i} {x:016x}\n"));
-    }
+    // Filler so the archive is a few hundred KiB.
+    let extra = spectro_tests::noise_lines(20_000);
     let vals = p.join("values.yaml");
     fs::write(&vals, fs::read_to_string(&vals).unwrap() + &extra).unwrap();
     p

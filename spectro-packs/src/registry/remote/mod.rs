@@ -1128,6 +1128,18 @@ impl OciRegistry {
         })
     }
 
+    /// Upload the `{}` config blob every pack manifest (and the untag placeholder) uses.
+    fn push_config(&self, repo: &str, opts: &PushOptions) -> Result<()> {
+        self.push_blob(
+            repo,
+            BlobSource::Bytes(oci::CONFIG_BLOB),
+            &oci::sha256_digest(oci::CONFIG_BLOB),
+            oci::CONFIG_BLOB.len() as u64,
+            opts,
+        )
+        .map(|_| ())
+    }
+
     /// Whether this registry deletes manifests in `repo`, asked without changing
     /// anything: a DELETE of a digest that cannot exist answers 404 where deletes work
     /// and 405 (CNCF distribution's default, GHCR) where they do not.
@@ -1339,13 +1351,7 @@ impl Registry for OciRegistry {
                     });
                 }
             }
-            self.push_blob(
-                &repo,
-                BlobSource::Bytes(oci::CONFIG_BLOB),
-                &oci::sha256_digest(oci::CONFIG_BLOB),
-                oci::CONFIG_BLOB.len() as u64,
-                opts,
-            )?;
+            self.push_config(&repo, opts)?;
             self.push_blob_with(&repo, BlobSource::File(archive), &mut digest, size, opts)?;
             let digest = digest.wait()?;
             self.finish_push(&repo, reference, name, version, digest, size, opts)
@@ -1504,13 +1510,7 @@ impl Registry for OciRegistry {
             layers: Vec::new(),
             annotations: ann,
         };
-        self.push_blob(
-            &repo,
-            BlobSource::Bytes(oci::CONFIG_BLOB),
-            &oci::sha256_digest(oci::CONFIG_BLOB),
-            oci::CONFIG_BLOB.len() as u64,
-            &PushOptions::default(),
-        )?;
+        self.push_config(&repo, &PushOptions::default())?;
         let bytes = serde_json::to_vec(&placeholder)
             .map_err(|e| self.t.err(format!("serialising a manifest: {e}")))?;
         // From here the tag moves: the three steps run to the end even if Ctrl-C or
