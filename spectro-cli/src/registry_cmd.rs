@@ -51,7 +51,7 @@ fn remote_options(
     tls: &TlsFlags,
 ) -> Result<RemoteOptions, Box<dyn std::error::Error>> {
     let local = RegistryLocation::Local(PathBuf::new());
-    let mut opts = RemoteOptions::standard(text, saved.unwrap_or(&local))?;
+    let mut opts = RemoteOptions::from_env(text, saved.unwrap_or(&local))?;
     opts.plain_http |= tls.plain_http;
     opts.insecure |= tls.insecure;
     opts.ca_files = tls.ca_file.clone();
@@ -59,16 +59,22 @@ fn remote_options(
     Ok(opts)
 }
 
-pub(crate) use spectro_packs::registry::config::spectro_home;
+use spectro_packs::registry::config::spectro_home_from_env;
 
-use spectro_packs::registry::config::config_path;
+/// `$SPECTRO_HOME/config.json`.
+fn config_path() -> PathBuf {
+    spectro_packs::registry::config::config_path(&spectro_home_from_env())
+}
 
 fn open(flags: &RegistryFlags) -> Result<Box<dyn Registry>, Box<dyn std::error::Error>> {
     let text = match &flags.registry {
         Some(r) => r.clone(),
         None => match Config::load(&config_path())?.default_registry {
             Some(r) => r,
-            None => spectro_home().join("registry").display().to_string(),
+            None => spectro_home_from_env()
+                .join("registry")
+                .display()
+                .to_string(),
         },
     };
     let home = std::env::var_os("HOME").map(PathBuf::from);

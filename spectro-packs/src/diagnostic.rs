@@ -131,6 +131,7 @@ impl Position {
 /// The serialised form (`code`, `name`, `severity`, `message`, `file`, `pointer`, `line`,
 /// `column`, and optional `help`) is the JSON contract documented in `docs/json-output.md`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Stable rule code, e.g. `PK002`. Never reused.
     pub code: &'static str,

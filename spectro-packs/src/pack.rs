@@ -37,6 +37,12 @@ pub struct LoadOptions {
     pub yaml: YamlLimits,
 }
 
+builder!(LoadOptions {
+    with_max_file_size => max_file_size: u64,
+    with_max_entries => max_entries: usize,
+    with_yaml => yaml: YamlLimits,
+});
+
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
@@ -95,6 +101,7 @@ pub enum FileStatus {
 
 /// One text file of a pack with its source and parse result.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SourceFile {
     /// Path relative to the pack root, `/`-separated.
     pub path: String,
@@ -140,6 +147,7 @@ pub enum EntryKind {
 
 /// One entry of the pack tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TreeEntry {
     /// Path relative to the pack root, `/`-separated.
     pub path: String,
@@ -151,6 +159,7 @@ pub struct TreeEntry {
 
 /// A pack directory loaded into memory.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Pack {
     root: PathBuf,
     manifest: PackManifest,

@@ -19,8 +19,11 @@ pub struct ValidateOptions {
     pub load: LoadOptions,
 }
 
+builder!(ValidateOptions { with_load => load: LoadOptions });
+
 /// Findings for one pack.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct PackReport {
     /// The pack directory as given or discovered.
     pub path: PathBuf,
@@ -50,6 +53,7 @@ impl PackReport {
 
 /// Totals over several reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// Packs validated.
     pub packs: usize,

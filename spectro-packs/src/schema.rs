@@ -103,6 +103,7 @@ pub enum ViolationKind {
 
 /// One schema violation, in our words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SchemaViolation {
     /// JSON Pointer of the offending value.
     pub pointer: String,

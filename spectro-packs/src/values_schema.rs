@@ -49,7 +49,7 @@ pub enum FormatPart {
 #[non_exhaustive]
 pub enum FormatType {
     /// `${string}` or `${string:/re/}`.
-    String(Option<Regex>),
+    String(Option<Pattern>),
     /// `${password}` (masked in the UI).
     Password,
     /// `${number}`, `${number:[a-b]}` or `${number:/re/}`.
@@ -73,7 +73,25 @@ pub enum NumberRule {
     /// Inclusive range.
     Range(f64, f64),
     /// RE2 pattern on the number's text.
-    Pattern(Regex),
+    Pattern(Pattern),
+}
+
+/// A compiled `/re/` from a template, matched against the whole value. (A wrapper, so the
+/// regex engine's version is not part of this crate's API.)
+#[derive(Debug, Clone)]
+pub struct Pattern(Regex);
+
+impl Pattern {
+    /// The pattern as written between the slashes.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Whether `text` matches (anywhere, as RE2's `MatchString`; templates anchor with
+    /// `^...$` themselves).
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.is_match(text)
+    }
 }
 
 /// Why a template does not parse.
@@ -260,12 +278,12 @@ fn parse_token(body: &str) -> Result<FormatType, TemplateError> {
         Some((k, a)) => (k.trim(), Some(a.trim())),
         None => (body.trim(), None),
     };
-    let regex = |a: &str| -> Result<Option<Regex>, TemplateError> {
+    let regex = |a: &str| -> Result<Option<Pattern>, TemplateError> {
         let Some(re) = a.strip_prefix('/').and_then(|r| r.strip_suffix('/')) else {
             return Ok(None);
         };
         Regex::new(re)
-            .map(Some)
+            .map(|r| Some(Pattern(r)))
             .map_err(|e| TemplateError(format!("invalid regular expression /{re}/: {e}")))
     };
     Ok(match (kind, arg) {

@@ -426,7 +426,7 @@ impl Registry {
             });
         };
         let mut opts =
-            RemoteOptions::standard(url, &loc).map_err(|e| to_py_err(e, Domain::Registry))?;
+            RemoteOptions::from_env(url, &loc).map_err(|e| to_py_err(e, Domain::Registry))?;
         opts.plain_http |= plain_http;
         opts.insecure |= insecure;
         opts.ca_files.extend(ca_file);

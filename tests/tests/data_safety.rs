@@ -78,14 +78,10 @@ fn plant(root: &Path, name: &str, version: &str, archive: &[u8]) {
         .ok()
         .map(|b| serde_json::from_slice(&b).unwrap())
         .unwrap_or_default();
-    let mut ann = serde_json::Map::new();
-    ann.insert(oci::REF_NAME.into(), version.into());
-    index.manifests.push(Descriptor {
-        media_type: oci::MANIFEST_MEDIA_TYPE.into(),
-        digest: md,
-        size: mbytes.len() as u64,
-        annotations: ann,
-    });
+    index.manifests.push(
+        Descriptor::new(oci::MANIFEST_MEDIA_TYPE, md, mbytes.len() as u64)
+            .with_annotation(oci::REF_NAME, version),
+    );
     fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
 }
@@ -427,12 +423,7 @@ fn put_blob(layout: &Path, media_type: &str, bytes: &[u8]) -> Descriptor {
         bytes,
     )
     .unwrap();
-    Descriptor {
-        media_type: media_type.into(),
-        digest: d,
-        size: bytes.len() as u64,
-        annotations: serde_json::Map::new(),
-    }
+    Descriptor::new(media_type, d, bytes.len() as u64)
 }
 
 fn blob_exists(layout: &Path, d: &Descriptor) -> bool {

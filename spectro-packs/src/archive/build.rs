@@ -28,6 +28,12 @@ pub struct BuildOptions {
     pub level: u32,
 }
 
+builder!(BuildOptions {
+    with_validate => validate: bool,
+    with_mtime => mtime: u64,
+    with_level => level: u32,
+});
+
 impl Default for BuildOptions {
     fn default() -> Self {
         BuildOptions {
@@ -40,6 +46,7 @@ impl Default for BuildOptions {
 
 /// What [`build_archive`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BuiltArchive {
     /// The archive file.
     pub path: PathBuf,

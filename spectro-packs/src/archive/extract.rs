@@ -19,6 +19,12 @@ pub struct ExtractLimits {
     pub max_entries: u64,
 }
 
+builder!(ExtractLimits {
+    with_max_total_bytes => max_total_bytes: u64,
+    with_max_file_bytes => max_file_bytes: u64,
+    with_max_entries => max_entries: u64,
+});
+
 impl Default for ExtractLimits {
     fn default() -> Self {
         ExtractLimits {
@@ -43,6 +49,12 @@ pub struct ExtractOptions {
     pub expected_name: Option<String>,
 }
 
+builder!(ExtractOptions {
+    with_limits => limits: ExtractLimits,
+    with_overwrite => overwrite: bool,
+    with_expected_name => expected_name: String,
+});
+
 impl ExtractOptions {
     /// Options that require the archive to hold the pack `name`.
     pub fn for_pack(name: impl Into<String>) -> Self {
@@ -55,6 +67,7 @@ impl ExtractOptions {
 
 /// What [`extract_archive`] produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Extracted {
     /// The pack directory (`dest/<pack name>`).
     pub root: PathBuf,

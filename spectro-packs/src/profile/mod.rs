@@ -34,8 +34,8 @@ use crate::pack::LoadOptions;
 use crate::rules::Rule;
 
 pub use model::{
-    PackType, PackValues, Profile, ProfilePack, ProfileType, ShapeProblem, Variable, load_profile,
-    parse_profile,
+    PackType, PackValues, Profile, ProfilePack, ProfileType, ShapeProblem, UnknownValue, Variable,
+    load_profile, parse_profile,
 };
 pub use source::{PackIndex, Resolution};
 pub use tag::{TagLabel, TagPattern};
@@ -51,8 +51,14 @@ pub struct ProfileOptions {
     pub load: LoadOptions,
 }
 
+builder!(ProfileOptions {
+    with_pack_dirs => pack_dirs: Vec<PathBuf>,
+    with_load => load: LoadOptions,
+});
+
 /// Findings for one profile.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ProfileReport {
     /// The profile file as given.
     pub path: PathBuf,
@@ -76,6 +82,7 @@ impl ProfileReport {
 
 /// Totals over several profile reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ProfileSummary {
     /// Profiles validated.
     pub profiles: usize,

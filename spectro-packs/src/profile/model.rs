@@ -52,8 +52,8 @@ impl fmt::Display for ProfileType {
 }
 
 impl FromStr for ProfileType {
-    type Err = ();
-    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> std::result::Result<Self, UnknownValue> {
         [
             ProfileType::Cluster,
             ProfileType::Infra,
@@ -62,8 +62,26 @@ impl FromStr for ProfileType {
         ]
         .into_iter()
         .find(|t| t.as_str() == s)
-        .ok_or(())
+        .ok_or_else(|| UnknownValue {
+            what: "profile type",
+            value: s.to_owned(),
+            expected: "cluster, infra, add-on or system",
+        })
     }
+}
+
+/// A name that is not one of an enumeration's values (the `Err` of [`ProfileType`]'s and
+/// [`PackType`]'s `FromStr`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{value}` (expected {expected})")]
+#[non_exhaustive]
+pub struct UnknownValue {
+    /// What was being parsed (`profile type`, `pack type`).
+    pub what: &'static str,
+    /// The text given.
+    pub value: String,
+    /// The accepted values, for messages.
+    pub expected: &'static str,
 }
 
 /// `type` of a pack in a profile: where it comes from.
@@ -100,8 +118,8 @@ impl PackType {
 }
 
 impl FromStr for PackType {
-    type Err = ();
-    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> std::result::Result<Self, UnknownValue> {
         [
             PackType::Spectro,
             PackType::Helm,
@@ -110,12 +128,17 @@ impl FromStr for PackType {
         ]
         .into_iter()
         .find(|t| t.as_str() == s)
-        .ok_or(())
+        .ok_or_else(|| UnknownValue {
+            what: "pack type",
+            value: s.to_owned(),
+            expected: "spectro, helm, manifest or oci",
+        })
     }
 }
 
 /// Something in the profile file that does not have the documented shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ShapeProblem {
     /// JSON Pointer of the offending (or nearest existing) node.
     pub pointer: String,
@@ -236,6 +259,7 @@ pub struct Variable {
 
 /// A cluster profile loaded into memory.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Profile {
     /// The file as given.
     pub path: PathBuf,

@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 
 /// `$SPECTRO_HOME`, default `~/.spectro`: where `config.json` and the embedded registry
-/// live.
-pub fn spectro_home() -> std::path::PathBuf {
+/// live. Reads the process environment (`SPECTRO_HOME`, `HOME`).
+pub fn spectro_home_from_env() -> std::path::PathBuf {
     // An empty SPECTRO_HOME is unset (it would otherwise mean the current directory).
     if let Some(h) = std::env::var_os("SPECTRO_HOME").filter(|h| !h.is_empty()) {
         return h.into();
@@ -26,13 +26,14 @@ pub fn spectro_home() -> std::path::PathBuf {
         .join(".spectro")
 }
 
-/// `$SPECTRO_HOME/config.json`.
-pub fn config_path() -> std::path::PathBuf {
-    spectro_home().join("config.json")
+/// `<home>/config.json`, for a spectro home such as [`spectro_home_from_env`].
+pub fn config_path(home: &Path) -> std::path::PathBuf {
+    home.join("config.json")
 }
 
 /// One server's entry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AuthEntry {
     /// base64 of `user:password`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +81,7 @@ impl AuthEntry {
 /// The configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Config {
     /// Per-server credentials and flags.
     #[serde(default)]
@@ -108,7 +110,7 @@ impl Config {
         let mut entry = self
             .auths
             .iter()
-            .find(|(k, _)| crate::registry::remote::auth::normalize_server(k) == host)
+            .find(|(k, _)| normalize_server(k) == host)
             .map(|(_, e)| e.clone())
             .unwrap_or_default();
         entry.set_credentials(user, password)?;
@@ -122,8 +124,7 @@ impl Config {
     /// Forget every entry for `host`; false when there was none.
     pub fn remove_login(&mut self, host: &str) -> bool {
         let before = self.auths.len();
-        self.auths
-            .retain(|k, _| crate::registry::remote::auth::normalize_server(k) != host);
+        self.auths.retain(|k, _| normalize_server(k) != host);
         self.auths.len() != before
     }
 
@@ -178,6 +179,21 @@ impl Config {
         cfg.save(path)?;
         drop(lock);
         Ok(out)
+    }
+}
+
+/// The `host[:port]` a config key names (`https://host:port/v1/` → `host:port`, as Docker
+/// keys servers), lowercase.
+pub(crate) fn normalize_server(key: &str) -> String {
+    let k = key.trim();
+    let k = ["https://", "http://", "oci://"]
+        .iter()
+        .find_map(|p| k.strip_prefix(p))
+        .unwrap_or(k);
+    let host = k.split('/').next().unwrap_or_default().to_ascii_lowercase();
+    match host.as_str() {
+        "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
+        _ => host,
     }
 }
 

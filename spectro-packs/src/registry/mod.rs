@@ -9,6 +9,8 @@ pub mod config;
 mod layout;
 pub mod oci;
 mod reference;
+#[cfg(feature = "remote")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub mod remote;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +18,8 @@ use std::sync::Arc;
 
 pub use layout::LayoutRegistry;
 pub use reference::{ARCHIVE_PATH, PackRef, RegistryLocation, Selector, wildcard_matches};
+#[cfg(feature = "remote")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub use remote::{Credential, CredentialStore, OciRegistry, RemoteOptions, RetryPolicy};
 
 use crate::error::Result;
@@ -83,6 +87,15 @@ pub struct PushOptions {
     pub cancel: Option<CancelFlag>,
 }
 
+builder!(PushOptions {
+    with_force => force: bool,
+    with_no_validate => no_validate: bool,
+    with_mtime => mtime: u64,
+    with_created => created: String,
+    with_progress => progress: ProgressFn,
+    with_cancel => cancel: CancelFlag,
+});
+
 /// Options for [`Registry::pull`].
 #[derive(Clone)]
 #[non_exhaustive]
@@ -99,6 +112,14 @@ pub struct PullOptions {
     /// Cancellation flag.
     pub cancel: Option<CancelFlag>,
 }
+
+builder!(PullOptions {
+    with_archive_only => archive_only: bool,
+    with_overwrite => overwrite: bool,
+    with_max_archive_bytes => max_archive_bytes: u64,
+    with_progress => progress: ProgressFn,
+    with_cancel => cancel: CancelFlag,
+});
 
 /// Default of [`PullOptions::max_archive_bytes`]: 4 GiB.
 pub const DEFAULT_MAX_ARCHIVE_BYTES: u64 = 4 << 30;
@@ -122,6 +143,8 @@ pub struct TagOptions {
     /// Move the tag when it already points at another manifest.
     pub force: bool,
 }
+
+builder!(TagOptions { with_force => force: bool });
 
 /// Refuse references a destructive operation must not take: anything but an exact tag
 /// or a digest (a pattern would delete whichever version matches highest today).
@@ -159,6 +182,7 @@ pub(crate) fn check_new_tag(name: &str, new_tag: &str) -> Result<()> {
 
 /// What [`Registry::push`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushOutcome {
     /// Reference pushed (`name:version`).
     pub reference: PackRef,
@@ -174,6 +198,7 @@ pub struct PushOutcome {
 
 /// What [`Registry::pull`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PullOutcome {
     /// The exact version pulled.
     pub version: String,
@@ -185,6 +210,7 @@ pub struct PullOutcome {
 
 /// A resolved reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Resolved {
     /// Pack name.
     pub name: String,
@@ -198,6 +224,7 @@ pub struct Resolved {
 
 /// One version in a listing.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct VersionInfo {
     /// Tag (version).
     pub version: String,
@@ -207,6 +234,7 @@ pub struct VersionInfo {
 
 /// One pack in a listing.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct PackListing {
     /// Pack name.
     pub name: String,
@@ -240,14 +268,26 @@ pub trait Registry: Send + Sync {
     fn tag(&self, reference: &PackRef, new_tag: &str, opts: &TagOptions) -> Result<()>;
 }
 
-/// Open the backend for a location with default remote options (credentials from the
-/// environment only). Frontends use [`open_with`].
+/// Open the backend for a location: [`LayoutRegistry`] for a folder; for an `oci://`
+/// location the HTTP client with [`RemoteOptions::default`] (no credentials; see
+/// [`open_with`]). Without the `remote` feature an `oci://` location is
+/// [`Error::Unsupported`](crate::Error::Unsupported).
 pub fn open(location: &RegistryLocation) -> Result<Box<dyn Registry>> {
-    open_with(location, RemoteOptions::default())
+    match location {
+        RegistryLocation::Local(p) => Ok(Box::new(LayoutRegistry::open(p)?)),
+        #[cfg(feature = "remote")]
+        RegistryLocation::Oci { .. } => open_with(location, RemoteOptions::default()),
+        #[cfg(not(feature = "remote"))]
+        RegistryLocation::Oci { .. } => Err(crate::Error::Unsupported(format!(
+            "{location}: remote registries need the `remote` feature of spectro-packs"
+        ))),
+    }
 }
 
-/// Open the backend for a location: [`LayoutRegistry`] for paths, [`OciRegistry`] for
+/// Open the backend for a location: [`LayoutRegistry`] for a folder, [`OciRegistry`] for
 /// `oci://` locations (with `remote` for TLS, credentials and retries).
+#[cfg(feature = "remote")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub fn open_with(location: &RegistryLocation, remote: RemoteOptions) -> Result<Box<dyn Registry>> {
     match location {
         RegistryLocation::Local(p) => Ok(Box::new(LayoutRegistry::open(p)?)),
@@ -267,6 +307,7 @@ pub(crate) fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// The highest tag that is a version.
+#[cfg(feature = "remote")]
 pub(crate) fn highest_version<'a>(tags: impl Iterator<Item = &'a String>) -> Option<String> {
     use crate::version::PackVersion;
     tags.filter_map(|t| PackVersion::parse(t).ok().map(|v| (v, t)))

@@ -46,6 +46,7 @@ pub fn is_sha256_digest(d: &str) -> bool {
 /// A content descriptor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Descriptor {
     /// Media type.
     pub media_type: String,
@@ -58,9 +59,30 @@ pub struct Descriptor {
     pub annotations: Map<String, Value>,
 }
 
+impl Descriptor {
+    /// A descriptor without annotations.
+    pub fn new(media_type: impl Into<String>, digest: impl Into<String>, size: u64) -> Self {
+        Descriptor {
+            media_type: media_type.into(),
+            digest: digest.into(),
+            size,
+            annotations: Map::new(),
+        }
+    }
+
+    /// Adds an annotation.
+    #[must_use]
+    pub fn with_annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.annotations
+            .insert(key.into(), Value::String(value.into()));
+        self
+    }
+}
+
 /// An OCI image manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Manifest {
     /// Always 2.
     pub schema_version: u32,
@@ -147,6 +169,7 @@ impl Manifest {
 /// An OCI image index (an image layout's `index.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Index {
     /// Always 2.
     pub schema_version: u32,

@@ -167,6 +167,7 @@ pub enum Selector {
 
 /// A pack reference: `name`, `name:tag`, `name:1.28.x` or `name@sha256:<hex>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct PackRef {
     /// Pack name.
     pub name: String,

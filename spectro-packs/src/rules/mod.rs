@@ -11,6 +11,7 @@ use crate::syntax::Node;
 
 /// Static description of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rule {
     /// Stable code, e.g. `PK001`.
     pub code: &'static str,

@@ -6,6 +6,7 @@ use crate::diagnostic::Position;
 
 /// A parsed document: its root node plus what the parser noticed along the way.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Document {
     /// Root node (`Null` for an empty YAML document).
     pub root: Node,
@@ -15,6 +16,7 @@ pub struct Document {
 
 /// A key defined twice in one mapping.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DuplicateKey {
     /// JSON Pointer of the mapping entry.
     pub pointer: String,
@@ -26,6 +28,7 @@ pub struct DuplicateKey {
 
 /// A syntax error at a position.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParseError {
     /// What went wrong, in our words.
     pub message: String,
@@ -48,6 +51,7 @@ impl fmt::Display for ParseError {
 
 /// A value with the position where it starts.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Node {
     /// The value.
     pub value: NodeValue,
@@ -57,6 +61,7 @@ pub struct Node {
 
 /// One key/value pair of a mapping, in source order.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Entry {
     /// The key node (a string for JSON; any scalar, rarely a collection, for YAML).
     pub key: Node,
@@ -66,6 +71,7 @@ pub struct Entry {
 
 /// The value of a [`Node`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum NodeValue {
     /// `null`, `~` or an empty YAML value.
     Null,

@@ -8,12 +8,18 @@ use crate::diagnostic::Position;
 
 /// Bounds that keep hostile YAML from exhausting memory or the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct YamlLimits {
     /// Deepest allowed nesting of sequences and mappings.
     pub max_depth: usize,
     /// Most nodes that aliases may copy in, in total (the billion-laughs guard).
     pub max_alias_nodes: usize,
 }
+
+builder!(YamlLimits {
+    with_max_depth => max_depth: usize,
+    with_max_alias_nodes => max_alias_nodes: usize,
+});
 
 impl Default for YamlLimits {
     fn default() -> Self {

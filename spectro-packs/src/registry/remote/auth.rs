@@ -85,29 +85,85 @@ pub enum CredentialSource {
 }
 
 /// Looks credentials up in the places listed in the module documentation.
+///
+/// Built empty ([`CredentialStore::new`]) and filled with the `with_*` methods, or read
+/// from the process environment once by [`CredentialStore::from_env`]; [`lookup`]
+/// itself never reads environment variables.
+///
+/// [`lookup`]: CredentialStore::lookup
 #[derive(Debug, Clone, Default)]
 pub struct CredentialStore {
-    /// `$SPECTRO_HOME/config.json`, if any.
-    pub spectro_config: Option<PathBuf>,
-    /// Docker's `config.json`, if any.
-    pub docker_config: Option<PathBuf>,
-    /// Read `SPECTRO_REGISTRY_USERNAME` / `SPECTRO_REGISTRY_PASSWORD`.
-    pub environment: bool,
+    spectro_config: Option<PathBuf>,
+    docker_config: Option<PathBuf>,
+    /// `SPECTRO_REGISTRY_USERNAME/PASSWORD`, with the host they are bound to.
+    environment: Option<(String, Credential)>,
+    /// `SPECTRO_REGISTRY_USERNAME` was set but bound to no host (for error messages).
+    environment_unbound: bool,
 }
 
 impl CredentialStore {
-    /// The standard chain: the given spectro config, Docker's config from `$DOCKER_CONFIG`
-    /// or `~/.docker/config.json`, then the environment.
-    pub fn standard(spectro_config: Option<PathBuf>) -> Self {
+    /// A store that knows no credentials.
+    pub fn new() -> Self {
+        CredentialStore::default()
+    }
+
+    /// The standard chain, read from the process environment now: the given spectro
+    /// config, Docker's config from `$DOCKER_CONFIG` or `~/.docker/config.json`, then
+    /// `SPECTRO_REGISTRY_USERNAME` / `SPECTRO_REGISTRY_PASSWORD` for the host in
+    /// `SPECTRO_REGISTRY_HOST` (or the remote registry in `SPECTRO_REGISTRY`). With
+    /// neither host variable set the environment credentials are bound to no host and
+    /// never sent: a CI secret must not follow a `-r` given on the command line to
+    /// whatever host it names.
+    pub fn from_env(spectro_config: Option<PathBuf>) -> Self {
         let docker = std::env::var_os("DOCKER_CONFIG")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))
             .map(|d| d.join("config.json"));
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let user = var("SPECTRO_REGISTRY_USERNAME");
+        let bound = var("SPECTRO_REGISTRY_HOST")
+            .map(|h| normalize_server(&h))
+            .or_else(|| {
+                match crate::registry::RegistryLocation::parse(&var("SPECTRO_REGISTRY")?) {
+                    Ok(crate::registry::RegistryLocation::Oci { host, .. }) => Some(host),
+                    _ => None,
+                }
+            });
+        let environment = match (&user, &bound) {
+            (Some(u), Some(h)) => Some((
+                h.clone(),
+                Credential::basic(
+                    u.clone(),
+                    std::env::var("SPECTRO_REGISTRY_PASSWORD").unwrap_or_default(),
+                ),
+            )),
+            _ => None,
+        };
         CredentialStore {
             spectro_config,
             docker_config: docker,
-            environment: true,
+            environment,
+            environment_unbound: user.is_some() && bound.is_none(),
         }
+    }
+
+    /// Look in this `$SPECTRO_HOME/config.json` (written by `spectro registry login`).
+    pub fn with_spectro_config(mut self, path: impl Into<PathBuf>) -> Self {
+        self.spectro_config = Some(path.into());
+        self
+    }
+
+    /// Look in this Docker `config.json` (`auths`, `credHelpers`, `credsStore`).
+    pub fn with_docker_config(mut self, path: impl Into<PathBuf>) -> Self {
+        self.docker_config = Some(path.into());
+        self
+    }
+
+    /// Use `credential` for `host` (`host[:port]`) when the config files have nothing
+    /// for it (the place [`CredentialStore::from_env`] puts CI credentials).
+    pub fn with_fallback(mut self, host: &str, credential: Credential) -> Self {
+        self.environment = Some((normalize_server(host), credential));
+        self
     }
 
     /// Credentials for `host` (`host[:port]`), with their source.
@@ -132,70 +188,22 @@ impl CredentialStore {
         {
             return Ok(Some(found));
         }
-        if self.environment
-            && env_credentials_apply_to(host)
-            && let (Ok(u), Ok(p)) = (
-                std::env::var("SPECTRO_REGISTRY_USERNAME"),
-                std::env::var("SPECTRO_REGISTRY_PASSWORD"),
-            )
-            && !u.is_empty()
+        if let Some((h, c)) = &self.environment
+            && h == host
         {
-            return Ok(Some((
-                Credential::basic(u, p),
-                CredentialSource::Environment,
-            )));
+            return Ok(Some((c.clone(), CredentialSource::Environment)));
         }
         Ok(None)
     }
-}
 
-/// Whether `SPECTRO_REGISTRY_USERNAME/PASSWORD` are meant for `host`: the host in
-/// `SPECTRO_REGISTRY_HOST`, else the remote registry in `SPECTRO_REGISTRY`. With neither
-/// set they are bound to no host and never sent (a CI secret must not follow a `-r`
-/// given on the command line to whatever host it names).
-fn env_credentials_apply_to(host: &str) -> bool {
-    if let Ok(h) = std::env::var("SPECTRO_REGISTRY_HOST")
-        && !h.trim().is_empty()
-    {
-        return normalize_server(&h) == host;
-    }
-    match std::env::var("SPECTRO_REGISTRY")
-        .ok()
-        .and_then(|r| crate::registry::RegistryLocation::parse(&r).ok())
-    {
-        Some(crate::registry::RegistryLocation::Oci { host: h, .. }) => h == host,
-        _ => false,
+    /// `SPECTRO_REGISTRY_USERNAME` was set but bound to no host, so it is never sent
+    /// (the reason an authentication error names).
+    pub(crate) fn environment_unbound(&self) -> bool {
+        self.environment_unbound
     }
 }
 
-/// Set when `SPECTRO_REGISTRY_USERNAME` is given but bound to no host (see
-/// [`CredentialStore::lookup`]): the reason an authentication error names.
-pub(crate) fn env_credentials_unbound() -> bool {
-    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
-    set("SPECTRO_REGISTRY_USERNAME")
-        && !set("SPECTRO_REGISTRY_HOST")
-        && !std::env::var("SPECTRO_REGISTRY").is_ok_and(|r| {
-            matches!(
-                crate::registry::RegistryLocation::parse(&r),
-                Ok(crate::registry::RegistryLocation::Oci { .. })
-            )
-        })
-}
-
-/// The `host[:port]` a config key names (`https://host:port/v1/` → `host:port`, as Docker
-/// keys servers), lowercase.
-pub fn normalize_server(key: &str) -> String {
-    let k = key.trim();
-    let k = ["https://", "http://", "oci://"]
-        .iter()
-        .find_map(|p| k.strip_prefix(p))
-        .unwrap_or(k);
-    let host = k.split('/').next().unwrap_or_default().to_ascii_lowercase();
-    match host.as_str() {
-        "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
-        _ => host,
-    }
-}
+pub(crate) use crate::registry::config::normalize_server;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -573,10 +581,7 @@ mod tests {
             r#"{"auths": {"https://reg.io:5000/v1/": {"auth": "dXNlcjpwYXNz"}, "tok.io": {"identitytoken": "rt"}}}"#,
         )
         .unwrap();
-        let store = CredentialStore {
-            docker_config: Some(p),
-            ..Default::default()
-        };
+        let store = CredentialStore::new().with_docker_config(p);
         assert_eq!(
             store.lookup("reg.io:5000").unwrap().unwrap().0,
             Credential::basic("user", "pass")

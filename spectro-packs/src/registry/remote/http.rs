@@ -41,6 +41,14 @@ pub struct RetryPolicy {
     pub max_total: Duration,
 }
 
+builder!(RetryPolicy {
+    with_max_retries => max_retries: u32,
+    with_base_delay => base_delay: Duration,
+    with_max_delay => max_delay: Duration,
+    with_max_retry_after => max_retry_after: Duration,
+    with_max_total => max_total: Duration,
+});
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -779,7 +787,11 @@ impl Transport {
         let mut h = format!(
             "authentication required: log in to {host}, or set SPECTRO_REGISTRY_USERNAME and SPECTRO_REGISTRY_PASSWORD with SPECTRO_REGISTRY_HOST={host}"
         );
-        if super::auth::env_credentials_unbound() {
+        if self
+            .lookup
+            .as_ref()
+            .is_some_and(|(s, _)| s.environment_unbound())
+        {
             h.push_str(
                 " (SPECTRO_REGISTRY_USERNAME is set but bound to no host, so it was not sent)",
             );

@@ -87,6 +87,21 @@ pub struct RemoteOptions {
     pub cancel: Option<super::CancelFlag>,
 }
 
+builder!(RemoteOptions {
+    with_plain_http => plain_http: bool,
+    with_insecure => insecure: bool,
+    with_ca_files => ca_files: Vec<PathBuf>,
+    with_certs_dir => certs_dir: PathBuf,
+    with_credential => credential: Credential,
+    with_credentials => credentials: CredentialStore,
+    with_retry => retry: RetryPolicy,
+    with_monolithic_max => monolithic_max: u64,
+    with_chunk_size => chunk_size: u64,
+    with_timeout => timeout: std::time::Duration,
+    with_min_transfer_rate => min_transfer_rate: u64,
+    with_cancel => cancel: super::CancelFlag,
+});
+
 impl Default for RemoteOptions {
     fn default() -> Self {
         RemoteOptions {
@@ -108,14 +123,15 @@ impl Default for RemoteOptions {
 
 impl RemoteOptions {
     /// The options every frontend starts from for a registry the user wrote as `input`
-    /// (parsed to `location`): plain HTTP when it starts with `http://`, credentials
-    /// looked up through [`CredentialStore::standard`] with `$SPECTRO_HOME/config.json`,
-    /// and the flags `registry login` saved for its host.
-    pub fn standard(input: &str, location: &RegistryLocation) -> Result<Self> {
-        let config_path = super::config::config_path();
+    /// (parsed to `location`), reading the process environment: plain HTTP when `input`
+    /// starts with `http://`, credentials looked up through
+    /// [`CredentialStore::from_env`] with `$SPECTRO_HOME/config.json`, and the flags
+    /// `registry login` saved there for its host.
+    pub fn from_env(input: &str, location: &RegistryLocation) -> Result<Self> {
+        let config_path = super::config::config_path(&super::config::spectro_home_from_env());
         let mut opts = RemoteOptions {
             plain_http: input.trim().starts_with("http://"),
-            credentials: CredentialStore::standard(Some(config_path.clone())),
+            credentials: CredentialStore::from_env(Some(config_path.clone())),
             ..RemoteOptions::default()
         };
         if let RegistryLocation::Oci { host, .. } = location {
@@ -165,7 +181,7 @@ impl std::fmt::Debug for OciRegistry {
 /// What happened to one blob on push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum BlobPush {
+pub(crate) enum BlobPush {
     /// The repository had it already.
     Exists,
     /// Mounted from another repository of the registry (no bytes sent).
@@ -300,7 +316,7 @@ impl OciRegistry {
     }
 
     /// Whether `repo` has the blob.
-    pub fn blob_exists(&self, repo: &str, digest: &str) -> Result<bool> {
+    pub(crate) fn blob_exists(&self, repo: &str, digest: &str) -> Result<bool> {
         let url = self.t.url(&format!("/v2/{repo}/blobs/{digest}"))?;
         let resp = self
             .t
@@ -318,7 +334,7 @@ impl OciRegistry {
     /// Upload a blob from a file (or bytes) unless the repository has it: cross-repo
     /// mount when this client saw it elsewhere, one PUT up to `monolithic_max`, else
     /// resumable chunks. Retried as a whole (new session) on transient failures.
-    pub fn push_blob(
+    pub(crate) fn push_blob(
         &self,
         repo: &str,
         source: BlobSource<'_>,
@@ -672,7 +688,11 @@ impl OciRegistry {
 
     /// `(digest, raw bytes)` of a manifest by tag or digest; verified against the digest
     /// asked for and the `Docker-Content-Digest` header. `None` when absent.
-    pub fn fetch_manifest(&self, repo: &str, reference: &str) -> Result<Option<(String, Vec<u8>)>> {
+    pub(crate) fn fetch_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Option<(String, Vec<u8>)>> {
         let Some(resp) = self.manifest_request(Method::GET, repo, reference)? else {
             return Ok(None);
         };
@@ -756,7 +776,7 @@ impl OciRegistry {
     }
 
     /// Digest of the manifest a tag points at (HEAD), `None` when absent.
-    pub fn manifest_digest(&self, repo: &str, reference: &str) -> Result<Option<String>> {
+    pub(crate) fn manifest_digest(&self, repo: &str, reference: &str) -> Result<Option<String>> {
         let Some(resp) = self.manifest_request(Method::HEAD, repo, reference)? else {
             return Ok(None);
         };
@@ -856,7 +876,7 @@ impl OciRegistry {
     }
 
     /// Tags of a repository; `None` when the repository does not exist.
-    pub fn tags(&self, repo: &str) -> Result<Option<Vec<String>>> {
+    pub(crate) fn tags(&self, repo: &str) -> Result<Option<Vec<String>>> {
         let url = self.t.url(&format!("/v2/{repo}/tags/list?n=1000"))?;
         match self.paged(url, scope_pull(repo), "tags")? {
             // Only tags that are valid references go on into URLs.
@@ -1179,7 +1199,7 @@ impl OciRegistry {
 
 /// Where a blob's bytes come from.
 #[derive(Debug, Clone, Copy)]
-pub enum BlobSource<'a> {
+pub(crate) enum BlobSource<'a> {
     /// Small in-memory content (config).
     Bytes(&'a [u8]),
     /// A file, streamed (re-read for every retry).

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Build the release artifacts for this machine into dist/ (or $1):
+#   spectro-<version>-<target>.tar.gz (+ .sha256): the binary, man page, shell
+#       completions, README and LICENSE, in a folder of the same name;
+#   spectro_packs-<version>-cp39-abi3-<platform>.whl and the sdist (Python);
+#   spectro-packs-<version>.crate and spectro-cli-<version>.crate;
+#   SHA256SUMS over all of them.
+#
+# Environment: SPECTRO_DIST_PROFILE (cargo profile, default release),
+# CARGO_TARGET_DIR (shared with the Python build, so dependencies compile once),
+# SPECTRO_VENV (a venv with maturin; created under target/ when unset).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$(realpath -m "${1:-dist}")
+PROFILE=${SPECTRO_DIST_PROFILE:-release}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/dist-build}
+log() { printf '==> %s\n' "$*" >&2; }
+
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+TARGET=$(rustc -vV | sed -n 's/^host: //p')
+NAME="spectro-$VERSION-$TARGET"
+mkdir -p "$OUT"
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+
+log "spectro $VERSION for $TARGET (cargo profile $PROFILE)"
+cargo build --locked --profile "$PROFILE" -p spectro-cli
+case $PROFILE in dev) BIN_DIR=debug ;; *) BIN_DIR=$PROFILE ;; esac
+BIN="$CARGO_TARGET_DIR/$BIN_DIR/spectro"
+
+log "tarball $NAME.tar.gz"
+PKG="$STAGE/$NAME"
+mkdir -p "$PKG/man/man1" "$PKG/completions"
+install -m 0755 "$BIN" "$PKG/spectro"
+"$BIN" man > "$PKG/man/man1/spectro.1"
+"$BIN" completions bash > "$PKG/completions/spectro.bash"
+"$BIN" completions zsh > "$PKG/completions/_spectro"
+"$BIN" completions fish > "$PKG/completions/spectro.fish"
+cp README.md LICENSE "$PKG/"
+chmod 0644 "$PKG"/man/man1/* "$PKG"/completions/* "$PKG/README.md" "$PKG/LICENSE"
+# Same bytes for the same inputs: sorted names, fixed owner and time.
+EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$EPOCH" \
+    -C "$STAGE" -cf - "$NAME" | gzip -n -9 > "$OUT/$NAME.tar.gz.tmp"
+mv "$OUT/$NAME.tar.gz.tmp" "$OUT/$NAME.tar.gz"
+(cd "$OUT" && sha256sum "$NAME.tar.gz" > "$NAME.tar.gz.sha256")
+
+log "Python wheel and sdist"
+VENV=${SPECTRO_VENV:-$ROOT/target/dist-venv}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "maturin>=1.5,<2"
+MATURIN_PROFILE=(--release)
+[ "$PROFILE" = release ] || MATURIN_PROFILE=(--profile "$PROFILE")
+rm -f "$OUT"/spectro_packs-*.whl "$OUT"/spectro_packs-*.tar.gz
+"$VENV/bin/maturin" build --locked "${MATURIN_PROFILE[@]}" -m spectro-py/Cargo.toml --out "$OUT" >&2
+"$VENV/bin/maturin" sdist -m spectro-py/Cargo.toml --out "$OUT" >&2
+
+log "crates (cargo package, verified by building the packaged sources)"
+cargo package --locked -p spectro-packs -p spectro-cli >&2
+cp "$CARGO_TARGET_DIR/package/spectro-packs-$VERSION.crate" "$CARGO_TARGET_DIR/package/spectro-cli-$VERSION.crate" "$OUT/"
+
+(cd "$OUT" && rm -f SHA256SUMS && sha256sum -- *.tar.gz *.whl *.crate > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+log "artifacts in $OUT:"
+ls -l "$OUT" >&2
