@@ -122,7 +122,7 @@
 //! | feature | adds | pulls in |
 //! |---|---|---|
 //! | *(default)* | the linter, profiles, archives, the embedded registry | no HTTP stack, no async runtime |
-//! | `remote` | [`registry::OciRegistry`]: `oci://` registries (Palette's layout, ORAS 1.0.0 manifests), credentials, retries, resumable uploads | `reqwest` (blocking), `rustls` |
+//! | `remote` | `registry::OciRegistry`: `oci://` registries (Palette's layout, ORAS 1.0.0 manifests), credentials, retries, resumable uploads | `reqwest` (blocking), `rustls` |
 //!
 //! ## Environment
 //!

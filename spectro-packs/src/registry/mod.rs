@@ -3,15 +3,14 @@
 //! Packs live at `<base>/spectro-packs/archive/<name>:<version>`, one OCI manifest per
 //! version in the shape `oras push` 1.0.0 writes (see [`oci::Manifest::for_pack`]).
 //! Backends: [`LayoutRegistry`] (the embedded default: OCI image layouts on disk, no
-//! server) and [`OciRegistry`] (any OCI distribution registry over HTTP). The trait is object-safe so frontends pick a backend at run time.
+//! server) and `OciRegistry` (feature `remote`; any OCI distribution registry over HTTP). The trait is object-safe so frontends pick a backend at run time.
 
 pub mod config;
 mod layout;
 pub mod oci;
 mod reference;
 #[cfg(feature = "remote")]
-#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
-pub mod remote;
+mod remote;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +19,10 @@ pub use layout::LayoutRegistry;
 pub use reference::{ARCHIVE_PATH, PackRef, RegistryLocation, Selector, wildcard_matches};
 #[cfg(feature = "remote")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
-pub use remote::{Credential, CredentialStore, OciRegistry, RemoteOptions, RetryPolicy};
+pub use remote::{
+    CERTS_DIR, Credential, CredentialSource, CredentialStore, OciRegistry, RemoteOptions,
+    RetryPolicy,
+};
 
 use crate::error::Result;
 
@@ -269,8 +271,8 @@ pub trait Registry: Send + Sync {
 }
 
 /// Open the backend for a location: [`LayoutRegistry`] for a folder; for an `oci://`
-/// location the HTTP client with [`RemoteOptions::default`] (no credentials; see
-/// [`open_with`]). Without the `remote` feature an `oci://` location is
+/// location the HTTP client with `RemoteOptions::default()` (no credentials; see
+/// `open_with`). Without the `remote` feature an `oci://` location is
 /// [`Error::Unsupported`](crate::Error::Unsupported).
 pub fn open(location: &RegistryLocation) -> Result<Box<dyn Registry>> {
     match location {

@@ -7,7 +7,7 @@
 //! session (monolithic) or resumed from the registry's `Range` (chunked); the manifest is
 //! written last, so an interrupted push leaves no tag behind.
 
-pub mod auth;
+pub(crate) mod auth;
 mod http;
 
 use std::collections::HashMap;
