@@ -7,7 +7,9 @@
 #   SHA256SUMS over all of them.
 #
 # Environment: SPECTRO_DIST_PROFILE (cargo profile, default release),
+# SPECTRO_DIST_ALLOW_DIRTY=1 (package uncommitted changes; the test command sets it),
 # CARGO_TARGET_DIR (shared with the Python build, so dependencies compile once),
+# SPECTRO_PACKAGE_TARGET_DIR (where the packaged crates are verified; default the same),
 # SPECTRO_VENV (a venv with maturin; created under target/ when unset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,8 +58,13 @@ rm -f "$OUT"/spectro_packs-*.whl "$OUT"/spectro_packs-*.tar.gz
 "$VENV/bin/maturin" build --locked "${MATURIN_PROFILE[@]}" -m spectro-py/Cargo.toml --out "$OUT" >&2
 "$VENV/bin/maturin" sdist -m spectro-py/Cargo.toml --out "$OUT" >&2
 
-log "crates (cargo package, verified by building the packaged sources)"
-cargo package --locked -p spectro-packs -p spectro-cli >&2
+log "crates (cargo publish --dry-run: packaged, then verified by building the packaged sources)"
+DIRTY=()
+[ "${SPECTRO_DIST_ALLOW_DIRTY:-0}" = 1 ] && DIRTY=(--allow-dirty)
+CARGO_TARGET_DIR=${SPECTRO_PACKAGE_TARGET_DIR:-$CARGO_TARGET_DIR} \
+    cargo publish --dry-run --locked "${DIRTY[@]}" -p spectro-packs -p spectro-cli >&2
+# The .crate files themselves (already verified above).
+cargo package --no-verify --locked "${DIRTY[@]}" -p spectro-packs -p spectro-cli >&2
 cp "$CARGO_TARGET_DIR/package/spectro-packs-$VERSION.crate" "$CARGO_TARGET_DIR/package/spectro-cli-$VERSION.crate" "$OUT/"
 
 (cd "$OUT" && rm -f SHA256SUMS && sha256sum -- *.tar.gz *.whl *.crate > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)

@@ -30,7 +30,7 @@ AUTO_TRAITS = {
 
 
 def build_json() -> dict:
-    target = ROOT / "target" / "public-api"
+    target = ROOT / "target"
     env = dict(os.environ, RUSTC_BOOTSTRAP="1", CARGO_TERM_COLOR="never")
     subprocess.run(
         ["cargo", "rustdoc", "-q", "--locked", "-p", "spectro-packs", "--all-features", "--lib",
@@ -86,7 +86,9 @@ class Api:
         return json.dumps(t, sort_keys=True)
 
     def path(self, p) -> str:
-        name = p["path"].replace("$crate::", "")
+        # The last segment: the path as written in the source (`crate::error::Result`,
+        # `std::path::Path`) is not part of the API, the type is.
+        name = p["path"].split("::")[-1]
         args = p.get("args")
         if not args:
             return name

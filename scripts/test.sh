@@ -49,8 +49,24 @@ eval "$(scripts/registries.sh start "$REGDIR")"
 export SPECTRO_REQUIRE_REGISTRY=1
 echo "anonymous: $SPECTRO_TEST_REGISTRY, htpasswd: $SPECTRO_TEST_REGISTRY_AUTH" >&2
 
-log "cargo test (workspace)"
+log "cargo test (workspace; the library with every feature, as the CLI and tests enable them)"
 cargo test --workspace --locked 2>&1 | tee "$LOGDIR/cargo.log"
+
+# The library as `cargo add spectro-packs` gives it: no features, no HTTP stack. (Its
+# default feature set is empty today, so this is the default build too.)
+log "cargo test -p spectro-packs --no-default-features"
+cargo test -p spectro-packs --no-default-features --locked 2>&1 | tee "$LOGDIR/cargo-nodefault.log"
+
+log "library examples (spectro-packs/examples)"
+EX=$(mktemp -d -p "$LOGDIR")
+cargo run -q --locked -p spectro-packs --example validate -- fixtures/packs/valid/hello-universe
+if cargo run -q --locked -p spectro-packs --example validate -- fixtures/packs/invalid/PK006-invalid-enum-value >/dev/null; then
+    echo "examples/validate exited 0 on an invalid pack" >&2; exit 1
+fi
+cargo run -q --locked -p spectro-packs --example build_archive -- fixtures/packs/valid/nginx-chart "$EX/dist/"
+cargo run -q --locked -p spectro-packs --example registry_roundtrip -- "$EX/registry" "$EX/pulled" \
+    fixtures/packs/valid/nginx-chart fixtures/packs/valid/hello-universe
+test -f "$EX/pulled/nginx/pack.json"
 
 log "Python binding: venv, build, pytest, stubtest"
 VENV=${SPECTRO_VENV:-$ROOT/.venv}
@@ -58,8 +74,16 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check maturin pytest mypy oras==0.2.43
-# Reuse a cargo target dir across runs so the wheel build is incremental.
-CARGO_TARGET_DIR="$ROOT/target/py" "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./spectro-py
+
+# The release artifacts (tarball, wheel, sdist, crates) as scripts/dist.sh makes them; the
+# wheel's cargo target dir is kept across runs so its build is incremental, and the
+# packaged crates are verified in the main target dir, where the dependencies are built.
+log "release artifacts (scripts/dist.sh)"
+SPECTRO_DIST_ALLOW_DIRTY=1 CARGO_TARGET_DIR="$ROOT/target/py" SPECTRO_PACKAGE_TARGET_DIR="$ROOT/target" \
+    SPECTRO_VENV="$VENV" scripts/dist.sh "$ROOT/target/dist"
+log "install and run each artifact (scripts/check_dist.sh)"
+scripts/check_dist.sh "$ROOT/target/dist"
+"$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT"/target/dist/spectro_packs-*.whl
 cargo build -q -p spectro-cli   # the pytest suite compares with the CLI's JSON
 "$VENV/bin/python" -m pytest -q spectro-py/tests 2>&1 | tee "$LOGDIR/pytest.log"
 (cd "$LOGDIR" && "$VENV/bin/python" -m mypy.stubtest spectro_packs)

@@ -248,7 +248,6 @@ pub(crate) fn sarif(
             "tool": {"driver": {
                 "name": "spectro",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/spectro-tools/spectro",
                 "rules": rule_objs,
             }},
             "results": results,
