@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::manifest::PackManifest;
-use crate::syntax::{Document, ParseError, YamlLimits, parse_json, parse_yaml, parse_yaml_stream};
+use crate::syntax::{Document, ParseError, YamlLimits, parse_json, parse_yaml};
 
 /// File names with a fixed meaning in a pack.
 pub mod files {
@@ -248,15 +248,9 @@ pub fn load_pack_with(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<Pack>
         return Err(Error::NotADirectory { path: root });
     }
     let (tree, tree_truncated) = list_tree(&root, opts.max_entries)?;
-    let pack_json = read_source(&root, files::PACK_JSON, opts, |t| {
-        parse_json(t).map(|d| vec![d])
-    });
     let single = |t: &str| parse_yaml(t, opts.yaml).map(|d| vec![d]);
-    let values = read_source(&root, files::VALUES, opts, single);
-    let presets = read_source(&root, files::PRESETS, opts, single);
-    let schema = read_source(&root, files::SCHEMA, opts, single);
     // Manifests are checked (syntax, duplicate keys) but their trees are not kept: a pack
-    // can hold tens of megabytes of them. Parsed in parallel.
+    // can hold tens of megabytes of them.
     let manifest_paths: Vec<&TreeEntry> = tree
         .iter()
         .filter(|e| {
@@ -265,18 +259,44 @@ pub fn load_pack_with(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<Pack>
                 && !matches!(e.kind, EntryKind::Dir)
         })
         .collect();
-    let manifests = manifest_paths
-        .par_iter()
-        .map(|e| {
-            read_source(&root, &e.path, opts, |t| {
-                let mut docs = parse_yaml_stream(&neutralize_templates(t), opts.yaml)?;
-                for d in &mut docs {
-                    d.root = crate::syntax::Node::new(crate::syntax::NodeValue::Null, d.root.pos);
-                }
-                Ok(docs)
-            })
-        })
-        .collect();
+    // Every file is read and parsed on the rayon pool, the four fixed files beside the
+    // manifests, so one large values.yaml or schema.yaml overlaps the rest. Results keep
+    // their places (the manifests in tree order), so findings come out in a stable order.
+    let ((pack_json, values), ((presets, schema), manifests)) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    read_source(&root, files::PACK_JSON, opts, |t| {
+                        parse_json(t).map(|d| vec![d])
+                    })
+                },
+                || read_source(&root, files::VALUES, opts, single),
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || read_source(&root, files::PRESETS, opts, single),
+                        || read_source(&root, files::SCHEMA, opts, single),
+                    )
+                },
+                || {
+                    manifest_paths
+                        .par_iter()
+                        .map(|e| {
+                            read_source(&root, &e.path, opts, |t| {
+                                crate::syntax::check_yaml_stream(
+                                    &neutralize_templates(t),
+                                    opts.yaml,
+                                )
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                },
+            )
+        },
+    );
     let logo_header = read_header(&root, files::LOGO, &tree);
     let manifest = pack_json
         .document()
@@ -293,6 +313,17 @@ pub fn load_pack_with(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<Pack>
         tree_truncated,
         logo_header,
     })
+}
+
+/// Only `pack.json`, parsed into the typed manifest (default when missing or invalid):
+/// what `pack build --no-validate` needs, without listing the tree or parsing any YAML.
+pub(crate) fn load_manifest_only(root: &Path, opts: &LoadOptions) -> PackManifest {
+    read_source(root, files::PACK_JSON, opts, |t| {
+        parse_json(t).map(|d| vec![d])
+    })
+    .document()
+    .map(|d| PackManifest::from_json(&d.root.to_json()))
+    .unwrap_or_default()
 }
 
 fn read_header(root: &Path, rel: &str, tree: &[TreeEntry]) -> Option<Vec<u8>> {

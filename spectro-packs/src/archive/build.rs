@@ -109,22 +109,60 @@ pub fn build_archive(
     opts: &BuildOptions,
 ) -> Result<BuiltArchive> {
     let dir = dir.as_ref();
-    let pack = load_pack_with(dir, &LoadOptions::default())?;
+    let meta = fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
+    if !meta.is_dir() {
+        return Err(Error::NotADirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    if !opts.validate {
+        return write_archive(dir, out.as_ref(), opts, None);
+    }
+    // The lint runs beside the compression (not before it), on its own thread; the
+    // archive goes to a temporary file that is only renamed into place when the lint
+    // found no error.
+    std::thread::scope(|s| {
+        let lint = s.spawn(|| {
+            load_pack_with(dir, &LoadOptions::default()).map(|pack| {
+                check_pack(&pack)
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count()
+            })
+        });
+        write_archive(dir, out.as_ref(), opts, Some(lint))
+    })
+}
+
+/// Lint result handed to [`write_archive`]: the number of error findings.
+type LintHandle<'s> = std::thread::ScopedJoinHandle<'s, Result<usize>>;
+
+fn write_archive(
+    dir: &Path,
+    out: &Path,
+    opts: &BuildOptions,
+    lint: Option<LintHandle<'_>>,
+) -> Result<BuiltArchive> {
     let archive_err = |problem| Error::Archive {
         path: dir.to_path_buf(),
         entry: None,
         problem,
     };
-    if opts.validate {
-        let errors = check_pack(&pack)
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count();
-        if errors > 0 {
-            return Err(archive_err(ArchiveProblem::Invalid { errors }));
+    // Waits for the lint, if one runs: an error finding wins over every other outcome.
+    let mut lint = lint;
+    let mut lint_verdict = || -> Result<()> {
+        match lint.take().map(|h| h.join()) {
+            None => Ok(()),
+            Some(Ok(Ok(0))) => Ok(()),
+            Some(Ok(Ok(errors))) => Err(archive_err(ArchiveProblem::Invalid { errors })),
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
         }
-    }
-    let (Some(name), Some(version)) = (pack.name(), pack.version()) else {
+    };
+    let manifest = crate::pack::load_manifest_only(dir, &LoadOptions::default());
+    let (Some(name), Some(version)) = (manifest.name.as_deref(), manifest.version.as_deref())
+    else {
+        lint_verdict()?;
         return Err(archive_err(ArchiveProblem::NoIdentity));
     };
     if name.is_empty()
@@ -133,35 +171,61 @@ pub fn build_archive(
         || name == ".."
         || version.contains(['/', '\\'])
     {
+        lint_verdict()?;
         return Err(archive_err(ArchiveProblem::NoIdentity));
     }
     let (name, version) = (name.to_owned(), version.to_owned());
-    let file_name = archive_file_name(&name, &version);
-    crate::safety::check_component(&file_name)
-        .map_err(|_| archive_err(ArchiveProblem::NoIdentity))?;
+    let built = (|| {
+        let file_name = archive_file_name(&name, &version);
+        crate::safety::check_component(&file_name)
+            .map_err(|_| archive_err(ArchiveProblem::NoIdentity))?;
+        // `out` is a folder when it exists as one or is written with a trailing `/`
+        // (created then, like `mkdir -p`); anything else is the archive's path.
+        let names_dir = out
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(['/', std::path::MAIN_SEPARATOR]);
+        let target = if out.is_dir() || names_dir {
+            crate::safety::create_dirs(out, 0o755)?;
+            out.join(&file_name)
+        } else {
+            out.to_path_buf()
+        };
+        crate::safety::check_replaceable(&target)?;
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        crate::safety::create_dirs(parent, 0o755)?;
+        crate::safety::sweep_stale(parent);
+        let items = collect(dir, &name, &target)?;
+        require_archived(dir, &manifest, &items)?;
+        let written = compress(&name, &target, parent, &items, opts)?;
+        Ok((target, written))
+    })();
+    // Lint findings first: they say what to fix even when the build failed too.
+    lint_verdict()?;
+    let (target, (tmp, digest, size, entries)) = built?;
+    crate::safety::persist(tmp, &target)?;
+    Ok(BuiltArchive {
+        path: target,
+        digest,
+        size,
+        name,
+        version,
+        entries,
+    })
+}
 
-    // `out` is a folder when it exists as one or is written with a trailing `/`
-    // (created then, like `mkdir -p`); anything else is the archive's path.
-    let out = out.as_ref();
-    let names_dir = out
-        .as_os_str()
-        .to_string_lossy()
-        .ends_with(['/', std::path::MAIN_SEPARATOR]);
-    let target = if out.is_dir() || names_dir {
-        crate::safety::create_dirs(out, 0o755)?;
-        out.join(&file_name)
-    } else {
-        out.to_path_buf()
-    };
-    crate::safety::check_replaceable(&target)?;
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    crate::safety::create_dirs(parent, 0o755)?;
-    crate::safety::sweep_stale(parent);
-    let items = collect(dir, &name, &target)?;
-    require_archived(dir, &pack, &items)?;
+/// Write the archive of `items` to a temporary file in `parent`: the file (not yet in
+/// place), its digest, size and entry count.
+fn compress(
+    name: &str,
+    target: &Path,
+    parent: &Path,
+    items: &[Item],
+    opts: &BuildOptions,
+) -> Result<(tempfile::NamedTempFile, String, u64, usize)> {
     let tmp =
         crate::safety::temp_file_in(parent, "build", false).map_err(|e| Error::io(parent, e))?;
     let handle = tmp
@@ -176,9 +240,9 @@ pub fn build_archive(
     let gz = ParGzWriter::new(hw, opts.level.clamp(1, 9)).map_err(|e| Error::io(&target, e))?;
     let mut tar = tar::Builder::new(gz);
     let entries = items.len() + 1;
-    let top = name.clone();
+    let top = name.to_owned();
     append_dir(&mut tar, &format!("{top}/"), opts.mtime).map_err(|e| Error::io(&target, e))?;
-    for item in &items {
+    for item in items {
         let path = format!("{top}/{}", item.rel);
         if item.dir {
             append_dir(&mut tar, &format!("{path}/"), opts.mtime)
@@ -212,15 +276,7 @@ pub fn build_archive(
     } = hw;
     drop(inner);
     let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
-    crate::safety::persist(tmp, &target)?;
-    Ok(BuiltArchive {
-        path: target,
-        digest,
-        size,
-        name,
-        version,
-        entries,
-    })
+    Ok((tmp, digest, size, entries))
 }
 
 fn set_common(h: &mut tar::Header, mtime: u64) {
@@ -260,9 +316,8 @@ fn ignore_rules(dir: &Path) -> Result<Gitignore> {
 /// Refuse a build whose archive would lack what the pack needs: `.spectroignore` may
 /// not drop pack.json, values.yaml or a file pack.json lists (`charts`,
 /// `kubeManifests`), or the archive would push and then fail on every pull.
-fn require_archived(dir: &Path, pack: &crate::Pack, items: &[Item]) -> Result<()> {
+fn require_archived(dir: &Path, m: &crate::PackManifest, items: &[Item]) -> Result<()> {
     let archived: std::collections::HashSet<&str> = items.iter().map(|i| i.rel.as_str()).collect();
-    let m = pack.manifest();
     let listed = m
         .charts
         .iter()

@@ -9,6 +9,7 @@ mod yaml;
 
 pub use json::parse_json;
 pub use node::{Document, DuplicateKey, Entry, Node, NodeValue, ParseError, pointer_escape};
+pub(crate) use yaml::check_yaml_stream;
 pub use yaml::{YamlLimits, parse_yaml, parse_yaml_stream};
 
 /// Text of line `line` (1-based) of `text`, without its line ending.

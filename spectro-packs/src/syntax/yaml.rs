@@ -304,6 +304,236 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
     Ok(docs)
 }
 
+/// Check a YAML stream exactly as [`parse_yaml_stream`] does (syntax, depth, aliases,
+/// duplicate keys) without building its tree: each document comes back with a `Null` root
+/// at the position the real root has, and the same duplicates. For manifests, which no
+/// rule inspects beyond that: no node, no pointer string and (for plain keys) no key
+/// string is allocated unless a duplicate is found.
+pub(crate) fn check_yaml_stream(
+    text: &str,
+    limits: YamlLimits,
+) -> Result<Vec<Document>, ParseError> {
+    use std::borrow::Cow;
+
+    /// How a container was reached from its parent (a JSON Pointer segment).
+    enum Seg<'a> {
+        Index(usize),
+        Key(Cow<'a, str>),
+        /// A container used as a mapping key: same pointer as its mapping.
+        Same,
+    }
+    struct Frame<'a> {
+        pos: Position,
+        anchor: usize,
+        size: usize,
+        seg: Seg<'a>,
+        /// `Some` for mappings: the pending key (text, position) and the keys seen.
+        map: Option<MapState<'a>>,
+        /// Items so far, for sequences.
+        items: usize,
+    }
+    #[derive(Default)]
+    struct MapState<'a> {
+        key: Option<(Cow<'a, str>, Position)>,
+        seen: HashMap<Cow<'a, str>, Position>,
+    }
+    fn pointer(stack: &[Frame<'_>]) -> String {
+        let mut p = String::new();
+        for f in stack {
+            match &f.seg {
+                Seg::Index(i) => {
+                    p.push('/');
+                    p.push_str(&i.to_string());
+                }
+                Seg::Key(k) => {
+                    p.push('/');
+                    p.push_str(&pointer_escape(k));
+                }
+                Seg::Same => {}
+            }
+        }
+        p
+    }
+    /// The key text a plain scalar has once resolved (as `Node::key_text`), borrowed
+    /// when it stays a string.
+    fn plain_key(value: Cow<'_, str>) -> Cow<'_, str> {
+        let stays_string = match value.as_bytes().first() {
+            None => false,
+            Some(b) => {
+                !(b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+                    && !matches!(
+                        &*value,
+                        "~" | "null"
+                            | "Null"
+                            | "NULL"
+                            | "true"
+                            | "True"
+                            | "TRUE"
+                            | "false"
+                            | "False"
+                            | "FALSE"
+                    )
+            }
+        };
+        if stays_string {
+            value
+        } else {
+            Cow::Owned(Node::new(resolve_plain(&value), Position::START).key_text())
+        }
+    }
+
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut docs = Vec::new();
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    // Anchor id -> (subtree size, key text when the anchored node is a scalar).
+    let mut anchors: HashMap<usize, (usize, Option<Cow<'_, str>>)> = HashMap::new();
+    let mut alias_nodes = 0usize;
+    let mut duplicates = Vec::new();
+    let mut root: Option<Position> = None;
+
+    /// A node finished: count it into its parent (checking a mapping's keys), or it is
+    /// the document's root. `key` is its text as a mapping key.
+    fn finish<'a>(
+        stack: &mut [Frame<'a>],
+        duplicates: &mut Vec<DuplicateKey>,
+        root: &mut Option<Position>,
+        at: Position,
+        size: usize,
+        key: Cow<'a, str>,
+    ) {
+        use std::collections::hash_map::Entry as Slot;
+        let Some(parent) = stack.last_mut() else {
+            *root = Some(at);
+            return;
+        };
+        parent.size += size;
+        let Some(map) = parent.map.as_mut() else {
+            parent.items += 1;
+            return;
+        };
+        let Some((k, kpos)) = map.key.take() else {
+            map.key = Some((key, at));
+            return;
+        };
+        match map.seen.entry(k) {
+            Slot::Vacant(v) => {
+                v.insert(kpos);
+            }
+            Slot::Occupied(o) => {
+                let (first, text) = (*o.get(), o.key().clone());
+                duplicates.push(DuplicateKey {
+                    pointer: format!("{}/{}", pointer(stack), pointer_escape(&text)),
+                    first,
+                    again: kpos,
+                });
+            }
+        }
+    }
+
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.map_err(|e| scan_error(&e, text))?;
+        let at = pos(&span);
+        match event {
+            Event::StreamStart | Event::Nothing => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(_) => {
+                anchors.clear();
+                root = None;
+            }
+            Event::DocumentEnd => {
+                docs.push(Document {
+                    root: Node::new(NodeValue::Null, root.take().unwrap_or(at)),
+                    duplicates: std::mem::take(&mut duplicates),
+                });
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let explicit_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let key = if style == ScalarStyle::Plain && !explicit_str {
+                    plain_key(value)
+                } else {
+                    value
+                };
+                if anchor != 0 {
+                    anchors.insert(anchor, (1, Some(key.clone())));
+                }
+                finish(&mut stack, &mut duplicates, &mut root, at, 1, key);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if stack.len() >= limits.max_depth {
+                    return Err(ParseError {
+                        message: format!("nesting is deeper than {} levels", limits.max_depth),
+                        position: at,
+                        strict_only: false,
+                    });
+                }
+                let seg = match stack.last() {
+                    None => Seg::Same,
+                    Some(Frame {
+                        map: None, items, ..
+                    }) => Seg::Index(*items),
+                    Some(Frame {
+                        map:
+                            Some(MapState {
+                                key: Some((k, _)), ..
+                            }),
+                        ..
+                    }) => Seg::Key(k.clone()),
+                    Some(_) => Seg::Same,
+                };
+                let map = matches!(event, Event::MappingStart(..)).then(MapState::default);
+                stack.push(Frame {
+                    pos: at,
+                    anchor,
+                    size: 1,
+                    seg,
+                    map,
+                    items: 0,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = stack.pop() else { continue };
+                if frame.anchor != 0 {
+                    anchors.insert(frame.anchor, (frame.size, None));
+                }
+                let key = Cow::Borrowed("<complex key>");
+                finish(
+                    &mut stack,
+                    &mut duplicates,
+                    &mut root,
+                    frame.pos,
+                    frame.size,
+                    key,
+                );
+            }
+            Event::Alias(id) => {
+                let Some((size, key)) = anchors.get(&id).cloned() else {
+                    return Err(ParseError {
+                        message: "alias refers to an anchor that is not complete here \
+                                  (undefined, or the alias is inside its own anchor)"
+                            .into(),
+                        position: at,
+                        strict_only: false,
+                    });
+                };
+                alias_nodes = alias_nodes.saturating_add(size);
+                if alias_nodes > limits.max_alias_nodes {
+                    return Err(ParseError {
+                        message: format!(
+                            "aliases expand to more than {} nodes (a billion-laughs pattern?)",
+                            limits.max_alias_nodes
+                        ),
+                        position: at,
+                        strict_only: false,
+                    });
+                }
+                let key = key.unwrap_or(Cow::Borrowed("<complex key>"));
+                finish(&mut stack, &mut duplicates, &mut root, at, size, key);
+            }
+        }
+    }
+    Ok(docs)
+}
+
 /// Apply YAML merge keys (`<<: *base`, `<<: [*a, *b]`) as Go's YAML parser (which
 /// Palette uses) does: keys written in the mapping win, then the merged mappings in
 /// order, the first one giving a key winning. Other values under `<<` stay as written.
@@ -486,5 +716,87 @@ mod tests {
         );
         assert!(yaml("").root.is_null());
         assert!(yaml("# only a comment\n").root.is_null());
+    }
+
+    type Shape = Result<Vec<(Position, Vec<DuplicateKey>)>, ParseError>;
+
+    /// Everything a manifest keeps: each document's root position and duplicates.
+    fn shape(r: Result<Vec<Document>, ParseError>) -> Shape {
+        r.map(|docs| {
+            docs.into_iter()
+                .map(|d| (d.root.pos, d.duplicates))
+                .collect()
+        })
+    }
+
+    /// What the tree parser gives for a manifest once its trees are dropped.
+    fn tree_then_drop(text: &str, limits: YamlLimits) -> Shape {
+        shape(parse_yaml_stream(text, limits))
+    }
+
+    fn checked(text: &str, limits: YamlLimits) -> Shape {
+        let r = check_yaml_stream(text, limits);
+        if let Ok(docs) = &r {
+            assert!(docs.iter().all(|d| d.root.value == NodeValue::Null));
+        }
+        shape(r)
+    }
+
+    #[test]
+    fn event_check_equals_the_tree_parser() {
+        let cases = [
+            "",
+            "# only a comment\n",
+            "a: 1\nb: 2\na: 3\n",
+            "---\na: 1\n---\nb: [1, 2]\n...\n",
+            "x:\n  - y: 1\n    y: 2\n  - {z: 1, z: 2}\n",
+            "1: a\n0x1: b\n\"1\": c\n~: d\nnull: e\n",
+            "? [a, b]\n: 1\n? [a, b]\n: 2\n",
+            "base: &b {k: 1}\nuse: *b\n*b : x\n",
+            "s: &s key\n*s : 1\nkey: 2\n",
+            "a: !!str 1\n'a': 2\n",
+            "list:\n- &x [1, 2]\n- *x\n- *x\n",
+            "a/b: 1\na~b: 2\na/b: 3\n",
+            "k: [unclosed\n",
+            "k: *missing\n",
+            "\u{feff}a: 1\na: 2\n",
+            "- a\n- b: 1\n  b: 2\n",
+            "scalar root\n",
+            "---\n---\n",
+        ];
+        let limits = YamlLimits::default();
+        for text in cases {
+            assert_eq!(
+                checked(text, limits),
+                tree_then_drop(text, limits),
+                "{text:?}"
+            );
+        }
+        let deep = "[".repeat(200);
+        assert_eq!(checked(&deep, limits), tree_then_drop(&deep, limits));
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+        let r = checked(bomb, limits);
+        assert!(r.is_err());
+        assert_eq!(r, tree_then_drop(bomb, limits));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn event_check_equals_the_tree_parser_on_generated_yaml(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("[ ]{0,4}[a-c0-9~]{0,2}: ?[a-c0-9\\[\\]{},&*!-]{0,4}").unwrap(),
+                    proptest::string::string_regex("[ ]{0,4}- ?[a-c&*]{0,3}").unwrap(),
+                    proptest::strategy::Just("---".to_owned()),
+                    proptest::string::string_regex("[ ]{0,2}&[ab] [a-c]{1,2}: [a-c]").unwrap(),
+                    proptest::string::string_regex("[ ]{0,2}\\*[ab] : [a-c]").unwrap(),
+                ],
+                0..14,
+            )
+        ) {
+            let text = lines.join("\n");
+            let limits = YamlLimits::default();
+            proptest::prop_assert_eq!(checked(&text, limits), tree_then_drop(&text, limits));
+        }
     }
 }
