@@ -8,9 +8,9 @@
 #     spectro-packs .crate builds and runs the README example of spectro-packs.
 # Usage: scripts/check_dist.sh DIST_DIR
 set -euo pipefail
+DIST=$(realpath "${1:?usage: check_dist.sh DIST_DIR}")
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DIST=$(realpath "${1:?usage: check_dist.sh DIST_DIR}")
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 TARGET=$(rustc -vV | sed -n 's/^host: //p')
 WORK=$(mktemp -d)
@@ -63,6 +63,13 @@ for i, code in enumerate(blocks):
 print(f"{spectro_packs.__name__} from the wheel: README blocks checked")
 EOF
 
+log "sdist holds the sources the wheel build needs"
+SDIST=$(ls "$DIST"/spectro_packs-"$VERSION".tar.gz)
+listing=$(tar tzf "$SDIST")
+for f in pyproject.toml Cargo.toml Cargo.lock spectro-py/src/lib.rs spectro-packs/src/lib.rs spectro-packs/schemas/pack.schema.json; do
+    grep -q "^spectro_packs-$VERSION/$f\$" <<<"$listing" || fail "sdist lacks $f"
+done
+
 log "the packaged spectro-packs crate, from a crate outside the workspace"
 mkdir "$WORK/crate" "$WORK/consumer"
 tar xzf "$DIST/spectro-packs-$VERSION.crate" -C "$WORK/crate"
@@ -93,7 +100,9 @@ cp Cargo.lock "$WORK/consumer/Cargo.lock"   # the versions CI tests with
 "$ROOT/target/debug/consumer" fixtures/packs/valid/hello-universe >/dev/null || fail "README example on a valid pack"
 out=$("$ROOT/target/debug/consumer" fixtures/packs/invalid/PK006-invalid-enum-value) && fail "README example exited 0 on an invalid pack"
 grep -q "PK006" <<<"$out" || fail "README example did not report PK006: $out"
-if (cd "$WORK/consumer" && cargo tree -q -e normal --prefix none) | grep -qE '^(reqwest|rustls|hyper|tokio) '; then
+tree=$(cd "$WORK/consumer" && cargo tree -q -e normal --prefix none) || fail "cargo tree of the consumer"
+grep -q '^spectro-packs ' <<<"$tree" || fail "cargo tree shows no spectro-packs: $tree"
+if grep -qE '^(reqwest|rustls|hyper|tokio) ' <<<"$tree"; then
     fail "the default spectro-packs pulls in an HTTP stack"
 fi
 log "all artifacts install and run"

@@ -12,9 +12,9 @@
 # SPECTRO_PACKAGE_TARGET_DIR (where the packaged crates are verified; default the same),
 # SPECTRO_VENV (a venv with maturin; created under target/ when unset).
 set -euo pipefail
+OUT=$(realpath -m "${1:-$(dirname "$0")/../dist}")
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-OUT=$(realpath -m "${1:-dist}")
 PROFILE=${SPECTRO_DIST_PROFILE:-release}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/dist-build}
 log() { printf '==> %s\n' "$*" >&2; }
@@ -23,6 +23,8 @@ VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 TARGET=$(rustc -vV | sed -n 's/^host: //p')
 NAME="spectro-$VERSION-$TARGET"
 mkdir -p "$OUT"
+# Only this run's artifacts end up in OUT (and in SHA256SUMS).
+rm -f "$OUT"/spectro-*.tar.gz "$OUT"/spectro-*.sha256 "$OUT"/*.whl "$OUT"/*.crate "$OUT"/spectro_packs-*.tar.gz "$OUT/SHA256SUMS"
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 
@@ -43,7 +45,7 @@ cp README.md LICENSE "$PKG/"
 chmod 0644 "$PKG"/man/man1/* "$PKG"/completions/* "$PKG/README.md" "$PKG/LICENSE"
 # Same bytes for the same inputs: sorted names, fixed owner and time.
 EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$EPOCH" \
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$EPOCH" --mode=u+rw,go+r,go-w \
     -C "$STAGE" -cf - "$NAME" | gzip -n -9 > "$OUT/$NAME.tar.gz.tmp"
 mv "$OUT/$NAME.tar.gz.tmp" "$OUT/$NAME.tar.gz"
 (cd "$OUT" && sha256sum "$NAME.tar.gz" > "$NAME.tar.gz.sha256")
@@ -51,10 +53,9 @@ mv "$OUT/$NAME.tar.gz.tmp" "$OUT/$NAME.tar.gz"
 log "Python wheel and sdist"
 VENV=${SPECTRO_VENV:-$ROOT/target/dist-venv}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "maturin>=1.5,<2"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "maturin>=1.9,<2"
 MATURIN_PROFILE=(--release)
 [ "$PROFILE" = release ] || MATURIN_PROFILE=(--profile "$PROFILE")
-rm -f "$OUT"/spectro_packs-*.whl "$OUT"/spectro_packs-*.tar.gz
 "$VENV/bin/maturin" build --locked "${MATURIN_PROFILE[@]}" -m spectro-py/Cargo.toml --out "$OUT" >&2
 "$VENV/bin/maturin" sdist -m spectro-py/Cargo.toml --out "$OUT" >&2
 
@@ -62,7 +63,8 @@ log "crates (cargo publish --dry-run: packaged, then verified by building the pa
 DIRTY=()
 [ "${SPECTRO_DIST_ALLOW_DIRTY:-0}" = 1 ] && DIRTY=(--allow-dirty)
 CARGO_TARGET_DIR=${SPECTRO_PACKAGE_TARGET_DIR:-$CARGO_TARGET_DIR} \
-    cargo publish --dry-run --locked "${DIRTY[@]}" -p spectro-packs -p spectro-cli >&2
+    cargo publish --dry-run --locked "${DIRTY[@]}" -p spectro-packs -p spectro-cli \
+    --config 'profile.dev.package."*".opt-level=2' >&2   # the workspace's dev profile: reuse its builds
 # The .crate files themselves (already verified above).
 cargo package --no-verify --locked "${DIRTY[@]}" -p spectro-packs -p spectro-cli >&2
 cp "$CARGO_TARGET_DIR/package/spectro-packs-$VERSION.crate" "$CARGO_TARGET_DIR/package/spectro-cli-$VERSION.crate" "$OUT/"

@@ -43,6 +43,7 @@ def build_json() -> dict:
 class Api:
     def __init__(self, doc: dict):
         self.index = doc["index"]
+        self.paths = doc.get("paths", {})
         self.lines: set[str] = set()
         self.seen: set[tuple[str, str]] = set()
 
@@ -86,9 +87,13 @@ class Api:
         return json.dumps(t, sort_keys=True)
 
     def path(self, p) -> str:
-        # The last segment: the path as written in the source (`crate::error::Result`,
-        # `std::path::Path`) is not part of the API, the type is.
+        # Our own types by their last segment (the path as written in the source,
+        # `crate::error::Result`, is not part of the API); other crates' types by their
+        # full path, so a foreign type in a signature shows as one (`serde_json::Value`).
         name = p["path"].split("::")[-1]
+        known = self.paths.get(str(p.get("id")))
+        if known and known.get("crate_id") != 0:
+            name = "::".join(known["path"])
         args = p.get("args")
         if not args:
             return name

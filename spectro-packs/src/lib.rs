@@ -126,9 +126,11 @@
 //!
 //! ## Environment
 //!
-//! The library prints nothing and never exits. It reads environment variables only in
-//! functions whose names say so (`registry::config::spectro_home_from_env`, and with
-//! `remote`, `CredentialStore::from_env` and `RemoteOptions::from_env`).
+//! The library prints nothing and never exits. Its own settings come from environment
+//! variables only in functions whose names say so (`registry::config::spectro_home_from_env`,
+//! and with `remote`, `CredentialStore::from_env` and `RemoteOptions::from_env`). Two
+//! platform conventions apply regardless: temporary files follow `TMPDIR`, and the HTTP
+//! client honours the standard proxy variables and the system's certificate settings.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

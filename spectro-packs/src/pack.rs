@@ -229,9 +229,13 @@ impl Pack {
 /// Load a pack directory with default [`LoadOptions`].
 ///
 /// ```
-/// let pack = spectro_packs::load_pack("../fixtures/packs/valid/hello-universe")?;
+/// use spectro_packs::{Layer, load_pack, scaffold::{NewPack, new_pack}};
+///
+/// let tmp = tempfile::tempdir()?;
+/// let dir = new_pack(tmp.path(), &NewPack::new("hello-universe", Layer::Addon))?;
+/// let pack = load_pack(&dir)?;
 /// assert_eq!(pack.name(), Some("hello-universe"));
-/// # Ok::<(), spectro_packs::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load_pack(dir: impl AsRef<Path>) -> Result<Pack> {
     load_pack_with(dir, &LoadOptions::default())

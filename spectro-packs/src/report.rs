@@ -84,9 +84,13 @@ impl Summary {
 /// Load and check one pack directory.
 ///
 /// ```
-/// let report = spectro_packs::validate_pack("../fixtures/packs/valid/hello-universe")?;
-/// assert!(report.diagnostics.is_empty());
-/// # Ok::<(), spectro_packs::Error>(())
+/// use spectro_packs::{Layer, Severity, validate_pack, scaffold::{NewPack, new_pack}};
+///
+/// let tmp = tempfile::tempdir()?;
+/// let dir = new_pack(tmp.path(), &NewPack::new("hello-universe", Layer::Addon))?;
+/// let report = validate_pack(&dir)?;
+/// assert_eq!(report.count(Severity::Error), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn validate_pack(dir: impl AsRef<Path>) -> Result<PackReport> {
     validate_pack_with(dir, &ValidateOptions::default())

@@ -32,6 +32,13 @@ pub struct NewPack {
     pub manifest: Option<PathBuf>,
 }
 
+builder!(NewPack {
+    with_version => version: String,
+    with_addon_type => addon_type: String,
+    with_chart => chart: PathBuf,
+    with_manifest => manifest: PathBuf,
+});
+
 impl NewPack {
     /// A pack of `layer` named `name`, no sources.
     pub fn new(name: &str, layer: Layer) -> Self {

@@ -237,16 +237,16 @@ fn compress(
         hasher: Sha256::new(),
         size: 0,
     };
-    let gz = ParGzWriter::new(hw, opts.level.clamp(1, 9)).map_err(|e| Error::io(&target, e))?;
+    let gz = ParGzWriter::new(hw, opts.level.clamp(1, 9)).map_err(|e| Error::io(target, e))?;
     let mut tar = tar::Builder::new(gz);
     let entries = items.len() + 1;
     let top = name.to_owned();
-    append_dir(&mut tar, &format!("{top}/"), opts.mtime).map_err(|e| Error::io(&target, e))?;
+    append_dir(&mut tar, &format!("{top}/"), opts.mtime).map_err(|e| Error::io(target, e))?;
     for item in items {
         let path = format!("{top}/{}", item.rel);
         if item.dir {
             append_dir(&mut tar, &format!("{path}/"), opts.mtime)
-                .map_err(|e| Error::io(&target, e))?;
+                .map_err(|e| Error::io(target, e))?;
         } else {
             let file = File::open(&item.abs).map_err(|e| Error::io(&item.abs, e))?;
             let mut header = tar::Header::new_gnu();
@@ -266,9 +266,9 @@ fn compress(
             }
         }
     }
-    let gz = tar.into_inner().map_err(|e| Error::io(&target, e))?;
-    let mut hw = gz.finish().map_err(|e| Error::io(&target, e))?;
-    hw.flush().map_err(|e| Error::io(&target, e))?;
+    let gz = tar.into_inner().map_err(|e| Error::io(target, e))?;
+    let mut hw = gz.finish().map_err(|e| Error::io(target, e))?;
+    hw.flush().map_err(|e| Error::io(target, e))?;
     let HashWriter {
         inner,
         hasher,

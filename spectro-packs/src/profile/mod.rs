@@ -4,14 +4,30 @@
 //! ```
 //! use spectro_packs::profile::{ProfileOptions, validate_profile};
 //!
-//! let mut opts = ProfileOptions::default();
-//! opts.pack_dirs.push("../fixtures/profiles/packs".into());
-//! let report = validate_profile("../fixtures/profiles/invalid/PF003-duplicate-core-layer.json", &opts)?;
+//! let tmp = tempfile::tempdir()?;
+//! let profile = tmp.path().join("profile.yaml");
+//! std::fs::write(&profile, "\
+//! metadata: {name: demo}
+//! spec:
+//!   version: 1.0.0
+//!   template:
+//!     type: cluster
+//!     cloudType: aws
+//!     packs:
+//!       - {name: ubuntu-aws, type: spectro, layer: os, version: 22.4.3}
+//!       - {name: kubernetes, type: spectro, layer: k8s, version: 1.29.8}
+//!       - {name: cni-calico, type: spectro, layer: cni, version: 3.27.0}
+//!       - {name: cni-flannel, type: spectro, layer: cni, version: 0.24.0}
+//!       - {name: csi-aws-ebs, type: spectro, layer: csi, version: 1.26.1}
+//! ")?;
+//! // `ProfileOptions::with_pack_dirs` (folders of packs) adds the dependency and
+//! // version-constraint checks.
+//! let report = validate_profile(&profile, &ProfileOptions::default())?;
 //! let d = report.diagnostics.iter().find(|d| d.code == "PF003").unwrap();
 //! assert_eq!(d.pointer, "/spec/template/packs/3/layer");
-//! assert_eq!((d.line.map(|l| l.get()), d.column.map(|c| c.get())), (Some(66), Some(20)));
+//! assert_eq!((d.line.map(|l| l.get()), d.column.map(|c| c.get())), (Some(11), Some(51)));
 //! assert!(d.message.contains("`cni-calico`") && d.message.contains("`cni-flannel`"));
-//! # Ok::<(), spectro_packs::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Steps: [`load_profile`] reads the file into a located [`Profile`] (I/O);

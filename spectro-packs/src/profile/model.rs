@@ -314,10 +314,15 @@ fn is_yaml(path: &Path) -> bool {
 /// the [`Profile`] and reported by the rules.
 ///
 /// ```
-/// let p = spectro_packs::profile::load_profile("../fixtures/profiles/valid/edge-cluster.json")?;
+/// let tmp = tempfile::tempdir()?;
+/// let path = tmp.path().join("edge-cluster.json");
+/// std::fs::write(&path, r#"{"metadata": {"name": "edge-cluster"}, "spec": {"version": "1.0.0",
+///     "template": {"type": "add-on", "packs": [
+///         {"name": "nginx", "type": "spectro", "layer": "addon", "version": "1.11.2"}]}}}"#)?;
+/// let p = spectro_packs::profile::load_profile(&path)?;
 /// assert_eq!(p.name.as_deref(), Some("edge-cluster"));
-/// assert_eq!(p.packs.len(), 4);
-/// # Ok::<(), spectro_packs::Error>(())
+/// assert_eq!(p.packs.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load_profile(path: impl AsRef<Path>) -> Result<Profile> {
     let path = path.as_ref();

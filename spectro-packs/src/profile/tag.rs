@@ -13,6 +13,7 @@ use crate::version::PackVersion;
 
 /// A parsed tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TagPattern {
     /// The group before `__`, if any (`LTS` in `LTS__18.4.x`).
     pub group: Option<String>,

@@ -357,24 +357,14 @@ pub(crate) fn check_yaml_stream(
     /// The key text a plain scalar has once resolved (as `Node::key_text`), borrowed
     /// when it stays a string.
     fn plain_key(value: Cow<'_, str>) -> Cow<'_, str> {
-        let stays_string = match value.as_bytes().first() {
-            None => false,
-            Some(b) => {
-                !(b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
-                    && !matches!(
-                        &*value,
-                        "~" | "null"
-                            | "Null"
-                            | "NULL"
-                            | "true"
-                            | "True"
-                            | "TRUE"
-                            | "false"
-                            | "False"
-                            | "FALSE"
-                    )
-            }
-        };
+        const WORDS: [&str; 10] = [
+            "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+        ];
+        let stays_string = value
+            .as_bytes()
+            .first()
+            .is_some_and(|b| !b.is_ascii_digit() && !matches!(b, b'-' | b'+' | b'.'))
+            && !WORDS.contains(&&*value);
         if stays_string {
             value
         } else {

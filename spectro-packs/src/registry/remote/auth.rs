@@ -84,7 +84,13 @@ pub enum CredentialSource {
     Environment,
 }
 
-/// Looks credentials up in the places listed in the module documentation.
+/// Looks credentials up for a registry host, first match wins:
+/// 1. `$SPECTRO_HOME/config.json` (`spectro registry login`),
+/// 2. Docker's `config.json` (`$DOCKER_CONFIG` or `~/.docker`): `credHelpers`, `auths`,
+///    then `credsStore`, calling `docker-credential-<helper> get` for helpers,
+/// 3. a fallback credential bound to one host (`SPECTRO_REGISTRY_USERNAME` /
+///    `SPECTRO_REGISTRY_PASSWORD` for `SPECTRO_REGISTRY_HOST` or `SPECTRO_REGISTRY`, when
+///    read by [`CredentialStore::from_env`]).
 ///
 /// Built empty ([`CredentialStore::new`]) and filled with the `with_*` methods, or read
 /// from the process environment once by [`CredentialStore::from_env`]; [`lookup`]

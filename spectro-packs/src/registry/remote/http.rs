@@ -305,17 +305,28 @@ impl Transport {
     ) -> std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>> {
         use std::io::Read;
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        const CHUNK: u64 = 1 << 20;
         std::thread::spawn(move || {
             loop {
-                let mut chunk = vec![0u8; 1 << 20];
-                match resp.read(&mut chunk) {
+                // Fill a whole chunk (many small socket reads) before handing it over: one
+                // allocation and one channel message per MiB, not per read.
+                let mut chunk = Vec::with_capacity(CHUNK as usize);
+                match (&mut resp).take(CHUNK).read_to_end(&mut chunk) {
                     Ok(k) => {
-                        chunk.truncate(k);
-                        if tx.send(Ok(chunk)).is_err() || k == 0 {
+                        let end = (k as u64) < CHUNK;
+                        if k > 0 && tx.send(Ok(chunk)).is_err() {
+                            break;
+                        }
+                        if end {
+                            let _ = tx.send(Ok(Vec::new()));
                             break;
                         }
                     }
                     Err(e) => {
+                        // What arrived before the failure counts (a resume starts after it).
+                        if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
+                            break;
+                        }
                         let _ = tx.send(Err(e));
                         break;
                     }

@@ -102,6 +102,15 @@ builder!(RemoteOptions {
     with_cancel => cancel: super::CancelFlag,
 });
 
+impl RemoteOptions {
+    /// Look for no per-host CA folder (the default is [`CERTS_DIR`]).
+    #[must_use]
+    pub fn without_certs_dir(mut self) -> Self {
+        self.certs_dir = None;
+        self
+    }
+}
+
 impl Default for RemoteOptions {
     fn default() -> Self {
         RemoteOptions {
@@ -155,7 +164,14 @@ impl RemoteOptions {
     }
 }
 
-/// A pack registry behind the OCI distribution API.
+/// A pack registry behind the OCI distribution API: any registry that speaks it (CNCF
+/// distribution, Harbor, Zot, ECR, ...), with packs in Palette's shape at
+/// `<base>/spectro-packs/archive/<name>:<version>`.
+///
+/// Blobs stream from and to files with bounded memory and are hashed on the way; every
+/// pull verifies size and digest; uploads are idempotent (HEAD first), retried with a new
+/// session (monolithic) or resumed from the registry's `Range` (chunked); the manifest is
+/// written last, so an interrupted push leaves no tag behind.
 pub struct OciRegistry {
     location: RegistryLocation,
     host: String,
