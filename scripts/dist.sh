@@ -23,8 +23,10 @@ VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 TARGET=$(rustc -vV | sed -n 's/^host: //p')
 NAME="spectro-$VERSION-$TARGET"
 mkdir -p "$OUT"
-# Only this run's artifacts end up in OUT (and in SHA256SUMS).
-rm -f "$OUT"/spectro-*.tar.gz "$OUT"/spectro-*.sha256 "$OUT"/*.whl "$OUT"/*.crate "$OUT"/spectro_packs-*.tar.gz "$OUT/SHA256SUMS"
+# Only this run's artifacts end up in OUT (and in SHA256SUMS). OUT may be any folder the
+# user names: remove only files with our artifacts' names, never other wheels or crates.
+rm -f "$OUT"/spectro-*-*.tar.gz "$OUT"/spectro-*-*.tar.gz.sha256 "$OUT"/spectro_packs-*.whl \
+    "$OUT"/spectro_packs-*.tar.gz "$OUT"/spectro-packs-*.crate "$OUT"/spectro-cli-*.crate "$OUT/SHA256SUMS"
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 
@@ -69,6 +71,7 @@ CARGO_TARGET_DIR=${SPECTRO_PACKAGE_TARGET_DIR:-$CARGO_TARGET_DIR} \
 cargo package --no-verify --locked "${DIRTY[@]}" -p spectro-packs -p spectro-cli >&2
 cp "$CARGO_TARGET_DIR/package/spectro-packs-$VERSION.crate" "$CARGO_TARGET_DIR/package/spectro-cli-$VERSION.crate" "$OUT/"
 
-(cd "$OUT" && rm -f SHA256SUMS && sha256sum -- *.tar.gz *.whl *.crate > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+(cd "$OUT" && sha256sum -- "$NAME.tar.gz" spectro_packs-"$VERSION"*.whl spectro_packs-"$VERSION".tar.gz \
+    spectro-packs-"$VERSION".crate spectro-cli-"$VERSION".crate > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
 log "artifacts in $OUT:"
 ls -l "$OUT" >&2

@@ -29,39 +29,23 @@ fn edited(into: &Path, fixture: &str, edit: impl FnOnce(&Path)) -> std::path::Pa
     dir
 }
 
+/// `spectro pack build <nginx-chart> -o <out>` with `work` as SPECTRO_HOME; must succeed.
+fn cli_build(work: &Path, out: &str) {
+    let pack = pack("nginx-chart");
+    let args = ["pack", "build", pack.to_str().unwrap(), "-o", out];
+    let run = run_spectro(work, &args, &[], None);
+    assert_eq!(run.code, Some(0), "{}", run.err);
+}
+
 #[test]
 fn output_path_ending_in_slash_is_a_folder_created_on_demand() {
     let work = tempfile::tempdir().unwrap();
-    let out = work.path().join("dist/nested/");
-    let run = run_spectro(
-        work.path(),
-        &[
-            "pack",
-            "build",
-            pack("nginx-chart").to_str().unwrap(),
-            "-o",
-            &format!("{}/", out.display()),
-        ],
-        &[],
-        None,
-    );
-    assert_eq!(run.code, Some(0), "{}", run.err);
+    let out = work.path().join("dist/nested");
+    cli_build(work.path(), &format!("{}/", out.display()));
     assert_eq!(names(&out), ["nginx-1.11.2.tar.gz"]);
     // Without the slash, a path that does not exist is the archive's file name.
     let file = work.path().join("named.tgz");
-    let run = run_spectro(
-        work.path(),
-        &[
-            "pack",
-            "build",
-            pack("nginx-chart").to_str().unwrap(),
-            "-o",
-            file.to_str().unwrap(),
-        ],
-        &[],
-        None,
-    );
-    assert_eq!(run.code, Some(0), "{}", run.err);
+    cli_build(work.path(), file.to_str().unwrap());
     assert!(file.is_file());
 }
 

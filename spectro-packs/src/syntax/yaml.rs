@@ -165,14 +165,39 @@ impl Builder {
 
     fn open(&mut self, frame: Frame, at: Position) -> Result<(), ParseError> {
         if self.stack.len() >= self.limits.max_depth {
-            return Err(ParseError {
-                message: format!("nesting is deeper than {} levels", self.limits.max_depth),
-                position: at,
-                strict_only: false,
-            });
+            return Err(too_deep(self.limits, at));
         }
         self.stack.push(frame);
         Ok(())
+    }
+}
+
+fn too_deep(limits: YamlLimits, at: Position) -> ParseError {
+    ParseError {
+        message: format!("nesting is deeper than {} levels", limits.max_depth),
+        position: at,
+        strict_only: false,
+    }
+}
+
+fn unknown_alias(at: Position) -> ParseError {
+    ParseError {
+        message: "alias refers to an anchor that is not complete here \
+                  (undefined, or the alias is inside its own anchor)"
+            .into(),
+        position: at,
+        strict_only: false,
+    }
+}
+
+fn alias_bomb(limits: YamlLimits, at: Position) -> ParseError {
+    ParseError {
+        message: format!(
+            "aliases expand to more than {} nodes (a billion-laughs pattern?)",
+            limits.max_alias_nodes
+        ),
+        position: at,
+        strict_only: false,
     }
 }
 
@@ -276,24 +301,11 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
             }
             Event::Alias(id) => {
                 let Some((node, size)) = b.anchors.get(&id).cloned() else {
-                    return Err(ParseError {
-                        message: "alias refers to an anchor that is not complete here \
-                                  (undefined, or the alias is inside its own anchor)"
-                            .into(),
-                        position: at,
-                        strict_only: false,
-                    });
+                    return Err(unknown_alias(at));
                 };
                 b.alias_nodes = b.alias_nodes.saturating_add(size);
                 if b.alias_nodes > b.limits.max_alias_nodes {
-                    return Err(ParseError {
-                        message: format!(
-                            "aliases expand to more than {} nodes (a billion-laughs pattern?)",
-                            b.limits.max_alias_nodes
-                        ),
-                        position: at,
-                        strict_only: false,
-                    });
+                    return Err(alias_bomb(b.limits, at));
                 }
                 let mut node = node;
                 node.pos = at;
@@ -450,11 +462,7 @@ pub(crate) fn check_yaml_stream(
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if stack.len() >= limits.max_depth {
-                    return Err(ParseError {
-                        message: format!("nesting is deeper than {} levels", limits.max_depth),
-                        position: at,
-                        strict_only: false,
-                    });
+                    return Err(too_deep(limits, at));
                 }
                 let seg = match stack.last() {
                     None => Seg::Same,
@@ -497,24 +505,11 @@ pub(crate) fn check_yaml_stream(
             }
             Event::Alias(id) => {
                 let Some((size, key)) = anchors.get(&id).cloned() else {
-                    return Err(ParseError {
-                        message: "alias refers to an anchor that is not complete here \
-                                  (undefined, or the alias is inside its own anchor)"
-                            .into(),
-                        position: at,
-                        strict_only: false,
-                    });
+                    return Err(unknown_alias(at));
                 };
                 alias_nodes = alias_nodes.saturating_add(size);
                 if alias_nodes > limits.max_alias_nodes {
-                    return Err(ParseError {
-                        message: format!(
-                            "aliases expand to more than {} nodes (a billion-laughs pattern?)",
-                            limits.max_alias_nodes
-                        ),
-                        position: at,
-                        strict_only: false,
-                    });
+                    return Err(alias_bomb(limits, at));
                 }
                 let key = key.unwrap_or(Cow::Borrowed("<complex key>"));
                 finish(&mut stack, &mut duplicates, &mut root, at, size, key);
