@@ -58,7 +58,7 @@ pub enum Error {
         /// Digest of the archive already stored.
         existing: String,
     },
-    /// The registry refused the credentials (or needs some).
+    /// The registry refused the credentials, or needs some (HTTP 401).
     #[error("{registry}: unauthorized{}", hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
     Unauthorized {
         /// The registry.
@@ -66,6 +66,50 @@ pub enum Error {
         /// What to do about it.
         hint: Option<String>,
     },
+    /// The registry knows who we are and refuses the operation (HTTP 403).
+    #[error("{registry}: {request}: access denied{}", message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    Forbidden {
+        /// The registry.
+        registry: String,
+        /// The request refused (`PUT manifest nginx:1.0.0`).
+        request: String,
+        /// The registry's own error code and message, sanitised.
+        message: Option<String>,
+    },
+    /// The registry answered a request with a status the protocol does not expect.
+    #[error("{registry}: {request}: HTTP {status}{}", message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    Status {
+        /// The registry.
+        registry: String,
+        /// The request (`GET /v2/`, `PATCH chunk`), without secrets.
+        request: String,
+        /// The HTTP status.
+        status: u16,
+        /// The registry's error code (`MANIFEST_INVALID`), if it sent one.
+        code: Option<String>,
+        /// The registry's error codes and messages, sanitised and shortened.
+        message: Option<String>,
+    },
+    /// Something changed under the operation (a concurrent push replaced the tag).
+    #[error("{reference}: {reason}")]
+    Conflict {
+        /// The pack reference.
+        reference: String,
+        /// What happened.
+        reason: String,
+    },
+    /// A configuration file (spectro's or Docker's) does not parse.
+    #[error("{}: {reason}", path.display())]
+    InvalidConfig {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Credentials could not be obtained (a Docker credential helper failed or is
+    /// missing, or a user name cannot be sent).
+    #[error("{0}")]
+    Credentials(String),
     /// Content did not hash to its digest.
     #[error("{what}: digest mismatch (expected {expected}, got {actual})")]
     DigestMismatch {
@@ -148,7 +192,142 @@ pub enum Error {
     },
 }
 
+/// What kind of failure an [`Error`] is, for callers that react to kinds rather than
+/// variants (retry, ask for a login, suggest `--force`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A file, pack, version or blob is not there.
+    NotFound,
+    /// The version exists with other content, or the destination exists.
+    AlreadyExists,
+    /// Credentials are missing or were refused (HTTP 401).
+    Unauthenticated,
+    /// The credentials are fine but the operation is not allowed (HTTP 403).
+    PermissionDenied,
+    /// The store or this build cannot do it (deletes switched off, feature missing).
+    Unsupported,
+    /// The caller's input is wrong: a reference, a path, a config file.
+    InvalidInput,
+    /// Content is damaged or not what it claims (digest mismatch, corrupt archive or
+    /// registry data).
+    Integrity,
+    /// Data declares or has a size above a cap.
+    TooLarge,
+    /// The registry answered outside the protocol (unexpected status, malformed reply).
+    Protocol,
+    /// The registry could not be reached, or the connection failed.
+    Transport,
+    /// Something changed concurrently.
+    Conflict,
+    /// The caller cancelled.
+    Cancelled,
+    /// Reading or writing local files failed.
+    Io,
+}
+
+impl ErrorKind {
+    /// A stable lowercase name (`not_found`, `permission_denied`, ...), as the Python
+    /// binding's `SpectroError.kind` and JSON output carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Integrity => "integrity",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Io => "io",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Error {
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        use crate::archive::ArchiveProblem as P;
+        match self {
+            Error::NotFound { .. } | Error::PackNotFound { .. } => ErrorKind::NotFound,
+            Error::NoPacksFound { .. } => ErrorKind::NotFound,
+            Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Error::Archive {
+                problem: P::DestinationExists,
+                ..
+            } => ErrorKind::AlreadyExists,
+            Error::Archive { .. } => ErrorKind::Integrity,
+            Error::NotADirectory { .. }
+            | Error::InvalidReference { .. }
+            | Error::InvalidIgnoreFile { .. }
+            | Error::InvalidConfig { .. }
+            | Error::UnsafePath { .. }
+            | Error::NotRegularFile { .. } => ErrorKind::InvalidInput,
+            Error::Unauthorized { .. } | Error::Credentials(_) => ErrorKind::Unauthenticated,
+            Error::Forbidden { .. } => ErrorKind::PermissionDenied,
+            Error::Status { status, .. } => match status {
+                404 => ErrorKind::NotFound,
+                405 => ErrorKind::Unsupported,
+                413 => ErrorKind::TooLarge,
+                _ => ErrorKind::Protocol,
+            },
+            Error::DigestMismatch { .. } | Error::CorruptRegistry { .. } => ErrorKind::Integrity,
+            Error::Remote { .. } => ErrorKind::Transport,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Cancelled => ErrorKind::Cancelled,
+            Error::Unsupported(_) => ErrorKind::Unsupported,
+            Error::TooLarge { .. } => ErrorKind::TooLarge,
+            Error::Io { .. } => ErrorKind::Io,
+        }
+    }
+
+    /// The HTTP status behind the error, when a registry answered with one.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            Error::Unauthorized { .. } => Some(401),
+            Error::Forbidden { .. } => Some(403),
+            _ => None,
+        }
+    }
+
+    /// The local file or folder concerned, if any.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::NotFound { path }
+            | Error::NotADirectory { path }
+            | Error::NoPacksFound { path }
+            | Error::Archive { path, .. }
+            | Error::InvalidIgnoreFile { path, .. }
+            | Error::InvalidConfig { path, .. }
+            | Error::NotRegularFile { path, .. }
+            | Error::Io { path, .. } => Some(path),
+            Error::UnsafePath { base, .. } => Some(base),
+            _ => None,
+        }
+    }
+
+    /// The pack reference concerned (`nginx:1.0.0`), if any.
+    pub fn reference(&self) -> Option<&str> {
+        match self {
+            Error::PackNotFound { reference, .. }
+            | Error::AlreadyExists { reference, .. }
+            | Error::Conflict { reference, .. } => Some(reference),
+            Error::InvalidReference { input, .. } => Some(input),
+            _ => None,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         let path = path.into();
         if source.kind() == std::io::ErrorKind::NotFound {

@@ -170,7 +170,7 @@ pub mod values_schema;
 mod version;
 
 pub use diagnostic::{Diagnostic, OneIndexed, Position, Severity, sanitize};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use layer::{Layer, UnknownLayer};
 pub use manifest::{
     Component, Constraints, Dependency, DependencyType, PackManifest, Resource, ResourceType,

@@ -427,18 +427,37 @@ fn create_file(p: &Path, exec: bool) -> io::Result<File> {
 /// without extracting anything. Archives built by spectro hold pack.json first, so only
 /// its first blocks are decompressed; other archives are read until pack.json is found.
 pub fn read_identity(path: &Path) -> Result<(String, String)> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let v = read_pack_json(BufReader::new(file), path)?;
+    match (v["name"].as_str(), v["version"].as_str()) {
+        (Some(n), Some(ver)) => Ok((n.to_owned(), ver.to_owned())),
+        _ => Err(Error::Archive {
+            path: path.to_path_buf(),
+            entry: None,
+            problem: ArchiveProblem::NoIdentity,
+        }),
+    }
+}
+
+/// Entries scanned for pack.json before giving up (a hostile archive cannot make the
+/// scan go on for ever).
+const MAX_SCANNED_ENTRIES: usize = 100_000;
+
+/// The parsed `<top>/pack.json` of a `.tar.gz` stream, read without extracting anything
+/// and stopping right after it (spectro's archives hold it first); its `name` must equal
+/// the top folder. `path` names the archive in errors.
+pub(crate) fn read_pack_json(input: impl std::io::BufRead, path: &Path) -> Result<serde_json::Value> {
     let err = |problem: ArchiveProblem, entry: Option<String>| Error::Archive {
         path: path.to_path_buf(),
         entry,
         problem,
     };
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let gz = flate2::bufread::GzDecoder::new(BufReader::new(file));
+    let gz = flate2::bufread::GzDecoder::new(input);
     let mut tar = tar::Archive::new(gz);
     let entries = tar
         .entries()
         .map_err(|e| err(ArchiveProblem::Corrupt(e.to_string()), None))?;
-    for entry in entries {
+    for entry in entries.take(MAX_SCANNED_ENTRIES) {
         let mut entry = entry.map_err(|e| err(ArchiveProblem::Corrupt(e.to_string()), None))?;
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let parts: Vec<&str> = name
@@ -455,17 +474,17 @@ pub fn read_identity(path: &Path) -> Result<(String, String)> {
             .read_to_end(&mut text)
             .map_err(|e| err(ArchiveProblem::Corrupt(e.to_string()), Some(name.clone())))?;
         let v: serde_json::Value = serde_json::from_slice(&text)
-            .map_err(|_| err(ArchiveProblem::NoIdentity, Some(name.clone())))?;
-        return match (v["name"].as_str(), v["version"].as_str()) {
-            (Some(n), _) if n != parts[0] => Err(err(
+            .map_err(|_| err(ArchiveProblem::NoIdentity, Some(crate::sanitize(&name))))?;
+        return match v["name"].as_str() {
+            Some(n) if n != parts[0] => Err(err(
                 ArchiveProblem::TopDirMismatch {
                     top: crate::sanitize(parts[0]),
                     name: crate::sanitize(n),
                 },
                 None,
             )),
-            (Some(n), Some(ver)) => Ok((n.to_owned(), ver.to_owned())),
-            _ => Err(err(
+            Some(_) => Ok(v),
+            None => Err(err(
                 ArchiveProblem::NoIdentity,
                 Some(crate::sanitize(&name)),
             )),

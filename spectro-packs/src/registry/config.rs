@@ -131,8 +131,8 @@ impl Config {
     /// Load; a missing file is an empty config.
     pub fn load(path: &Path) -> Result<Self> {
         match fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::CorruptRegistry {
-                location: path.display().to_string(),
+            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::InvalidConfig {
+                path: path.to_path_buf(),
                 reason: format!("not a valid config file: {e}"),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),

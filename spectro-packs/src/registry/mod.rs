@@ -7,22 +7,70 @@
 
 pub mod config;
 mod layout;
+mod memory;
 pub mod oci;
+mod packs;
 mod reference;
 #[cfg(feature = "remote")]
 mod remote;
+mod staging;
+mod store;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use layout::LayoutRegistry;
-pub use reference::{ARCHIVE_PATH, PackRef, RegistryLocation, Selector, wildcard_matches};
+pub use layout::LayoutStore;
+pub use memory::MemoryStore;
+pub use packs::PackRegistry;
+pub use reference::{
+    ARCHIVE_PATH, PackRef, RegistryLocation, Selector, check_repository, wildcard_matches,
+};
 #[cfg(feature = "remote")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub use remote::{
-    CERTS_DIR, Credential, CredentialSource, CredentialStore, OciRegistry, RemoteOptions,
-    RetryPolicy,
+    CERTS_DIR, Credential, CredentialSource, CredentialStore, HttpStore, OciRegistry,
+    RemoteOptions, RetryPolicy,
 };
+pub use store::{BlobSource, Store, StoreLock, Transfer};
+
+/// The embedded registry: packs in OCI image layouts on disk, one per pack under
+/// `<root>/spectro-packs/archive/<name>/`, no server needed.
+pub type LayoutRegistry = PackRegistry<LayoutStore>;
+
+impl PackRegistry<LayoutStore> {
+    /// Open (creating if needed) a registry rooted at `root`.
+    ///
+    /// An existing registry that cannot be written (read-only mount, another user's) is
+    /// opened for reading.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self> {
+        let root = root.as_ref().to_path_buf();
+        if root.as_os_str().is_empty() {
+            return Err(crate::Error::InvalidReference {
+                input: String::new(),
+                reason: "empty registry path".into(),
+            });
+        }
+        let archive = root.join(ARCHIVE_PATH);
+        if !archive.is_dir() {
+            crate::safety::create_dirs(&archive, 0o755)?;
+        }
+        Ok(PackRegistry::new(LayoutStore::new(root), ""))
+    }
+
+    /// The registry root.
+    pub fn root(&self) -> &Path {
+        self.store().root()
+    }
+
+    /// The image layout directory of a pack.
+    ///
+    /// `name` must be a valid pack name ([`PackRef`] checks it); anything else is
+    /// mapped to a path that cannot exist rather than joined.
+    pub fn layout_dir(&self, name: &str) -> PathBuf {
+        let base = self.root().join(ARCHIVE_PATH);
+        crate::safety::checked_join(&base, name).unwrap_or_else(|_| base.join(".invalid"))
+    }
+}
 
 use crate::error::Result;
 
@@ -244,6 +292,19 @@ pub struct PackListing {
     pub versions: Vec<VersionInfo>,
 }
 
+/// What [`Registry::inspect`] read: the resolved manifest and the pack's pack.json,
+/// taken from the start of the archive without downloading the rest.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Inspection {
+    /// The resolved reference and its manifest.
+    pub resolved: Resolved,
+    /// pack.json as stored in the archive.
+    pub pack_json: serde_json::Value,
+    /// pack.json, typed.
+    pub pack: crate::PackManifest,
+}
+
 /// A pack registry.
 ///
 /// Object-safe (`Box<dyn Registry>`): the CLI and the Python binding choose the backend
@@ -268,6 +329,9 @@ pub trait Registry: Send + Sync {
     /// The new tag may not look like a version or a pattern, and an existing tag
     /// pointing elsewhere is only moved with [`TagOptions::force`].
     fn tag(&self, reference: &PackRef, new_tag: &str, opts: &TagOptions) -> Result<()>;
+    /// Resolve a reference and read the pack's pack.json from the archive's first entry
+    /// (archives spectro builds hold it first), without a full pull.
+    fn inspect(&self, reference: &PackRef) -> Result<Inspection>;
 }
 
 /// Open the backend for a location: [`LayoutRegistry`] for a folder; for an `oci://`
@@ -308,97 +372,3 @@ pub(crate) fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// The highest tag that is a version.
-#[cfg(feature = "remote")]
-pub(crate) fn highest_version<'a>(tags: impl Iterator<Item = &'a String>) -> Option<String> {
-    use crate::version::PackVersion;
-    tags.filter_map(|t| PackVersion::parse(t).ok().map(|v| (v, t)))
-        .max_by(|a, b| a.0.cmp(&b.0))
-        .map(|(_, t)| t.clone())
-}
-
-/// A temporary file for a download into `dest` (`.spectro-pull-*`, swept when stale).
-pub(crate) fn pull_temp(dest: &Path) -> Result<tempfile::NamedTempFile> {
-    crate::safety::create_dirs(dest, 0o755)?;
-    crate::safety::sweep_stale(dest);
-    crate::safety::temp_file_in(dest, "pull", false).map_err(|e| crate::Error::io(dest, e))
-}
-
-/// Refuse a layer whose declared size is above the archive cap before downloading it.
-pub(crate) fn check_layer_size(
-    what: &str,
-    layer: &oci::Descriptor,
-    opts: &PullOptions,
-) -> Result<()> {
-    let cap = opts.max_archive_bytes;
-    if layer.size > cap {
-        return Err(crate::Error::TooLarge {
-            what: crate::sanitize(what),
-            size: layer.size,
-            limit: cap,
-        });
-    }
-    Ok(())
-}
-
-/// Finish a pull from a verified archive in a temp file inside `dest`: keep it as
-/// `<name>-<version>.tar.gz` (archive only) or extract it into `dest/<name>` (staged,
-/// renamed into place), after checking the archive holds the pack `name`.
-pub(crate) fn finish_pull(
-    tmp: tempfile::NamedTempFile,
-    dest: &Path,
-    name: &str,
-    resolved: &Resolved,
-    archive_digest: String,
-    opts: &PullOptions,
-) -> Result<PullOutcome> {
-    use crate::archive::{self, ExtractOptions};
-    let version = resolved
-        .version
-        .clone()
-        .unwrap_or_else(|| resolved.manifest_digest.clone());
-    if opts.archive_only {
-        // The archive must hold the pack asked for, whatever is done with it.
-        let (found, _) = archive::read_identity(tmp.path())?;
-        if found != name {
-            return Err(crate::Error::Archive {
-                path: tmp.path().to_path_buf(),
-                entry: None,
-                problem: archive::ArchiveProblem::WrongPack {
-                    expected: name.to_owned(),
-                    found: crate::sanitize(&found),
-                },
-            });
-        }
-        let file =
-            archive::archive_file_name(name, resolved.version.as_deref().unwrap_or("unknown"));
-        let out = crate::safety::checked_join(dest, &file)?;
-        if opts.overwrite {
-            crate::safety::persist(tmp, &out)?;
-        } else if out.exists() {
-            return Err(crate::Error::Archive {
-                path: out,
-                entry: None,
-                problem: archive::ArchiveProblem::DestinationExists,
-            });
-        } else {
-            crate::safety::persist_new(tmp, &out)?;
-        }
-        return Ok(PullOutcome {
-            version,
-            path: out,
-            archive_digest,
-        });
-    }
-    if let Some(p) = &opts.progress {
-        p(Progress::Extracting);
-    }
-    let mut xo = ExtractOptions::for_pack(name);
-    xo.overwrite = opts.overwrite;
-    let x = archive::extract_archive(tmp.path(), dest, &xo)?;
-    Ok(PullOutcome {
-        version,
-        path: x.root,
-        archive_digest,
-    })
-}

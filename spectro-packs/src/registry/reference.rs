@@ -205,7 +205,16 @@ impl PackRef {
                     ));
                 }
                 let sel = if tag.split('.').any(|p| p == "x" || p == "X") {
-                    Selector::Wildcard(tag.to_owned())
+                    // One grammar with profiles: `[GROUP__]1.28.x`, `1.x`; `x` only last.
+                    match crate::profile::TagPattern::parse(tag) {
+                        Some(p) if p.is_wildcard() => Selector::Wildcard(tag.to_owned()),
+                        _ => {
+                            return Err(invalid(
+                                input,
+                                "a wildcard has numbers then a final `x` (`1.28.x`, `1.x`, `LTS__18.4.x`)",
+                            ));
+                        }
+                    }
                 } else {
                     Selector::Tag(tag.to_owned())
                 };
@@ -223,6 +232,19 @@ impl PackRef {
     pub fn exact(name: &str, version: &str) -> Result<Self, Error> {
         PackRef::parse(&format!("{name}:{version}"))
     }
+}
+
+/// Check a repository name from data (`base/spectro-packs/archive/nginx`) against the
+/// distribution grammar: `/`-separated lowercase components, at most 255 bytes. Every
+/// store checks names here before building a path or a URL from them.
+pub fn check_repository(repo: &str) -> Result<(), Error> {
+    if repo.is_empty() || repo.len() > 255 || !repo.split('/').all(|c| NAME.is_match(c)) {
+        return Err(Error::InvalidReference {
+            input: crate::sanitize(repo),
+            reason: "a repository name is `/`-separated lowercase letters and digits joined by `.`, `_`, `__` or `-`, at most 255 bytes".into(),
+        });
+    }
+    Ok(())
 }
 
 fn check_name(input: &str, name: &str) -> Result<(), Error> {
@@ -256,27 +278,15 @@ impl fmt::Display for PackRef {
 }
 
 /// Whether `version` matches a wildcard tag: `1.28.x` matches `1.28.*`; `1.x` matches
-/// `1.*`; a `GROUP__` prefix is ignored (tags carry no group).
+/// `1.*`. The grammar is the profiles' ([`crate::profile::TagPattern`]); a `GROUP__`
+/// prefix is ignored, because registry tags carry no group. Anything that is not a
+/// wildcard matches nothing.
 pub fn wildcard_matches(wildcard: &str, version: &str) -> bool {
-    let w = wildcard
-        .rsplit_once("__")
-        .map_or(wildcard, |(_, label)| label);
-    let v = version.trim_start_matches(['v', 'V']);
-    let w = w.trim_start_matches(['v', 'V']);
-    let wp: Vec<&str> = w.split('.').collect();
-    let vp: Vec<&str> = v.split(['.', '-', '+']).collect();
-    for (i, part) in wp.iter().enumerate() {
-        if part.eq_ignore_ascii_case("x") {
-            return i <= vp.len();
-        }
-        match vp.get(i) {
-            Some(p)
-                if p.parse::<u64>().ok() == part.parse::<u64>().ok()
-                    && p.parse::<u64>().is_ok() => {}
-            _ => return false,
-        }
-    }
-    wp.len() == vp.len()
+    let Some(pattern) = crate::profile::TagPattern::parse(wildcard).filter(|p| p.is_wildcard())
+    else {
+        return false;
+    };
+    crate::version::PackVersion::parse(version).is_ok_and(|v| pattern.matches_version(&v))
 }
 
 #[cfg(test)]
@@ -378,5 +388,11 @@ mod tests {
         assert!(wildcard_matches("1.x", "1.29.0"));
         assert!(wildcard_matches("LTS__18.4.x", "18.4.3"));
         assert!(!wildcard_matches("1.2.x", "1.20.1"));
+        // One grammar with profiles: `x` only as the last part, after numbers.
+        for bad in ["nginx:1.x.2", "nginx:x.1", "nginx:x", "nginx:1.x.x"] {
+            assert!(PackRef::parse(bad).is_err(), "{bad} must be refused");
+        }
+        assert!(!wildcard_matches("1.x.2", "1.0.2"));
+        assert!(!wildcard_matches("1.28.4", "1.28.4"), "an exact tag is no wildcard");
     }
 }

@@ -243,8 +243,8 @@ fn docker_lookup(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),
     };
-    let cfg: DockerConfig = serde_json::from_str(&text).map_err(|e| Error::CorruptRegistry {
-        location: path.display().to_string(),
+    let cfg: DockerConfig = serde_json::from_str(&text).map_err(|e| Error::InvalidConfig {
+        path: path.to_path_buf(),
         reason: format!("not a valid Docker config file: {e}"),
     })?;
     if let Some(helper) = cfg
@@ -305,7 +305,7 @@ fn helper_get(helper: &str, host: &str) -> Result<Option<(Credential, Credential
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
     {
-        return Err(Error::Unsupported(format!(
+        return Err(Error::Credentials(format!(
             "Docker credential helper name `{}` is not valid",
             crate::sanitize(helper)
         )));
@@ -318,7 +318,7 @@ fn helper_get(helper: &str, host: &str) -> Result<Option<(Credential, Credential
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            Error::Unsupported(format!(
+            Error::Credentials(format!(
                 "cannot run {program} (from Docker's config.json): {e}"
             ))
         })?;
@@ -326,20 +326,20 @@ fn helper_get(helper: &str, host: &str) -> Result<Option<(Credential, Credential
         let _ = stdin.write_all(host.as_bytes());
     }
     let out = wait_capped(child, HELPER_TIMEOUT, HELPER_MAX_OUTPUT)
-        .map_err(|e| Error::Unsupported(format!("{program} get {host}: {e}")))?;
+        .map_err(|e| Error::Credentials(format!("{program} get {host}: {e}")))?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stdout).to_lowercase()
             + &String::from_utf8_lossy(&out.stderr).to_lowercase();
         if msg.contains("not found") {
             return Ok(None);
         }
-        return Err(Error::Unsupported(format!(
+        return Err(Error::Credentials(format!(
             "{program} get {host} failed ({})",
             out.status
         )));
     }
     let reply: HelperReply = serde_json::from_slice(&out.stdout).map_err(|_| {
-        Error::Unsupported(format!(
+        Error::Credentials(format!(
             "{program} get {host}: reply is not the expected JSON"
         ))
     })?;

@@ -1,6 +1,7 @@
-//! HTTP transport for the distribution API: one pooled reqwest client, authentication
-//! (Basic, Bearer with a per-scope token cache, anonymous tokens), bounded retries, and
-//! redirect handling that never sends credentials off the registry's origin.
+//! The request layer for the distribution API, over the [`Wire`] seam: authentication
+//! (Basic, Bearer with a per-scope token cache fetched once per scope, anonymous tokens),
+//! retries through [`Retrier`], redirect handling that never sends credentials off the
+//! registry's origin, and cancellation.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -9,73 +10,24 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use reqwest::Method;
-use reqwest::blocking::{Body, Client, RequestBuilder, Response};
-use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, LOCATION, WWW_AUTHENTICATE};
 use url::Url;
 
 use super::auth::{Challenge, Credential, parse_challenge};
+use super::retry::{Retrier, RetryPolicy, retryable_status};
+use super::status::read_capped;
+use super::wire::{Wire, WireBody, WireError, WireRequest, WireResponse};
 use crate::error::{Error, Result};
 use crate::registry::{CancelFlag, Progress, ProgressFn};
 
 /// Largest token-service response read.
 const MAX_TOKEN_BYTES: u64 = 128 << 10;
-/// Largest error body read (for the registry's message).
-const MAX_ERROR_BYTES: u64 = 64 << 10;
 /// Redirects followed per request.
 const MAX_REDIRECTS: u32 = 5;
 
-/// When and how often requests are retried.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub max_retries: u32,
-    /// First backoff delay; doubles per retry, with ±50 % jitter.
-    pub base_delay: Duration,
-    /// Largest backoff delay.
-    pub max_delay: Duration,
-    /// Largest `Retry-After` honoured (longer values are capped to this).
-    pub max_retry_after: Duration,
-    /// No retry starts after this much time since the first attempt.
-    pub max_total: Duration,
-}
-
-builder!(RetryPolicy {
-    with_max_retries => max_retries: u32,
-    with_base_delay => base_delay: Duration,
-    with_max_delay => max_delay: Duration,
-    with_max_retry_after => max_retry_after: Duration,
-    with_max_total => max_total: Duration,
-});
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 5,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(4),
-            max_retry_after: Duration::from_secs(30),
-            max_total: Duration::from_secs(120),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Backoff before retry number `attempt` (0-based), with jitter.
-    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(self.max_delay);
-        exp.mul_f64(0.5 + fastrand::f64())
-    }
-}
-
-/// Whether a status is worth retrying (the request may succeed later).
-pub(crate) fn retryable_status(s: reqwest::StatusCode) -> bool {
-    matches!(s.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
-}
 
 /// A request body that can be re-created for every attempt.
 pub(crate) enum Payload<'a> {
@@ -159,11 +111,14 @@ struct AuthState {
     challenge: Option<Challenge>,
     /// Scope key (scopes joined by spaces) → access token.
     tokens: HashMap<String, String>,
+    /// Scope key → the lock a token fetch for it holds, so parallel requests behind the
+    /// same challenge fetch one token, not one each.
+    fetching: HashMap<String, Arc<Mutex<()>>>,
 }
 
 /// The HTTP side of one registry.
 pub(crate) struct Transport {
-    client: Client,
+    wire: Arc<dyn Wire>,
     /// `scheme://host[:port]/`.
     pub(crate) origin: Url,
     /// For messages: `oci://host/base`.
@@ -179,17 +134,15 @@ pub(crate) struct Transport {
     cancel: Option<CancelFlag>,
     /// Open critical sections ([`Transport::critical`]): while any is open, the
     /// client-wide flag does not stop requests.
-    critical: std::sync::atomic::AtomicUsize,
+    critical: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Keeps a critical section open while alive.
-pub(crate) struct Critical<'t>(&'t Transport);
+pub(crate) struct Critical(Arc<std::sync::atomic::AtomicUsize>);
 
-impl Drop for Critical<'_> {
+impl Drop for Critical {
     fn drop(&mut self) {
-        self.0
-            .critical
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -256,7 +209,7 @@ impl Read for ProgressReader {
 
 impl Transport {
     pub(crate) fn new(
-        client: Client,
+        wire: Arc<dyn Wire>,
         origin: Url,
         registry: String,
         // Credentials given up front, else where to look them up (host) when first needed.
@@ -270,7 +223,7 @@ impl Transport {
             let _ = cell.set(credential);
         }
         Transport {
-            client,
+            wire,
             origin,
             registry,
             credential: cell,
@@ -279,16 +232,16 @@ impl Transport {
             retry,
             timeouts,
             cancel,
-            critical: std::sync::atomic::AtomicUsize::new(0),
+            critical: Arc::default(),
         }
     }
 
     /// Open a section of requests that must all run once started (move a tag, delete,
     /// restore): Ctrl-C/SIGTERM through the client-wide flag waits for it to close.
-    pub(crate) fn critical(&self) -> Critical<'_> {
+    pub(crate) fn critical(&self) -> Critical {
         self.critical
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Critical(self)
+        Critical(Arc::clone(&self.critical))
     }
 
     /// Whether `call`'s flag or the client-wide flag (outside critical sections) is set.
@@ -301,7 +254,7 @@ impl Transport {
     /// the returned channel; an empty chunk is the end.
     pub(crate) fn body_chunks(
         &self,
-        mut resp: Response,
+        mut resp: WireResponse,
     ) -> std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>> {
         use std::io::Read;
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
@@ -347,21 +300,22 @@ impl Transport {
     /// or time out on its own thread; its answer is dropped.
     fn send_cancellable(
         &self,
-        rb: reqwest::blocking::RequestBuilder,
+        req: WireRequest,
         call: Option<&CancelFlag>,
-    ) -> Result<reqwest::Result<Response>> {
+    ) -> Result<std::result::Result<WireResponse, WireError>> {
         if call.is_none() && self.cancel.is_none() {
-            return Ok(rb.send());
+            return Ok(self.wire.send(req));
         }
         let cancelled = || is_cancelled(call) || self.client_cancelled();
         if cancelled() {
             return Err(Error::Cancelled);
         }
         let (tx, rx) = std::sync::mpsc::channel();
+        let wire = Arc::clone(&self.wire);
         std::thread::Builder::new()
             .name("spectro-http".into())
             .spawn(move || {
-                let _ = tx.send(rb.send());
+                let _ = tx.send(wire.send(req));
             })
             .map_err(|e| self.err(format!("starting a request thread: {e}")))?;
         loop {
@@ -422,61 +376,30 @@ impl Transport {
         Ok(())
     }
 
-    /// Whether another retry fits the policy.
-    pub(crate) fn may_retry(&self, attempt: u32, started: Instant) -> bool {
-        attempt < self.retry.max_retries && started.elapsed() < self.retry.max_total
+    /// A fresh retry budget under this client's policy.
+    pub(crate) fn retrier(&self) -> Retrier {
+        Retrier::new(&self.retry)
     }
 
-    /// Wait before retry `attempt`, honouring `Retry-After` (capped) when given.
-    pub(crate) fn wait(
+    /// Wait before the next retry of `r` (honouring a capped `Retry-After` from
+    /// `headers`); `false` when its budget is spent. Cancellation stops the wait.
+    pub(crate) fn backoff(
         &self,
-        attempt: u32,
+        r: &mut Retrier,
         headers: Option<&HeaderMap>,
         cancel: Option<&CancelFlag>,
-    ) -> Result<()> {
-        let delay = headers
-            .and_then(|h| {
-                h.get(RETRY_AFTER)?
-                    .to_str()
-                    .ok()?
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map(|s| Duration::from_secs(s).min(self.retry.max_retry_after))
-            .unwrap_or_else(|| self.retry.backoff(attempt));
-        self.sleep(delay, cancel)
+    ) -> Result<bool> {
+        match r.next_delay(headers) {
+            Some(d) => self.sleep(d, cancel).map(|()| true),
+            None => Ok(false),
+        }
     }
 
-    fn build(&self, call: &Call<'_>, url: &Url, trusted: bool) -> Result<(RequestBuilder, bool)> {
-        let sent = match &call.payload {
-            Payload::File { len, .. } => *len,
-            Payload::Bytes(b) => b.len() as u64,
-            Payload::Owned(b) => b.len() as u64,
-            Payload::Empty => 0,
-        };
-        let mut rb = self
-            .client
-            .request(call.method.clone(), url.clone())
-            .timeout(self.timeouts.for_bytes(sent + call.expect_bytes));
-        for (k, v) in &call.headers {
-            rb = rb.header(*k, v);
-        }
-        let mut with_auth = false;
-        if trusted && let Some(h) = self.authorization(&call.scopes)? {
-            rb = rb.header(AUTHORIZATION, h);
-            with_auth = true;
-        }
-        let rb = match &call.payload {
-            Payload::Empty => {
-                if matches!(call.method, Method::PUT | Method::POST | Method::PATCH) {
-                    rb.header(reqwest::header::CONTENT_LENGTH, "0")
-                } else {
-                    rb
-                }
-            }
-            Payload::Bytes(b) => rb.body(b.to_vec()),
-            Payload::Owned(b) => rb.body(b.clone()),
+    fn build(&self, call: &Call<'_>, url: &Url, trusted: bool) -> Result<(WireRequest, bool)> {
+        let body = match &call.payload {
+            Payload::Empty => WireBody::Empty,
+            Payload::Bytes(b) => WireBody::Bytes(bytes::Bytes::copy_from_slice(b)),
+            Payload::Owned(b) => WireBody::Bytes(b.clone()),
             Payload::File {
                 path,
                 offset,
@@ -496,20 +419,40 @@ impl Transport {
                     progress: progress.clone(),
                     cancel: cancel.clone(),
                 };
-                rb.body(Body::sized(reader, *len))
+                WireBody::Reader(Box::new(reader), *len)
             }
         };
-        Ok((rb, with_auth))
+        let mut headers = HeaderMap::new();
+        for (k, v) in &call.headers {
+            let v = HeaderValue::from_str(v)
+                .map_err(|_| self.err(format!("header {k} has a value HTTP cannot carry")))?;
+            headers.insert(HeaderName::from_static(k), v);
+        }
+        let mut with_auth = false;
+        if trusted && let Some(h) = self.authorization(&call.scopes)? {
+            let mut v = HeaderValue::from_str(&h)
+                .map_err(|_| self.err("the credentials hold characters HTTP cannot carry"))?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+            with_auth = true;
+        }
+        let req = WireRequest {
+            method: call.method.clone(),
+            url: url.clone(),
+            headers,
+            timeout: self.timeouts.for_bytes(body.len() + call.expect_bytes),
+            body,
+        };
+        Ok((req, with_auth))
     }
 
     /// Send a request: authenticate on a 401 challenge (once), follow redirects for
     /// GET/HEAD (credentials only on the registry's own origin; no https→http), retry
     /// idempotent requests on network errors and 408/429/5xx. Returns the final response
     /// whatever its status; callers map statuses to errors.
-    pub(crate) fn send(&self, call: &Call<'_>) -> Result<Response> {
-        let started = Instant::now();
+    pub(crate) fn send(&self, call: &Call<'_>) -> Result<WireResponse> {
+        let mut retrier = self.retrier();
         let mut url = call.url.clone();
-        let mut attempt = 0u32;
         let mut authenticated = false;
         let mut redirects = 0u32;
         loop {
@@ -517,32 +460,24 @@ impl Transport {
                 return Err(Error::Cancelled);
             }
             let trusted = same_origin(&url, &self.origin);
-            let (rb, with_auth) = self.build(call, &url, trusted)?;
-            let resp = match self.send_cancellable(rb, call.cancel.as_ref())? {
+            let (req, with_auth) = self.build(call, &url, trusted)?;
+            let resp = match self.send_cancellable(req, call.cancel.as_ref())? {
                 Ok(r) => r,
                 Err(e) => {
                     if is_cancelled(call.cancel.as_ref()) || self.client_cancelled() {
                         return Err(Error::Cancelled);
                     }
-                    if let Some(tls) = tls_error(&e) {
+                    if let WireError::Tls(tls) = &e {
                         return Err(self.err(format!(
-                            "{} {}: TLS failed: {tls}{}",
+                            "{} {}: TLS failed: {tls}",
                             call.method,
                             redact(&url),
-                            tls_hint(&tls)
                         )));
                     }
-                    if call.retry && self.may_retry(attempt, started) {
-                        self.wait(attempt, None, call.cancel.as_ref())?;
-                        attempt += 1;
+                    if call.retry && self.backoff(&mut retrier, None, call.cancel.as_ref())? {
                         continue;
                     }
-                    return Err(self.err(format!(
-                        "{} {}: {}",
-                        call.method,
-                        redact(&url),
-                        error_chain(&e)
-                    )));
+                    return Err(self.err(format!("{} {}: {e}", call.method, redact(&url))));
                 }
             };
             let status = resp.status();
@@ -575,9 +510,10 @@ impl Transport {
                 redirects += 1;
                 continue;
             }
-            if call.retry && retryable_status(status) && self.may_retry(attempt, started) {
-                self.wait(attempt, Some(resp.headers()), call.cancel.as_ref())?;
-                attempt += 1;
+            if call.retry
+                && retryable_status(status)
+                && self.backoff(&mut retrier, Some(resp.headers()), call.cancel.as_ref())?
+            {
                 continue;
             }
             return Ok(resp);
@@ -596,12 +532,7 @@ impl Transport {
                 scope,
             }) => {
                 let scopes = effective_scopes(scopes, scope.as_deref());
-                let key = scopes.join(" ");
-                if let Some(t) = self.lock().tokens.get(&key) {
-                    return Ok(Some(format!("Bearer {t}")));
-                }
-                let token = self.fetch_token(&realm, service.as_deref(), &scopes)?;
-                self.lock().tokens.insert(key, token.clone());
+                let token = self.token_for(&realm, service.as_deref(), &scopes, None)?;
                 Ok(Some(format!("Bearer {token}")))
             }
         }
@@ -646,13 +577,49 @@ impl Transport {
                 scope,
             } => {
                 let scopes = effective_scopes(scopes, scope.as_deref());
-                let token = self.fetch_token(realm, service.as_deref(), &scopes)?;
-                let mut st = self.lock();
-                st.tokens.insert(scopes.join(" "), token);
-                st.challenge = Some(ch);
+                // A token we sent and the registry refused is stale: fetch a new one
+                // (once, however many requests saw it refused).
+                let stale = sent_auth
+                    .then(|| self.lock().tokens.get(&scopes.join(" ")).cloned())
+                    .flatten();
+                self.token_for(realm, service.as_deref(), &scopes, stale.as_deref())?;
+                self.lock().challenge = Some(ch);
                 Ok(true)
             }
         }
+    }
+
+    /// The token for `scopes`: the cached one unless it is `stale`, else fetched. One
+    /// fetch per scope at a time: requests that need the same token wait for the fetch
+    /// in flight and take its result.
+    fn token_for(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scopes: &[String],
+        stale: Option<&str>,
+    ) -> Result<String> {
+        let key = scopes.join(" ");
+        let cached = |st: &AuthState| {
+            st.tokens
+                .get(&key)
+                .filter(|t| Some(t.as_str()) != stale)
+                .cloned()
+        };
+        let gate = {
+            let mut st = self.lock();
+            if let Some(t) = cached(&st) {
+                return Ok(t);
+            }
+            Arc::clone(st.fetching.entry(key.clone()).or_default())
+        };
+        let _fetching = gate.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = cached(&self.lock()) {
+            return Ok(t);
+        }
+        let token = self.fetch_token(realm, service, scopes)?;
+        self.lock().tokens.insert(key, token.clone());
+        Ok(token)
     }
 
     /// Get an access token from the token service. Credentials go only to an https
@@ -683,10 +650,10 @@ impl Transport {
                 )),
             });
         }
-        let started = Instant::now();
-        let mut attempt = 0;
+        let mut retrier = self.retrier();
         loop {
-            let rb = match self.credential()? {
+            let mut headers = HeaderMap::new();
+            let (url, method, body) = match self.credential()? {
                 Some(Credential::IdentityToken(rt)) => {
                     let mut form = url::form_urlencoded::Serializer::new(String::new());
                     form.append_pair("grant_type", "refresh_token")
@@ -698,14 +665,15 @@ impl Transport {
                     if !scopes.is_empty() {
                         form.append_pair("scope", &scopes.join(" "));
                     }
-                    self.client
-                        .post(realm_url.clone())
-                        .timeout(self.timeouts.base)
-                        .header(
-                            reqwest::header::CONTENT_TYPE,
-                            "application/x-www-form-urlencoded",
-                        )
-                        .body(form.finish())
+                    headers.insert(
+                        reqwest::header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/x-www-form-urlencoded"),
+                    );
+                    (
+                        realm_url.clone(),
+                        Method::POST,
+                        WireBody::Bytes(form.finish().into()),
+                    )
                 }
                 cred => {
                     let mut u = realm_url.clone();
@@ -721,33 +689,34 @@ impl Transport {
                             q.append_pair("account", username);
                         }
                     }
-                    let rb = self.client.get(u).timeout(self.timeouts.base);
-                    match cred.as_ref().and_then(|c| c.basic_header()) {
-                        Some(h) => rb.header(AUTHORIZATION, h),
-                        None => rb,
+                    if let Some(h) = cred.as_ref().and_then(|c| c.basic_header()) {
+                        let mut v = HeaderValue::from_str(&h).map_err(|_| {
+                            self.err("the credentials hold characters HTTP cannot carry")
+                        })?;
+                        v.set_sensitive(true);
+                        headers.insert(AUTHORIZATION, v);
                     }
+                    (u, Method::GET, WireBody::Empty)
                 }
             };
-            let resp = match rb.send() {
+            let req = WireRequest {
+                method,
+                url,
+                headers,
+                body,
+                timeout: self.timeouts.base,
+            };
+            let resp = match self.send_cancellable(req, None)? {
                 Ok(r) => r,
-                Err(e) if self.may_retry(attempt, started) => {
-                    let _ = e;
-                    self.wait(attempt, None, None)?;
-                    attempt += 1;
-                    continue;
-                }
                 Err(e) => {
-                    return Err(self.err(format!(
-                        "token service {}: {}",
-                        redact(&realm_url),
-                        error_chain(&e)
-                    )));
+                    if self.backoff(&mut retrier, None, None)? {
+                        continue;
+                    }
+                    return Err(self.err(format!("token service {}: {e}", redact(&realm_url))));
                 }
             };
             let status = resp.status();
-            if retryable_status(status) && self.may_retry(attempt, started) {
-                self.wait(attempt, Some(resp.headers()), None)?;
-                attempt += 1;
+            if retryable_status(status) && self.backoff(&mut retrier, Some(resp.headers()), None)? {
                 continue;
             }
             if matches!(status.as_u16(), 401 | 403) {
@@ -793,7 +762,7 @@ impl Transport {
     }
 
     /// What to say when the registry wants credentials and none were sent.
-    fn needs_credentials(&self) -> String {
+    pub(crate) fn needs_credentials(&self) -> String {
         let host = &self.origin[url::Position::BeforeHost..url::Position::AfterPort];
         let mut h = format!(
             "authentication required: log in to {host}, or set SPECTRO_REGISTRY_USERNAME and SPECTRO_REGISTRY_PASSWORD with SPECTRO_REGISTRY_HOST={host}"
@@ -810,36 +779,6 @@ impl Transport {
         h
     }
 
-    /// The error for an unexpected response: 401/403 → [`Error::Unauthorized`], else
-    /// [`Error::Remote`] with the registry's error code and message.
-    pub(crate) fn status_error(&self, what: &str, resp: Response) -> Error {
-        let status = resp.status();
-        let detail = read_capped(resp, MAX_ERROR_BYTES)
-            .ok()
-            .map(|b| registry_message(&b))
-            .filter(|m| !m.is_empty());
-        match status.as_u16() {
-            401 => Error::Unauthorized {
-                registry: self.registry.clone(),
-                hint: Some(if self.has_credential() {
-                    "the registry rejected the credentials".into()
-                } else {
-                    self.needs_credentials()
-                }),
-            },
-            403 => Error::Unauthorized {
-                registry: self.registry.clone(),
-                hint: Some(format!(
-                    "access denied{}",
-                    detail.map(|d| format!(": {d}")).unwrap_or_default()
-                )),
-            },
-            _ => self.err(format!(
-                "{what}: HTTP {status}{}",
-                detail.map(|d| format!(" ({d})")).unwrap_or_default()
-            )),
-        }
-    }
 }
 
 /// Scopes for a token: the request's own, else the challenge's.
@@ -857,141 +796,15 @@ fn effective_scopes(scopes: &[String], challenge_scope: Option<&str>) -> Vec<Str
         .unwrap_or_default()
 }
 
-/// `CODE: message` from a distribution error body, sanitised and shortened.
-pub(crate) fn registry_message(body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct Errors {
-        errors: Vec<Item>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Item {
-        #[serde(default)]
-        code: String,
-        #[serde(default)]
-        message: String,
-    }
-    let text = match serde_json::from_slice::<Errors>(body) {
-        Ok(e) => e
-            .errors
-            .iter()
-            .map(|i| format!("{}: {}", i.code, i.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        Err(_) => String::from_utf8_lossy(body).trim().to_owned(),
-    };
-    let mut s = crate::sanitize(&text);
-    if s.len() > 300 {
-        let cut = (0..=300)
-            .rev()
-            .find(|&i| s.is_char_boundary(i))
-            .unwrap_or(0);
-        s.truncate(cut);
-        s.push('…');
-    }
-    s
-}
 
-/// Read a response body up to `cap` bytes; longer is an error (checked on the
-/// `Content-Length` first, then on the bytes actually read).
-pub(crate) fn read_capped(resp: Response, cap: u64) -> std::result::Result<Vec<u8>, String> {
-    if resp.content_length().is_some_and(|n| n > cap) {
-        return Err(format!("response larger than the {cap}-byte limit"));
-    }
-    let mut bytes = Vec::new();
-    resp.take(cap + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("reading the response: {e}"))?;
-    if bytes.len() as u64 > cap {
-        return Err(format!("response larger than the {cap}-byte limit"));
-    }
-    Ok(bytes)
-}
 
-/// The TLS error behind a failed request, if that is what failed (not worth retrying).
-fn tls_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(t) = err.downcast_ref::<rustls::Error>() {
-            return Some(t.to_string());
-        }
-        if let Some(io) = err.downcast_ref::<io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(t) = inner.downcast_ref::<rustls::Error>()
-        {
-            return Some(t.to_string());
-        }
-        cur = err.source();
-    }
-    // Some layers re-wrap the rustls error as text; recognise its messages.
-    let text = error_chain(e);
-    [
-        "received corrupt message",
-        "invalid peer certificate",
-        "peer is incompatible",
-        "HandshakeFailure",
-    ]
-    .iter()
-    .any(|m| text.contains(m))
-    .then_some(text)
-}
-
-fn tls_hint(msg: &str) -> &'static str {
-    if msg.contains("InvalidContentType") || msg.contains("corrupt message") {
-        " (the server does not speak TLS; for a plain-HTTP registry use --plain-http)"
-    } else if msg.contains("certificate") || msg.contains("Certificate") {
-        " (trust its CA with --ca-file or /etc/spectro/certs.d/<host>/ca.crt, or skip verification with --insecure)"
-    } else {
-        ""
-    }
-}
-
-/// An error and its causes on one line, with URLs' queries removed. reqwest's own
-/// top-level "error sending request for url (...)" is skipped: callers print the URL.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = match e.source() {
-        Some(src) if e.is::<reqwest::Error>() => Some(src),
-        _ => Some(e),
-    };
-    while let Some(err) = cur {
-        let mut s = err.to_string();
-        // reqwest prints "error sending request for url (URL)": drop the query part.
-        if let Some(q) = s.find('?')
-            && let Some(end) = s[q..].find(')')
-        {
-            s.replace_range(q..q + end, "");
-        }
-        if !parts.iter().any(|p: &String| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = err.source();
-    }
-    crate::sanitize(&parts.join(": "))
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn backoff_grows_with_jitter_and_caps() {
-        let p = RetryPolicy::default();
-        for a in 0..10 {
-            let d = p.backoff(a);
-            let nominal = p.base_delay.saturating_mul(1 << a).min(p.max_delay);
-            assert!(
-                d >= nominal.mul_f64(0.5) && d <= nominal.mul_f64(1.5),
-                "{a}: {d:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn messages_and_redaction() {
-        assert_eq!(
-            registry_message(br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#),
-            "MANIFEST_UNKNOWN: manifest unknown"
-        );
+    fn redaction_and_origins() {
         let u =
             Url::parse("https://u:p@reg.io/v2/x/blobs/uploads/abc?_state=secret&digest=sha256:1")
                 .unwrap();
