@@ -459,20 +459,46 @@ fn main() -> ExitCode {
     }
 }
 
-/// What to do about an error, in this CLI's terms (the library names no flags).
+/// What to do about an error, in this CLI's terms (the library names no flags),
+/// chosen by the error's kind.
 fn hint(e: &spectro_packs::Error) -> Option<&'static str> {
     use spectro_packs::Error as E;
+    use spectro_packs::ErrorKind as K;
     use spectro_packs::archive::ArchiveProblem as P;
-    match e {
-        E::AlreadyExists { .. } => Some("pass --force to replace it"),
-        E::Archive {
-            problem: P::DestinationExists,
-            ..
-        } => Some("pass --force to replace it"),
-        E::Archive {
-            problem: P::Invalid { .. },
-            ..
-        } => Some("run `spectro validate` to see the findings (or pass --no-validate)"),
+    match (e, e.kind()) {
+        (
+            E::Archive {
+                problem: P::Invalid { .. },
+                ..
+            },
+            _,
+        ) => Some("run `spectro validate` to see the findings (or pass --no-validate)"),
+        (_, K::AlreadyExists) => Some("pass --force to replace it"),
+        (_, K::Unauthenticated) => Some(
+            "log in with `spectro registry login HOST`, or set SPECTRO_REGISTRY_USERNAME, SPECTRO_REGISTRY_PASSWORD and SPECTRO_REGISTRY_HOST",
+        ),
+        (_, K::PermissionDenied) => Some("the account lacks the permission; ask the registry's admin"),
+        (E::Remote { reason, .. }, K::Transport) if reason.contains("TLS failed") => {
+            if reason.contains("corrupt message") || reason.contains("InvalidContentType") {
+                Some("the server does not speak TLS: pass --plain-http for a plain-HTTP registry")
+            } else {
+                Some(
+                    "trust its CA with --ca-file (or /etc/spectro/certs.d/<host>/ca.crt), or skip verification with --insecure",
+                )
+            }
+        }
+        (E::Status { status: 400, .. }, _) => {
+            Some("an HTTPS server answered plain HTTP? drop --plain-http")
+        }
+        (E::Status { status, .. }, _) if *status >= 500 => {
+            Some("the registry failed; try again later")
+        }
+        (E::Unsupported(m), _) if m.contains("catalog") => {
+            Some("list one pack by name: `spectro pack ls NAME`")
+        }
+        (E::Unsupported(m), _) if m.contains("deleting manifests") => Some(
+            "the registry has deletes switched off (CNCF distribution: storage.delete.enabled)",
+        ),
         _ => None,
     }
 }

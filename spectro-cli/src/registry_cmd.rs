@@ -276,15 +276,17 @@ pub(crate) fn tag(flags: &RegistryFlags, reference: &str, new_tag: &str, force: 
 pub(crate) fn inspect(flags: &RegistryFlags, reference: &str, json_out: bool) -> CmdResult {
     let reg = open(flags)?;
     let r = PackRef::parse(reference)?;
-    let resolved = reg.resolve(&r)?;
-    // Pull the archive into a temp dir to summarise pack.json (digest-verified).
-    let tmp = tempfile::tempdir()?;
-    let pulled = reg.pull(&r, tmp.path(), &PullOptions::default())?;
-    let pack = spectro_packs::load_pack(&pulled.path)?;
-    let m = pack.manifest();
+    // pack.json comes from the start of the archive: no full pull.
+    let found = reg.inspect(&r)?;
+    let resolved = &found.resolved;
+    let version = resolved
+        .version
+        .clone()
+        .unwrap_or_else(|| resolved.manifest_digest.clone());
+    let m = &found.pack;
     let layer = resolved.manifest.pack_layer().ok();
     let summary = json!({
-        "reference": format!("{}:{}", r.name, pulled.version), "registry": reg.location(),
+        "reference": format!("{}:{}", r.name, version), "registry": reg.location(),
         "manifest_digest": resolved.manifest_digest, "manifest": resolved.manifest,
         "archive": {"digest": layer.map(|l| l.digest.clone()), "size": layer.map(|l| l.size), "title": resolved.manifest.title()},
         "pack": {"name": m.name, "version": m.version, "displayName": m.display_name, "layer": m.layer, "addonType": m.addon_type, "cloudTypes": m.cloud_types},
@@ -297,7 +299,7 @@ pub(crate) fn inspect(flags: &RegistryFlags, reference: &str, json_out: bool) ->
             stdout,
             "{}:{}  ({})",
             r.name,
-            sanitize(&pulled.version),
+            sanitize(&version),
             reg.location()
         )?;
         writeln!(stdout, "  manifest: {}", resolved.manifest_digest)?;

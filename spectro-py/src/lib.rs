@@ -30,22 +30,38 @@ enum Domain {
 }
 
 fn to_py_err(e: Error, domain: Domain) -> PyErr {
+    use spectro_packs::ErrorKind as K;
     let msg = e.to_string();
-    match e {
-        Error::Archive { .. } | Error::InvalidIgnoreFile { .. } => ArchiveError::new_err(msg),
-        Error::PackNotFound { .. } => NotFoundError::new_err(msg),
-        Error::Unauthorized { .. } => AuthenticationError::new_err(msg),
-        Error::AlreadyExists { .. }
-        | Error::DigestMismatch { .. }
-        | Error::CorruptRegistry { .. }
-        | Error::InvalidReference { .. }
-        | Error::Unsupported(_) => RegistryError::new_err(msg),
+    let err = match (&e, e.kind()) {
+        (Error::Archive { .. } | Error::InvalidIgnoreFile { .. }, _) => ArchiveError::new_err(msg),
+        (Error::PackNotFound { .. }, _) => NotFoundError::new_err(msg),
+        (_, K::Unauthenticated | K::PermissionDenied) => AuthenticationError::new_err(msg),
+        (
+            Error::AlreadyExists { .. }
+            | Error::DigestMismatch { .. }
+            | Error::CorruptRegistry { .. }
+            | Error::InvalidReference { .. }
+            | Error::Unsupported(_)
+            | Error::Status { .. }
+            | Error::Conflict { .. }
+            | Error::Remote { .. },
+            _,
+        ) => RegistryError::new_err(msg),
         _ => match domain {
             Domain::Pack => PackError::new_err(msg),
             Domain::Profile => ProfileError::new_err(msg),
             Domain::Registry => RegistryError::new_err(msg),
         },
-    }
+    };
+    // The attributes callers match on, like jsonschema-rs's ValidationError.
+    Python::attach(|py| {
+        let v = err.value(py);
+        let _ = v.setattr("kind", e.kind().as_str());
+        let _ = v.setattr("reference", e.reference());
+        let _ = v.setattr("path", e.path().map(|p| p.display().to_string()));
+        let _ = v.setattr("status", e.http_status());
+    });
+    err
 }
 
 /// JSON value → Python object (through the `json` module: exact and simple).
@@ -515,6 +531,38 @@ impl Registry {
         let r = parse_ref(r#ref)?;
         let inner = self.handles()?.inner;
         interruptible(py, Some(&self.cancel), move |_| inner.delete(&r))
+    }
+
+    /// Another tag for the manifest an exact reference (version or digest) points at;
+    /// `force` moves a tag that points elsewhere.
+    #[pyo3(signature = (r#ref, new_tag, *, force = false))]
+    fn tag(&self, py: Python<'_>, r#ref: &str, new_tag: String, force: bool) -> PyResult<()> {
+        let r = parse_ref(r#ref)?;
+        let inner = self.handles()?.inner;
+        interruptible(py, Some(&self.cancel), move |_| {
+            let mut opts = registry::TagOptions::default();
+            opts.force = force;
+            inner.tag(&r, &new_tag, &opts)
+        })
+    }
+
+    /// The resolved version, digests and pack.json of a reference, read from the start
+    /// of the archive (no full pull): `{"name", "version", "manifest_digest",
+    /// "archive_digest", "archive_size", "pack_json"}`.
+    fn inspect(&self, py: Python<'_>, r#ref: &str) -> PyResult<Py<PyAny>> {
+        let r = parse_ref(r#ref)?;
+        let inner = self.handles()?.inner;
+        let found = interruptible(py, Some(&self.cancel), move |_| inner.inspect(&r))?;
+        let layer = found.resolved.manifest.pack_layer().ok();
+        let v = serde_json::json!({
+            "name": found.resolved.name,
+            "version": found.resolved.version,
+            "manifest_digest": found.resolved.manifest_digest,
+            "archive_digest": layer.map(|l| l.digest.clone()),
+            "archive_size": layer.map(|l| l.size),
+            "pack_json": found.pack_json,
+        });
+        json_to_py(py, &v)
     }
 
     fn __repr__(&self) -> String {

@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -84,6 +85,12 @@ def test_registry_round_trip(fixtures, tmp_path):
     assert Path(out, "pack.json").is_file()
     arch = reg.pull("nginx", tmp_path / "arch", archive=True)
     assert arch.endswith("nginx-1.11.2.tar.gz")
+    info = reg.inspect("nginx")
+    assert info["version"] == "1.11.2" and info["manifest_digest"] == digest
+    assert info["pack_json"]["name"] == "nginx" and info["archive_digest"].startswith("sha256:")
+    reg.tag("nginx:1.11.2", "stable")
+    assert {v["version"] for v in reg.list()[0]["versions"]} == {"1.11.2", "stable"}
+    reg.delete("nginx:stable")
     reg.delete("nginx:1.11.2")
     assert reg.list() == []
     assert "Registry" in repr(reg)
@@ -91,8 +98,17 @@ def test_registry_round_trip(fixtures, tmp_path):
 
 def test_registry_errors(fixtures, tmp_path):
     reg = sp.Registry(str(tmp_path / "reg"))
-    with pytest.raises(sp.NotFoundError):
+    with pytest.raises(sp.NotFoundError) as missing:
         reg.pull("nginx:1.0.0", tmp_path)
+    assert missing.value.kind == "not_found" and missing.value.reference == "nginx:1.0.0"
+    assert missing.value.status is None
+    reg.push(fixtures / "packs/valid/nginx-chart")
+    changed = tmp_path / "changed"
+    shutil.copytree(fixtures / "packs/valid/nginx-chart", changed)
+    (changed / "values.yaml").write_text((changed / "values.yaml").read_text() + "# changed\n")
+    with pytest.raises(sp.RegistryError) as exists:
+        reg.push(changed)
+    assert exists.value.kind == "already_exists" and exists.value.reference == "nginx:1.11.2"
     with pytest.raises(sp.RegistryError, match="uppercase"):
         reg.pull("Nginx:1.0.0", tmp_path)
     assert issubclass(sp.NotFoundError, sp.RegistryError) and issubclass(sp.AuthenticationError, sp.RegistryError)

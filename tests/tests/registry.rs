@@ -9,16 +9,35 @@ use std::process::Command;
 use spectro_packs::Error;
 use spectro_packs::registry::{LayoutRegistry, PackRef, PullOptions, PushOptions, Registry};
 
-use spectro_tests::conformance::{conformance, pack, versioned};
+use spectro_packs::registry::{LayoutStore, MemoryStore, PackRegistry};
+use spectro_tests::conformance::{pack, store_suite, versioned};
+use spectro_tests::conformance_suite;
 
 fn r(s: &str) -> PackRef {
     PackRef::parse(s).unwrap()
 }
 
-#[test]
-fn layout_registry_passes_conformance() {
+conformance_suite!(layout, {
     let root = tempfile::tempdir().unwrap();
-    conformance(&LayoutRegistry::open(root.path()).unwrap());
+    let reg: Box<dyn Registry> = Box::new(LayoutRegistry::open(root.path()).unwrap());
+    Some((reg, root))
+});
+
+conformance_suite!(memory, {
+    let reg: Box<dyn Registry> = Box::new(PackRegistry::new(MemoryStore::new(), "base"));
+    Some((reg, ()))
+});
+
+#[test]
+fn layout_store_passes_the_store_suite() {
+    let root = tempfile::tempdir().unwrap();
+    store_suite(&LayoutStore::new(root.path()), "spectro-packs/archive/blobby");
+}
+
+#[test]
+fn memory_store_passes_the_store_suite() {
+    store_suite(&MemoryStore::new(), "base/spectro-packs/archive/blobby");
+    store_suite(&MemoryStore::without_delete(), "base/spectro-packs/archive/blobby");
 }
 
 #[test]

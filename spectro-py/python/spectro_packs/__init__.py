@@ -7,7 +7,23 @@ from __future__ import annotations
 
 
 class SpectroError(Exception):
-    """Base class of every error raised by spectro_packs."""
+    """Base class of every error raised by spectro_packs.
+
+    Attributes, set when the library knows them (else ``None``):
+
+    - ``kind``: what kind of failure, one of ``not_found``, ``already_exists``,
+      ``unauthenticated``, ``permission_denied``, ``unsupported``, ``invalid_input``,
+      ``integrity``, ``too_large``, ``protocol``, ``transport``, ``conflict``,
+      ``cancelled``, ``io``;
+    - ``reference``: the pack reference concerned (``"nginx:1.0.0"``);
+    - ``path``: the local file or folder concerned;
+    - ``status``: the HTTP status the registry answered with.
+    """
+
+    kind: str | None = None
+    reference: str | None = None
+    path: str | None = None
+    status: int | None = None
 
 
 class PackError(SpectroError):
