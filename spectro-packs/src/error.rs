@@ -275,10 +275,16 @@ impl Error {
             | Error::NotRegularFile { .. } => ErrorKind::InvalidInput,
             Error::Unauthorized { .. } | Error::Credentials(_) => ErrorKind::Unauthenticated,
             Error::Forbidden { .. } => ErrorKind::PermissionDenied,
-            Error::Status { status, .. } => match status {
-                404 => ErrorKind::NotFound,
-                405 => ErrorKind::Unsupported,
-                413 => ErrorKind::TooLarge,
+            // The registry's error code (distribution spec) says more than the status.
+            Error::Status { status, code, .. } => match (code.as_deref(), status) {
+                (Some("DIGEST_INVALID" | "SIZE_INVALID"), _) => ErrorKind::Integrity,
+                (Some("BLOB_UNKNOWN" | "MANIFEST_UNKNOWN" | "NAME_UNKNOWN"), _) | (_, 404) => {
+                    ErrorKind::NotFound
+                }
+                (Some("DENIED"), _) => ErrorKind::PermissionDenied,
+                (Some("UNAUTHORIZED"), _) => ErrorKind::Unauthenticated,
+                (Some("UNSUPPORTED"), _) | (_, 405) => ErrorKind::Unsupported,
+                (_, 413) => ErrorKind::TooLarge,
                 _ => ErrorKind::Protocol,
             },
             Error::DigestMismatch { .. } | Error::CorruptRegistry { .. } => ErrorKind::Integrity,

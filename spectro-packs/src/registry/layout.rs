@@ -301,7 +301,7 @@ impl Store for LayoutStore {
             transfer.progress.as_ref(),
             transfer.cancel.as_ref(),
         )
-        .map_err(|e| copy_error(&path, Path::new("pull"), e))?;
+        .map_err(|e| copy_error(&path, Path::new(super::staging::DESTINATION), e))?;
         if actual != desc.digest || n != desc.size {
             return Err(Error::DigestMismatch {
                 what: path.display().to_string(),

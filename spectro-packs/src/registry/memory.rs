@@ -136,7 +136,7 @@ impl Store for MemoryStore {
                 actual,
             });
         }
-        out.write_all(&bytes).map_err(|e| Error::io("pull", e))?;
+        out.write_all(&bytes).map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
         transfer.report(desc.size, Some(desc.size));
         Ok(())
     }

@@ -374,7 +374,8 @@ impl<S: Store> Registry for PackRegistry<S> {
         )?;
         let transfer = Transfer::new(opts.progress.clone(), opts.cancel.clone());
         self.store
-            .get_blob(&repo, &layer, tmp.as_file_mut(), &transfer)?;
+            .get_blob(&repo, &layer, tmp.as_file_mut(), &transfer)
+            .map_err(|e| staging::blame_destination(e, dest))?;
         drop(lock);
         tmp.as_file()
             .sync_all()

@@ -168,6 +168,25 @@ pub(crate) fn file_digest(path: &Path) -> Result<(String, u64)> {
 }
 
 
+/// The path a store names in an I/O error while writing the caller's file
+/// ([`super::Store::get_blob`]): the pack protocol replaces it with the real
+/// destination, so a full disk is blamed on the destination, never on the registry.
+pub(crate) const DESTINATION: &str = "<download destination>";
+
+/// `e` with a write failure on the download file blamed on `dest`.
+pub(crate) fn blame_destination(e: Error, dest: &Path) -> Error {
+    match e {
+        Error::Io { path, source } if path == Path::new(DESTINATION) => Error::Io {
+            path: dest.to_path_buf(),
+            source,
+        },
+        Error::NotFound { path } if path == Path::new(DESTINATION) => Error::NotFound {
+            path: dest.to_path_buf(),
+        },
+        e => e,
+    }
+}
+
 /// A temporary file for a download into `dest` (`.spectro-pull-*`, swept when stale).
 pub(crate) fn pull_temp(dest: &Path) -> Result<tempfile::NamedTempFile> {
     crate::safety::create_dirs(dest, 0o755)?;
