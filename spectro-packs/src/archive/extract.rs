@@ -446,7 +446,10 @@ const MAX_SCANNED_ENTRIES: usize = 100_000;
 /// The parsed `<top>/pack.json` of a `.tar.gz` stream, read without extracting anything
 /// and stopping right after it (spectro's archives hold it first); its `name` must equal
 /// the top folder. `path` names the archive in errors.
-pub(crate) fn read_pack_json(input: impl std::io::BufRead, path: &Path) -> Result<serde_json::Value> {
+pub(crate) fn read_pack_json(
+    input: impl std::io::BufRead,
+    path: &Path,
+) -> Result<serde_json::Value> {
     let err = |problem: ArchiveProblem, entry: Option<String>| Error::Archive {
         path: path.to_path_buf(),
         entry,

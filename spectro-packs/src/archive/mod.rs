@@ -11,8 +11,8 @@ mod extract;
 mod gzip;
 
 pub use build::{BuildOptions, BuiltArchive, DEFAULT_MTIME, archive_file_name, build_archive};
-pub use extract::{ExtractLimits, ExtractOptions, Extracted, extract_archive, read_identity};
 pub(crate) use extract::read_pack_json;
+pub use extract::{ExtractLimits, ExtractOptions, Extracted, extract_archive, read_identity};
 
 /// Why an archive could not be built or extracted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

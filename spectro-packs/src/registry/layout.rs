@@ -462,7 +462,9 @@ impl Store for LayoutStore {
             let Ok(rel) = e.path().strip_prefix(&self.root) else {
                 continue;
             };
-            let name = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+            let name = rel
+                .to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "/");
             if name.starts_with(prefix) && check_repository(&name).is_ok() {
                 out.push(name);
             }
@@ -530,10 +532,13 @@ impl Store for LayoutStore {
         };
         if index.manifests.is_empty() {
             // Only a layout: never a folder that holds other repositories.
-            let nested = fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?.flatten().any(|e| {
-                let n = e.file_name();
-                n != "blobs" && n != "oci-layout" && n != "index.json" && e.path().is_dir()
-            });
+            let nested = fs::read_dir(&dir)
+                .map_err(|e| Error::io(&dir, e))?
+                .flatten()
+                .any(|e| {
+                    let n = e.file_name();
+                    n != "blobs" && n != "oci-layout" && n != "index.json" && e.path().is_dir()
+                });
             if !nested {
                 fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             }

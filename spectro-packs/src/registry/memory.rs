@@ -121,10 +121,12 @@ impl Store for MemoryStore {
         out: &mut File,
         transfer: &Transfer,
     ) -> Result<()> {
-        let bytes = self.blob(repo, &desc.digest).ok_or_else(|| Error::CorruptRegistry {
-            location: format!("memory:{repo}"),
-            reason: format!("blob {} is missing", desc.digest),
-        })?;
+        let bytes = self
+            .blob(repo, &desc.digest)
+            .ok_or_else(|| Error::CorruptRegistry {
+                location: format!("memory:{repo}"),
+                reason: format!("blob {} is missing", desc.digest),
+            })?;
         if transfer.is_cancelled() {
             return Err(Error::Cancelled);
         }
@@ -136,16 +138,19 @@ impl Store for MemoryStore {
                 actual,
             });
         }
-        out.write_all(&bytes).map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
+        out.write_all(&bytes)
+            .map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
         transfer.report(desc.size, Some(desc.size));
         Ok(())
     }
 
     fn open_blob(&self, repo: &str, desc: &Descriptor) -> Result<Box<dyn Read + Send + '_>> {
-        let bytes = self.blob(repo, &desc.digest).ok_or_else(|| Error::CorruptRegistry {
-            location: format!("memory:{repo}"),
-            reason: format!("blob {} is missing", desc.digest),
-        })?;
+        let bytes = self
+            .blob(repo, &desc.digest)
+            .ok_or_else(|| Error::CorruptRegistry {
+                location: format!("memory:{repo}"),
+                reason: format!("blob {} is missing", desc.digest),
+            })?;
         Ok(Box::new(std::io::Cursor::new(bytes.as_ref().clone())))
     }
 
@@ -163,8 +168,7 @@ impl Store for MemoryStore {
                 None => return Ok(None),
             }
         };
-        Ok(r
-            .manifests
+        Ok(r.manifests
             .get(&digest)
             .map(|b| (digest.clone(), b.as_ref().clone())))
     }
@@ -178,10 +182,11 @@ impl Store for MemoryStore {
                 limit: oci::MAX_MANIFEST_BYTES,
             });
         }
-        let m: oci::Manifest = serde_json::from_slice(bytes).map_err(|e| Error::CorruptRegistry {
-            location: format!("memory:{repo}"),
-            reason: format!("not an image manifest: {e}"),
-        })?;
+        let m: oci::Manifest =
+            serde_json::from_slice(bytes).map_err(|e| Error::CorruptRegistry {
+                location: format!("memory:{repo}"),
+                reason: format!("not an image manifest: {e}"),
+            })?;
         let digest = oci::sha256_digest(bytes);
         let mut repos = self.repos();
         let r = repos.entry(repo.to_owned()).or_default();
@@ -193,8 +198,7 @@ impl Store for MemoryStore {
                 });
             }
         }
-        r.manifests
-            .insert(digest.clone(), Arc::new(bytes.to_vec()));
+        r.manifests.insert(digest.clone(), Arc::new(bytes.to_vec()));
         r.tags.insert(tag.to_owned(), digest.clone());
         Ok(digest)
     }

@@ -371,4 +371,3 @@ pub(crate) fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
         _ => a.cmp(b),
     }
 }
-

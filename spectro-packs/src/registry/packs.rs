@@ -105,12 +105,12 @@ impl<S: Store> PackRegistry<S> {
             Selector::Tag(t) => return Ok(Some(t.clone())),
             Selector::Digest(_) => return Ok(None),
             Selector::Latest => None,
-            Selector::Wildcard(w) => Some(TagPattern::parse(w).ok_or_else(|| {
-                Error::InvalidReference {
+            Selector::Wildcard(w) => {
+                Some(TagPattern::parse(w).ok_or_else(|| Error::InvalidReference {
                     input: r.to_string(),
                     reason: "not a wildcard tag".into(),
-                }
-            })?),
+                })?)
+            }
         };
         let tags = self.store.tags(repo)?.ok_or_else(|| self.not_found(r))?;
         tags.iter()
@@ -238,7 +238,8 @@ impl<S: Store> PackRegistry<S> {
         let created = opts.created.clone().unwrap_or_else(|| oci::rfc3339(0));
         let manifest =
             Manifest::for_pack(&digest, size, &archive_file_name(name, version), &created);
-        let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::io(&prepared.path, e.into()))?;
+        let bytes =
+            serde_json::to_vec(&manifest).map_err(|e| Error::io(&prepared.path, e.into()))?;
         // The manifest goes last, so an interrupted push leaves no tag behind.
         let manifest_digest = self.store.put_manifest(repo, version, &bytes)?;
         // Another client may have pushed the same tag at the same moment: say so.
@@ -283,8 +284,8 @@ impl<S: Store> PackRegistry<S> {
         let mut placeholder = Manifest::for_pack(&oci::sha256_digest(b""), 0, "", "");
         placeholder.layers.clear();
         placeholder.annotations = ann;
-        let bytes = serde_json::to_vec(&placeholder)
-            .map_err(|e| Error::io(Path::new(repo), e.into()))?;
+        let bytes =
+            serde_json::to_vec(&placeholder).map_err(|e| Error::io(Path::new(repo), e.into()))?;
         self.store.put_blob(
             repo,
             BlobSource::Bytes(oci::CONFIG_BLOB),
@@ -295,7 +296,12 @@ impl<S: Store> PackRegistry<S> {
         // arrives (the signal takes effect after them).
         let _critical = self.store.hold_cancellation();
         let restore = || {
-            if self.store.head_manifest(repo, tag).ok().flatten().as_deref()
+            if self
+                .store
+                .head_manifest(repo, tag)
+                .ok()
+                .flatten()
+                .as_deref()
                 != Some(resolved.manifest_digest.as_str())
             {
                 self.store.put_manifest(repo, tag, &original).map(|_| ())
@@ -452,7 +458,10 @@ impl<S: Store> Registry for PackRegistry<S> {
                     self.untag_shared(&repo, tag, reference, &resolved)
                 } else {
                     // One request; if the store refuses it nothing has changed.
-                    match self.store.delete_manifest(&repo, &resolved.manifest_digest)? {
+                    match self
+                        .store
+                        .delete_manifest(&repo, &resolved.manifest_digest)?
+                    {
                         true => Ok(()),
                         false => Err(self.not_found(reference)),
                     }

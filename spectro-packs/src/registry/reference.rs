@@ -393,6 +393,9 @@ mod tests {
             assert!(PackRef::parse(bad).is_err(), "{bad} must be refused");
         }
         assert!(!wildcard_matches("1.x.2", "1.0.2"));
-        assert!(!wildcard_matches("1.28.4", "1.28.4"), "an exact tag is no wildcard");
+        assert!(
+            !wildcard_matches("1.28.4", "1.28.4"),
+            "an exact tag is no wildcard"
+        );
     }
 }

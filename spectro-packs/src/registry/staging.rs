@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 
 use super::{CancelledIo, is_cancelled};
 
-
 /// `Error::Cancelled` for a cancelled copy; else the I/O error, blamed on `dst` when
 /// writing failed (a full disk is the destination's problem) and on `src` otherwise.
 pub(crate) fn copy_error(src: &Path, dst: &Path, e: io::Error) -> Error {
@@ -166,7 +165,6 @@ pub(crate) fn file_digest(path: &Path) -> Result<(String, u64)> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     copy_hashing(&mut f, &mut io::sink(), None, None).map_err(|e| Error::io(path, e))
 }
-
 
 /// The path a store names in an I/O error while writing the caller's file
 /// ([`super::Store::get_blob`]): the pack protocol replaces it with the real

@@ -183,7 +183,8 @@ pub trait Store: Send + Sync {
 
     /// Serialise writers (and readers against writers) across processes where the store
     /// is shared through a file system; stores with atomic remote operations need none.
-    fn lock(&self, _exclusive: bool) -> Result<StoreLock> {
+    fn lock(&self, exclusive: bool) -> Result<StoreLock> {
+        let _ = exclusive;
         Ok(StoreLock::none())
     }
 
@@ -196,7 +197,8 @@ pub trait Store: Send + Sync {
     /// Remove what no manifest of `repo` references any more (blobs left by a failed
     /// push, the old archive after `--force`), where the store can; a repository left
     /// with no manifest is removed. Only called with an exclusive [`Store::lock`] held.
-    fn collect_garbage(&self, _repo: &str) -> Result<()> {
+    fn collect_garbage(&self, repo: &str) -> Result<()> {
+        let _ = repo;
         Ok(())
     }
 }

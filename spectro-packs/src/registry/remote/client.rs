@@ -47,7 +47,7 @@ impl std::fmt::Debug for HttpStore {
 
 impl HttpStore {
     /// A client for `location` (must be [`RegistryLocation::Oci`]). No request is made
-    /// until the first operation; see [`OciRegistry::ping`].
+    /// until the first operation; see [`HttpStore::ping`].
     pub fn connect(location: &RegistryLocation, opts: RemoteOptions) -> Result<Self> {
         let RegistryLocation::Oci { host, .. } = location else {
             return Err(Error::Unsupported(format!(
@@ -218,13 +218,11 @@ impl Store for HttpStore {
             let mut pending = match (digest, source) {
                 (Some(d), _) => BlobDigest::Known(d.to_owned()),
                 (None, BlobSource::Bytes(b)) => BlobDigest::Known(oci::sha256_digest(b)),
-                (None, BlobSource::File(p)) if size > self.monolithic_max => {
-                    BlobDigest::Hashing {
-                        handle: Some(scope.spawn(move || crate::registry::staging::file_digest(p))),
-                        size,
-                        path: p.to_path_buf(),
-                    }
-                }
+                (None, BlobSource::File(p)) if size > self.monolithic_max => BlobDigest::Hashing {
+                    handle: Some(scope.spawn(move || crate::registry::staging::file_digest(p))),
+                    size,
+                    path: p.to_path_buf(),
+                },
                 (None, BlobSource::File(p)) => {
                     BlobDigest::Known(crate::registry::staging::file_digest(p)?.0)
                 }
@@ -300,9 +298,12 @@ impl Store for HttpStore {
     }
 
     fn repositories(&self, prefix: &str) -> Result<Option<Vec<String>>> {
-        Ok(self
-            .catalog()?
-            .map(|repos| repos.into_iter().filter(|r| r.starts_with(prefix)).collect()))
+        Ok(self.catalog()?.map(|repos| {
+            repos
+                .into_iter()
+                .filter(|r| r.starts_with(prefix))
+                .collect()
+        }))
     }
 
     fn hold_cancellation(&self) -> StoreLock {

@@ -70,7 +70,8 @@ impl HttpStore {
                         layer.digest
                     )));
                 }
-                file.set_len(0).map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
+                file.set_len(0)
+                    .map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
                 file.seek(SeekFrom::Start(0))
                     .map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
                 hasher = Sha256::new();
@@ -158,7 +159,8 @@ impl HttpStore {
                     });
                 }
                 hasher.update(&chunk);
-                file.write_all(&chunk).map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
+                file.write_all(&chunk)
+                    .map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
                 done += k as u64;
                 transfer.report(done, Some(layer.size));
             }

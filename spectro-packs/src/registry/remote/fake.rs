@@ -7,20 +7,21 @@
 //! redirect or an upload `Location` points at (served from the same storage, never
 //! behind the authentication gate, like a blob CDN or a presigned upload URL).
 //!
-//! Faults are scripted with [`Fault`]: matched by method and a substring of the path and
-//! query, each fires a given number of times after skipping a given number of matches.
+//! Faults are scripted with [`Fault`]: matched by method, a substring of the path and
+//! query and optionally the host, each fires a given number of times after skipping a
+//! given number of matches.
 //! Every request is recorded in a [`Logged`] entry so tests can assert on what the
 //! client sent: to which host, with which kind of `Authorization`, with which `Range`.
-//! The distribution API itself lives in `fake_api.rs`.
+//! The distribution API, the authentication gate and the token service live in
+//! `fake_api.rs`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use base64::Engine as _;
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use super::wire::{Wire, WireBody, WireError, WireRequest, WireResponse};
@@ -29,8 +30,6 @@ use super::wire::{Wire, WireBody, WireError, WireRequest, WireResponse};
 pub(super) const REGISTRY_HOST: &str = "registry.example";
 /// Where the token service of a [`Gate::Bearer`] registry answers (`/token`).
 pub(super) const AUTH_HOST: &str = "auth.example";
-/// `service` of the Bearer challenge.
-const SERVICE: &str = "fake-registry";
 
 /// Who the registry lets in (on [`REGISTRY_HOST`] only).
 #[derive(Debug, Clone)]
@@ -66,9 +65,10 @@ pub(super) enum Act {
     CutBody(usize),
     /// Answer normally with one byte of the body flipped.
     Corrupt,
-    /// `307 Temporary Redirect` to the same path and query on another host.
+    /// `307 Temporary Redirect` to the same path and query at another origin
+    /// (`https://blobs.example`).
     Redirect(String),
-    /// Apply the request, then move the upload `Location` to another host.
+    /// Apply the request, then move the upload `Location` to another origin.
     RelocateUpload(String),
     /// Apply the request, then set a response header.
     Header(&'static str, String),
@@ -88,6 +88,7 @@ pub(super) enum Act {
 pub(super) struct Fault {
     method: Method,
     path: String,
+    host: Option<String>,
     skip: usize,
     times: usize,
     fired: usize,
@@ -100,6 +101,7 @@ impl Fault {
         Fault {
             method,
             path: path.to_owned(),
+            host: None,
             skip: 0,
             times: 1,
             fired: 0,
@@ -116,6 +118,12 @@ impl Fault {
     /// Fire on every matching request.
     pub(super) fn always(self) -> Self {
         self.times(usize::MAX)
+    }
+
+    /// Match only requests to `host` (the same path may be asked of several hosts).
+    pub(super) fn at(mut self, host: &str) -> Self {
+        self.host = Some(host.to_owned());
+        self
     }
 
     /// Let the first `n` matching requests through untouched.
@@ -335,6 +343,12 @@ impl FakeRegistry {
         locked(&self.0.log).clear();
     }
 
+    /// Forget every token issued (they expired): the next request with one is
+    /// challenged again.
+    pub(super) fn revoke_tokens(&self) {
+        self.state().tokens.clear();
+    }
+
     /// Tags of a repository.
     pub(super) fn tags(&self, repo: &str) -> Vec<String> {
         self.state()
@@ -355,11 +369,14 @@ impl FakeRegistry {
     }
 
     /// The act of the first live fault matching this request, counting it.
-    fn take_fault(&self, method: &Method, path: &str) -> Option<Act> {
+    fn take_fault(&self, method: &Method, host: &str, path: &str) -> Option<Act> {
         let mut faults = locked(&self.0.faults);
-        let f = faults
-            .iter_mut()
-            .find(|f| f.method == *method && path.contains(&f.path) && f.fired < f.times)?;
+        let f = faults.iter_mut().find(|f| {
+            f.method == *method
+                && path.contains(&f.path)
+                && f.host.as_ref().is_none_or(|h| h == host)
+                && f.fired < f.times
+        })?;
         if f.skip > 0 {
             f.skip -= 1;
             return None;
@@ -389,95 +406,6 @@ impl FakeRegistry {
         }
         self.api(req, &route)
     }
-
-    /// `None` when the request may pass, else the 401 to answer.
-    fn gate(&self, req: &Req, route: &super::fake_api::Route) -> Option<Reply> {
-        let sent = req.header("authorization").unwrap_or_default();
-        match self.config().gate {
-            Gate::Open => None,
-            Gate::Basic(user, pass) => (sent != basic(&user, &pass)).then(|| {
-                Reply::error(401, "UNAUTHORIZED", "authentication required")
-                    .header("www-authenticate", "Basic realm=\"fake-registry\"")
-            }),
-            Gate::Bearer { .. } => {
-                let needs = route.needs(req);
-                let granted = sent
-                    .strip_prefix("Bearer ")
-                    .and_then(|t| self.state().tokens.get(t).cloned());
-                let missing = match &granted {
-                    None => needs.first().cloned().or(Some((String::new(), String::new()))),
-                    Some(scopes) => needs.iter().find(|n| !covers(scopes, n)).cloned(),
-                };
-                let (resource, action) = missing?;
-                let mut challenge =
-                    format!("Bearer realm=\"https://{AUTH_HOST}/token\",service=\"{SERVICE}\"");
-                if !resource.is_empty() {
-                    challenge.push_str(&format!(",scope=\"{resource}:{action}\""));
-                }
-                Some(
-                    Reply::error(401, "UNAUTHORIZED", "authentication required")
-                        .header("www-authenticate", challenge),
-                )
-            }
-        }
-    }
-
-    /// The token service: `{"token": ...}` granting the scopes asked for (only `pull`
-    /// to an anonymous client).
-    fn token(&self, req: &Req) -> Reply {
-        let Gate::Bearer { login, anonymous } = self.config().gate else {
-            return Reply::error(404, "NOT_FOUND", "this registry has no token service");
-        };
-        let sent = req.header("authorization");
-        let full = match (&login, sent) {
-            (Some((u, p)), Some(s)) if s == basic(u, p) => true,
-            (None, None) | (Some(_), None) if anonymous => false,
-            _ => return Reply::error(401, "UNAUTHORIZED", "bad credentials"),
-        };
-        let mut granted = Vec::new();
-        for scope in req
-            .query
-            .iter()
-            .filter(|(k, _)| k == "scope")
-            .flat_map(|(_, v)| v.split(' '))
-            .filter(|s| !s.is_empty())
-        {
-            let Some((resource, actions)) = scope.rsplit_once(':') else {
-                continue;
-            };
-            let actions: Vec<&str> = actions
-                .split(',')
-                .filter(|a| full || *a == "pull")
-                .collect();
-            if !actions.is_empty() {
-                granted.push(format!("{resource}:{}", actions.join(",")));
-            }
-        }
-        let mut st = self.state();
-        st.next_id += 1;
-        let token = format!("token-{}", st.next_id);
-        st.tokens.insert(token.clone(), granted);
-        Reply::new(200)
-            .header("content-type", "application/json")
-            .body(serde_json::json!({"token": token, "expires_in": 300}).to_string().into_bytes())
-    }
-}
-
-/// The `Authorization` value for Basic credentials.
-fn basic(user: &str, pass: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-    )
-}
-
-/// Whether granted scopes allow `action` on `resource`.
-fn covers(granted: &[String], (resource, action): &(String, String)) -> bool {
-    granted.iter().any(|g| {
-        g.rsplit_once(':').is_some_and(|(r, actions)| {
-            r == resource && actions.split(',').any(|a| a == action || a == "*")
-        })
-    })
 }
 
 impl Wire for FakeRegistry {
@@ -507,7 +435,8 @@ impl Wire for FakeRegistry {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_owned(),
         };
-        let text = |h: &HeaderMap, n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let text =
+            |h: &HeaderMap, n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let mut entry = Logged {
             method: method.clone(),
             host: host.clone(),
@@ -519,7 +448,7 @@ impl Wire for FakeRegistry {
             body_len: body.len() as u64,
             status: None,
         };
-        let act = self.take_fault(&method, &path);
+        let act = self.take_fault(&method, &host, &path);
         if matches!(act, Some(Act::IgnoreRange)) {
             headers.remove("range");
         }
@@ -558,10 +487,9 @@ impl FakeRegistry {
                 ));
             }
             Some(Act::Reset) => return Err(lost()),
-            Some(Act::Redirect(host)) => {
-                let mut to = url.clone();
-                to.set_host(Some(host))
-                    .map_err(|e| WireError::Io(format!("fake redirect: {e}")))?;
+            Some(Act::Redirect(origin)) => {
+                let to = moved(url, origin)
+                    .ok_or_else(|| WireError::Io(format!("fake: bad origin {origin}")))?;
                 return Ok(respond(Reply::new(307).header("location", to.as_str())));
             }
             Some(Act::Stall(d)) => {
@@ -571,14 +499,23 @@ impl FakeRegistry {
                 }
             }
             Some(Act::PartialBody(n)) => {
+                // The registry keeps what arrived before the connection dropped.
                 req.body.truncate(*n);
+                let start = req
+                    .header("content-range")
+                    .and_then(|r| r.split('-').next()?.trim().parse::<usize>().ok());
+                if let (Some(start), Some(last)) = (start, req.body.len().checked_sub(1)) {
+                    let range = HeaderValue::from_str(&format!("{start}-{}", start + last))
+                        .map_err(|e| WireError::Io(e.to_string()))?;
+                    req.headers.insert("content-range", range);
+                }
                 let _ = self.handle(req);
                 return Err(lost());
             }
             _ => {}
         }
         let mut reply = self.handle(req);
-        match act {
+        match act.clone() {
             Some(Act::LoseAnswer) => return Err(lost()),
             Some(Act::Corrupt) => {
                 let mid = reply.body.len() / 2;
@@ -586,10 +523,9 @@ impl FakeRegistry {
                     *b ^= 0x55;
                 }
             }
-            Some(Act::RelocateUpload(host)) => {
+            Some(Act::RelocateUpload(origin)) => {
                 if let Some(loc) = reply.headers.get("location").and_then(|l| l.to_str().ok())
-                    && let Ok(mut to) = url.join(loc)
-                    && to.set_host(Some(&host)).is_ok()
+                    && let Some(to) = url.join(loc).ok().and_then(|u| moved(&u, &origin))
                 {
                     reply.set("location", to.as_str());
                 }
@@ -608,7 +544,12 @@ impl FakeRegistry {
         }
         let mut resp = respond(reply);
         match act {
-            Some(Act::CutBody(n)) => resp.body = Box::new(Cut { inner: resp.body, left: n }),
+            Some(Act::CutBody(n)) => {
+                resp.body = Box::new(Cut {
+                    inner: resp.body,
+                    left: n,
+                })
+            }
             Some(Act::StallBody(d)) => {
                 resp.body = Box::new(Stalled {
                     inner: resp.body,
@@ -620,6 +561,14 @@ impl FakeRegistry {
         }
         Ok(resp)
     }
+}
+
+/// `url` with the scheme and host of `origin` (`https://blobs.example`).
+fn moved(url: &Url, origin: &str) -> Option<Url> {
+    let origin = Url::parse(origin).ok()?;
+    let mut to = origin.join(url.path()).ok()?;
+    to.set_query(url.query());
+    Some(to)
 }
 
 fn status_code(s: u16) -> reqwest::StatusCode {
@@ -647,7 +596,10 @@ struct Cut {
 impl Read for Cut {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 {
-            return Err(io::Error::new(io::ErrorKind::ConnectionReset, "connection reset by peer"));
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            ));
         }
         let n = buf.len().min(self.left);
         let k = self.inner.read(&mut buf[..n])?;
@@ -668,7 +620,10 @@ impl Read for Stalled {
         if let Some(d) = self.wait.take() {
             std::thread::sleep(d.min(self.timeout));
             if d > self.timeout {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "operation timed out"));
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "operation timed out",
+                ));
             }
         }
         self.inner.read(buf)

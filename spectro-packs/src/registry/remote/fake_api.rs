@@ -2,13 +2,18 @@
 //! upload sessions (POST with cross-repository mounts, PATCH with `Content-Range`,
 //! status, PUT with the digest, DELETE), manifests by tag or digest, tag lists and the
 //! catalog with `n`/`last` pagination and `Link` headers. Statuses, headers and error
-//! codes follow CNCF distribution.
+//! codes follow CNCF distribution. Also the authentication gate (Basic, Bearer with
+//! per-token scopes) and the token service.
 
+use base64::Engine as _;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::fake::{FakeRegistry, Reply, Req, Upload};
+use super::fake::{AUTH_HOST, FakeRegistry, Gate, Reply, Req, Upload};
 use crate::registry::oci;
+
+/// `service` of the Bearer challenge.
+const SERVICE: &str = "fake-registry";
 
 /// What a `/v2/...` path names.
 #[derive(Debug)]
@@ -102,6 +107,104 @@ fn upload_range(size: usize) -> String {
 }
 
 impl FakeRegistry {
+    /// `None` when the request may pass, else the 401 to answer.
+    pub(super) fn gate(&self, req: &Req, route: &Route) -> Option<Reply> {
+        let sent = req.header("authorization").unwrap_or_default();
+        match self.config().gate {
+            Gate::Open => None,
+            Gate::Basic(user, pass) => (sent != basic(&user, &pass)).then(|| {
+                Reply::error(401, "UNAUTHORIZED", "authentication required")
+                    .header("www-authenticate", "Basic realm=\"fake-registry\"")
+            }),
+            Gate::Bearer { .. } => {
+                let needs = route.needs(req);
+                let granted = sent
+                    .strip_prefix("Bearer ")
+                    .and_then(|t| self.state().tokens.get(t).cloned());
+                let missing = match &granted {
+                    None => needs
+                        .first()
+                        .cloned()
+                        .or(Some((String::new(), String::new()))),
+                    Some(scopes) => needs.iter().find(|n| !covers(scopes, n)).cloned(),
+                };
+                let (resource, action) = missing?;
+                let mut challenge =
+                    format!("Bearer realm=\"https://{AUTH_HOST}/token\",service=\"{SERVICE}\"");
+                if !resource.is_empty() {
+                    challenge.push_str(&format!(",scope=\"{resource}:{action}\""));
+                }
+                Some(
+                    Reply::error(401, "UNAUTHORIZED", "authentication required")
+                        .header("www-authenticate", challenge),
+                )
+            }
+        }
+    }
+
+    /// The token service: `{"token": ...}` granting the scopes asked for (only `pull`
+    /// to an anonymous client).
+    pub(super) fn token(&self, req: &Req) -> Reply {
+        let Gate::Bearer { login, anonymous } = self.config().gate else {
+            return Reply::error(404, "NOT_FOUND", "this registry has no token service");
+        };
+        let sent = req.header("authorization");
+        let full = match (&login, sent) {
+            (Some((u, p)), Some(s)) if s == basic(u, p) => true,
+            (None, None) | (Some(_), None) if anonymous => false,
+            _ => return Reply::error(401, "UNAUTHORIZED", "bad credentials"),
+        };
+        let mut granted = Vec::new();
+        for scope in req
+            .query
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .flat_map(|(_, v)| v.split(' '))
+            .filter(|s| !s.is_empty())
+        {
+            let Some((resource, actions)) = scope.rsplit_once(':') else {
+                continue;
+            };
+            let actions: Vec<&str> = actions
+                .split(',')
+                .filter(|a| full || *a == "pull")
+                .collect();
+            if !actions.is_empty() {
+                granted.push(format!("{resource}:{}", actions.join(",")));
+            }
+        }
+        let mut st = self.state();
+        st.next_id += 1;
+        let token = format!("token-{}", st.next_id);
+        st.tokens.insert(token.clone(), granted);
+        Reply::new(200)
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({"token": token, "expires_in": 300})
+                    .to_string()
+                    .into_bytes(),
+            )
+    }
+}
+
+/// The `Authorization` value for Basic credentials.
+fn basic(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
+/// Whether granted scopes allow `action` on `resource`.
+fn covers(granted: &[String], (resource, action): &(String, String)) -> bool {
+    granted.iter().any(|g| {
+        g.rsplit_once(':').is_some_and(|(r, actions)| {
+            r == resource && actions.split(',').any(|a| a == action || a == "*")
+        })
+    })
+}
+
+impl FakeRegistry {
     /// Answer a distribution API request.
     pub(super) fn api(&self, req: &Req, route: &Route) -> Reply {
         let get = matches!(req.method, Method::GET | Method::HEAD);
@@ -113,7 +216,9 @@ impl FakeRegistry {
             Route::Catalog if get => self.catalog(req),
             Route::Tags(repo) if get => self.list_tags(req, repo),
             Route::Manifest(repo, r) if get => self.get_manifest(repo, r),
-            Route::Manifest(repo, r) if req.method == Method::PUT => self.put_manifest(req, repo, r),
+            Route::Manifest(repo, r) if req.method == Method::PUT => {
+                self.put_manifest(req, repo, r)
+            }
             Route::Manifest(repo, r) if req.method == Method::DELETE => {
                 self.delete_manifest(repo, r)
             }
@@ -137,7 +242,11 @@ impl FakeRegistry {
         let (page, link) = self.page(req, &names, "/v2/_catalog");
         let mut reply = Reply::new(200)
             .header("content-type", "application/json")
-            .body(serde_json::json!({ "repositories": page }).to_string().into_bytes());
+            .body(
+                serde_json::json!({ "repositories": page })
+                    .to_string()
+                    .into_bytes(),
+            );
         if let Some(l) = link {
             reply.set("link", &l);
         }
@@ -156,7 +265,11 @@ impl FakeRegistry {
         let (page, link) = self.page(req, &tags, &format!("/v2/{repo}/tags/list"));
         let mut reply = Reply::new(200)
             .header("content-type", "application/json")
-            .body(serde_json::json!({ "name": repo, "tags": page }).to_string().into_bytes());
+            .body(
+                serde_json::json!({ "name": repo, "tags": page })
+                    .to_string()
+                    .into_bytes(),
+            );
         if let Some(l) = link {
             reply.set("link", &l);
         }
@@ -194,7 +307,9 @@ impl FakeRegistry {
             } else {
                 r.tags.get(reference)?.as_str()
             };
-            r.manifests.get(digest).map(|m| (digest.to_owned(), m.clone()))
+            r.manifests
+                .get(digest)
+                .map(|m| (digest.to_owned(), m.clone()))
         });
         match found {
             Some((digest, (media_type, bytes))) => Reply::new(200)
@@ -208,7 +323,11 @@ impl FakeRegistry {
     fn put_manifest(&self, req: &Req, repo: &str, reference: &str) -> Reply {
         let digest = oci::sha256_digest(&req.body);
         if oci::is_sha256_digest(reference) && reference != digest {
-            return Reply::error(400, "DIGEST_INVALID", "provided digest did not match content");
+            return Reply::error(
+                400,
+                "DIGEST_INVALID",
+                "provided digest did not match content",
+            );
         }
         let Ok(v) = serde_json::from_slice::<Value>(&req.body) else {
             return Reply::error(400, "MANIFEST_INVALID", "manifest invalid");
@@ -321,7 +440,11 @@ impl FakeRegistry {
         }
         if let Some(digest) = req.query("digest") {
             if oci::sha256_digest(&req.body) != digest {
-                return Reply::error(400, "DIGEST_INVALID", "provided digest did not match content");
+                return Reply::error(
+                    400,
+                    "DIGEST_INVALID",
+                    "provided digest did not match content",
+                );
             }
             return self.created(repo, digest, req.body.clone());
         }
@@ -359,7 +482,11 @@ impl FakeRegistry {
         let strict = self.config().strict_state;
         let mut st = self.state();
         let Some(up) = st.uploads.get_mut(id).filter(|u| u.repo == repo) else {
-            return Reply::error(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry");
+            return Reply::error(
+                404,
+                "BLOB_UPLOAD_UNKNOWN",
+                "blob upload unknown to registry",
+            );
         };
         let size = up.data.len();
         if strict && req.query("_state") != Some(format!("{id}.{size}").as_str()) {
@@ -381,13 +508,16 @@ impl FakeRegistry {
                         .trim()
                         .trim_start_matches("bytes ")
                         .split_once('-')
-                        .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)));
+                        .and_then(|(a, b)| {
+                            Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?))
+                        });
                     match parsed {
                         Some((start, _)) if start != size => {
                             drop(st);
                             return self.session_reply(416, req, repo, id, size);
                         }
-                        Some((start, end)) if end.checked_sub(start) == req.body.len().checked_sub(1) => {}
+                        Some((start, end))
+                            if end.checked_sub(start) == req.body.len().checked_sub(1) => {}
                         _ => {
                             return Reply::error(400, "BLOB_UPLOAD_INVALID", "bad Content-Range");
                         }
@@ -408,7 +538,11 @@ impl FakeRegistry {
                 };
                 drop(st);
                 if oci::sha256_digest(&up.data) != digest {
-                    return Reply::error(400, "DIGEST_INVALID", "provided digest did not match content");
+                    return Reply::error(
+                        400,
+                        "DIGEST_INVALID",
+                        "provided digest did not match content",
+                    );
                 }
                 self.created(repo, &digest, up.data)
             }

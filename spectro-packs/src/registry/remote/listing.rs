@@ -104,7 +104,7 @@ impl HttpStore {
                 self.ping()?;
                 Ok(None)
             }
-            Err(resp) if matches!(resp.status().as_u16(), 403 | 404 | 405) => Ok(None),
+            Err(resp) if (403..=405).contains(&resp.status().as_u16()) => Ok(None),
             Err(resp) => Err(self.t.status_error("list the catalog", resp)),
         }
     }

@@ -22,6 +22,7 @@ mod retry;
 mod status;
 #[cfg(test)]
 mod tests;
+mod token;
 mod upload;
 mod wire;
 
@@ -134,7 +135,8 @@ impl RemoteOptions {
     /// [`CredentialStore::from_env`] with `$SPECTRO_HOME/config.json`, and the flags
     /// `registry login` saved there for its host.
     pub fn from_env(input: &str, location: &RegistryLocation) -> Result<Self> {
-        let config_path = crate::registry::config::config_path(&crate::registry::config::spectro_home_from_env());
+        let config_path =
+            crate::registry::config::config_path(&crate::registry::config::spectro_home_from_env());
         let mut opts = RemoteOptions {
             plain_http: input.trim().starts_with("http://"),
             credentials: CredentialStore::from_env(Some(config_path.clone())),
@@ -160,7 +162,6 @@ impl RemoteOptions {
         }
     }
 }
-
 
 /// A pack registry behind the OCI distribution API: [`PackRegistry`] over
 /// [`HttpStore`], with packs in Palette's shape at

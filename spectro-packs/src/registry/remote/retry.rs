@@ -105,7 +105,14 @@ impl Retrier {
             return None;
         }
         let delay = headers
-            .and_then(|h| h.get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok())
+            .and_then(|h| {
+                h.get(RETRY_AFTER)?
+                    .to_str()
+                    .ok()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
             .map(|s| Duration::from_secs(s).min(self.policy.max_retry_after))
             .unwrap_or_else(|| self.policy.backoff(self.attempt));
         self.attempt += 1;
@@ -154,7 +161,10 @@ mod tests {
         let mut r = Retrier::new(&p);
         assert!(r.next_delay(None).is_some());
         r.progress(PROGRESS_QUANTUM);
-        assert!(r.next_delay(None).is_some(), "a quantum of progress restarts");
+        assert!(
+            r.next_delay(None).is_some(),
+            "a quantum of progress restarts"
+        );
         // Back to zero (a server ignoring Range) is not progress.
         r.progress(0);
         assert_eq!(r.next_delay(None), None);

@@ -35,7 +35,6 @@ pub(super) enum BlobPush {
     Chunked,
 }
 
-
 impl HttpStore {
     /// Upload a blob unless the repository has it: cross-repo mount when this client
     /// saw it elsewhere, one PUT up to `monolithic_max`, else resumable chunks (or one
@@ -65,11 +64,10 @@ impl HttpStore {
                 }
                 Err(UploadError::Retry(e, headers)) => {
                     let (e, headers) = (*e, headers.map(|h| *h));
-                    if !self.t.backoff(
-                        &mut sessions,
-                        headers.as_ref(),
-                        transfer.cancel.as_ref(),
-                    )? {
+                    if !self
+                        .t
+                        .backoff(&mut sessions, headers.as_ref(), transfer.cancel.as_ref())?
+                    {
                         return Err(e);
                     }
                     // A session that failed late may still have completed.
@@ -175,7 +173,8 @@ impl HttpStore {
         let resp = self.classify(
             "start upload",
             self.t.send(
-                &Call::new(Method::POST, start_url.clone(), scopes).cancel(transfer.cancel.as_ref()),
+                &Call::new(Method::POST, start_url.clone(), scopes)
+                    .cancel(transfer.cancel.as_ref()),
             ),
         )?;
         match resp.status().as_u16() {
@@ -457,4 +456,3 @@ fn file_payload<'a>(
         cancel: transfer.cancel.clone(),
     }
 }
-
