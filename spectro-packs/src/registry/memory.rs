@@ -48,6 +48,14 @@ impl MemoryStore {
         self.repos.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A blob a manifest points at; missing is damage.
+    fn stored(&self, repo: &str, digest: &str) -> Result<Arc<Vec<u8>>> {
+        self.blob(repo, digest).ok_or_else(|| Error::CorruptRegistry {
+            location: format!("memory:{repo}"),
+            reason: format!("blob {digest} is missing"),
+        })
+    }
+
     /// Bytes of a blob, if `repo` holds it.
     pub fn blob(&self, repo: &str, digest: &str) -> Option<Arc<Vec<u8>>> {
         self.repos().get(repo)?.blobs.get(digest).cloned()
@@ -121,12 +129,7 @@ impl Store for MemoryStore {
         out: &mut File,
         transfer: &Transfer,
     ) -> Result<()> {
-        let bytes = self
-            .blob(repo, &desc.digest)
-            .ok_or_else(|| Error::CorruptRegistry {
-                location: format!("memory:{repo}"),
-                reason: format!("blob {} is missing", desc.digest),
-            })?;
+        let bytes = self.stored(repo, &desc.digest)?;
         if transfer.is_cancelled() {
             return Err(Error::Cancelled);
         }
@@ -145,12 +148,7 @@ impl Store for MemoryStore {
     }
 
     fn open_blob(&self, repo: &str, desc: &Descriptor) -> Result<Box<dyn Read + Send + '_>> {
-        let bytes = self
-            .blob(repo, &desc.digest)
-            .ok_or_else(|| Error::CorruptRegistry {
-                location: format!("memory:{repo}"),
-                reason: format!("blob {} is missing", desc.digest),
-            })?;
+        let bytes = self.stored(repo, &desc.digest)?;
         Ok(Box::new(std::io::Cursor::new(bytes.as_ref().clone())))
     }
 

@@ -159,6 +159,19 @@ impl<S: Store> PackRegistry<S> {
         ))
     }
 
+    /// Resolve to a pack manifest and its archive layer (checked shape); with the
+    /// repository.
+    fn resolve_layer(&self, r: &PackRef) -> Result<(Resolved, String, oci::Descriptor)> {
+        let (resolved, _) = self.resolve_raw(r)?;
+        let repo = self.repository(&r.name);
+        let layer = resolved
+            .manifest
+            .pack_layer()
+            .map_err(|reason| self.corrupt(&repo, &resolved.manifest_digest, reason))?
+            .clone();
+        Ok((resolved, repo, layer))
+    }
+
     /// Push a prepared archive: the protocol after the archive exists.
     fn push_prepared(
         &self,
@@ -366,13 +379,7 @@ impl<S: Store> Registry for PackRegistry<S> {
         // Resolve and copy under one read lock, so a concurrent `push --force` cannot
         // swap the blob out between the two.
         let lock = self.store.lock(false)?;
-        let (resolved, _) = self.resolve_raw(reference)?;
-        let repo = self.repository(&reference.name);
-        let layer = resolved
-            .manifest
-            .pack_layer()
-            .map_err(|reason| self.corrupt(&repo, &resolved.manifest_digest, reason))?
-            .clone();
+        let (resolved, repo, layer) = self.resolve_layer(reference)?;
         staging::check_layer_size(
             &format!("{}/{repo}@{}", self.store.location(), layer.digest),
             &layer,
@@ -495,13 +502,7 @@ impl<S: Store> Registry for PackRegistry<S> {
 
     fn inspect(&self, reference: &PackRef) -> Result<Inspection> {
         let _lock = self.store.lock(false)?;
-        let (resolved, _) = self.resolve_raw(reference)?;
-        let repo = self.repository(&reference.name);
-        let layer = resolved
-            .manifest
-            .pack_layer()
-            .map_err(|reason| self.corrupt(&repo, &resolved.manifest_digest, reason))?
-            .clone();
+        let (resolved, repo, layer) = self.resolve_layer(reference)?;
         let label = format!("{}/{repo}@{}", self.store.location(), layer.digest);
         let stream = self.store.open_blob(&repo, &layer)?;
         let pack_json = crate::archive::read_pack_json(BufReader::new(stream), Path::new(&label))?;

@@ -1,9 +1,8 @@
-//! Protocol faults against the scripted registry in `fake.rs`, under plain `cargo test`:
-//! retries and their caps, timeouts, resumed and restarted downloads, integrity checks,
-//! chunked uploads resumed or restarted, interrupted and cancelled operations, and
-//! error kinds. Where requests and credentials go is in [`access`]. The end-to-end suite
-//! runs the same client against a real registry; these tests script what a real one
-//! rarely does.
+//! Protocol faults against the scripted registry in `fake.rs`, under plain `cargo test`.
+//! Here: retries and their caps, timeouts, manifest integrity and error kinds, with the
+//! helpers every group shares; [`download`] and [`upload`] hold the transfer faults,
+//! [`access`] where requests and credentials go. The end-to-end suite runs the same
+//! client against a real registry; these tests script what a real one rarely does.
 
 use std::path::Path;
 use std::sync::Arc;

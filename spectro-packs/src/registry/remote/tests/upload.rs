@@ -249,3 +249,41 @@ fn archive_hashed_during_upload_drops_the_session_when_the_blob_exists() {
     assert_eq!(fake.tag(NGINX_REPO, "1.11.2"), Some(pushed.manifest_digest));
     assert!(fake.state().uploads.is_empty(), "no session left open");
 }
+
+#[test]
+fn cancel_reaches_a_stalled_upload_status_request() {
+    let (fake, reg) = open(Gate::Open, chunked());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = large_pack(tmp.path());
+    // The second chunk fails; asking the registry how much it has then hangs.
+    fake.fault(Fault::on(Method::PATCH, "/blobs/uploads/", Act::Status(500)).after(1));
+    fake.fault(Fault::on(
+        Method::GET,
+        "/blobs/uploads/",
+        Act::Stall(Duration::from_secs(30)),
+    ));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    let stalled = fake.clone();
+    std::thread::spawn(move || {
+        while !stalled
+            .log()
+            .iter()
+            .any(|l| l.is(&Method::PATCH, "/blobs/uploads/") && l.status == Some(500))
+        {
+            std::thread::sleep(ms(5));
+        }
+        std::thread::sleep(ms(100));
+        flag.store(true, Ordering::SeqCst);
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let opts = PushOptions::default().with_cancel(cancel);
+        let _ = tx.send(reg.push(&dir, &opts).map(|p| p.manifest_digest));
+    });
+    let result = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the push still waits for the stalled request");
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    assert!(fake.tags(NGINX_REPO).is_empty());
+}
