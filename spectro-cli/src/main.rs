@@ -477,7 +477,9 @@ fn hint(e: &spectro_packs::Error) -> Option<&'static str> {
         (_, K::Unauthenticated) => Some(
             "log in with `spectro registry login HOST`, or set SPECTRO_REGISTRY_USERNAME, SPECTRO_REGISTRY_PASSWORD and SPECTRO_REGISTRY_HOST",
         ),
-        (_, K::PermissionDenied) => Some("the account lacks the permission; ask the registry's admin"),
+        (_, K::PermissionDenied) => {
+            Some("the account lacks the permission; ask the registry's admin")
+        }
         (E::Remote { reason, .. }, K::Transport) if reason.contains("TLS failed") => {
             if reason.contains("corrupt message") || reason.contains("InvalidContentType") {
                 Some("the server does not speak TLS: pass --plain-http for a plain-HTTP registry")

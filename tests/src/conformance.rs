@@ -90,7 +90,9 @@ pub fn push_is_idempotent_and_force_replaces(reg: &dyn Registry) {
         }
         other => panic!("expected AlreadyExists, got {other:?}"),
     }
-    let forced = reg.push(&v1, &PushOptions::default().with_force(true)).unwrap();
+    let forced = reg
+        .push(&v1, &PushOptions::default().with_force(true))
+        .unwrap();
     assert!(forced.changed && forced.manifest_digest != a.manifest_digest);
     assert_eq!(
         reg.resolve(&r("nginx:1.10.0")).unwrap().manifest_digest,
@@ -110,7 +112,10 @@ pub fn archives_push_byte_for_byte(reg: &dyn Registry) {
         )
         .unwrap();
     assert_eq!(arch.archive_digest, built.digest);
-    assert_eq!(fs::read(&arch.path).unwrap(), fs::read(&built.path).unwrap());
+    assert_eq!(
+        fs::read(&arch.path).unwrap(),
+        fs::read(&built.path).unwrap()
+    );
 }
 
 /// Resolve: exact tag, latest, wildcards (one grammar with profiles), digest; the
@@ -219,7 +224,10 @@ pub fn tag_and_untag_keep_other_tags(reg: &dyn Registry) {
         Err(Error::AlreadyExists { .. })
     ));
     for bad in ["3.0.0", "1.x"] {
-        assert!(reg.tag(&r("nginx:2.0.0"), bad, &Default::default()).is_err());
+        assert!(
+            reg.tag(&r("nginx:2.0.0"), bad, &Default::default())
+                .is_err()
+        );
     }
     reg.delete(&r("nginx:stable")).unwrap();
     assert!(
@@ -308,7 +316,9 @@ pub fn store_suite(store: &dyn Store, repo: &str) {
     let digest = oci::sha256_digest(blob);
     assert!(!store.has_blob(repo, &digest).unwrap());
     assert_eq!(
-        store.put_blob(repo, BlobSource::Bytes(blob), None, &t).unwrap(),
+        store
+            .put_blob(repo, BlobSource::Bytes(blob), None, &t)
+            .unwrap(),
         digest
     );
     assert_eq!(
@@ -322,7 +332,12 @@ pub fn store_suite(store: &dyn Store, repo: &str) {
     // A wrong digest is refused and stores nothing under either digest.
     let other = b"other bytes".as_slice();
     let e = store
-        .put_blob(repo, BlobSource::Bytes(other), Some(&oci::sha256_digest(b"x")), &t)
+        .put_blob(
+            repo,
+            BlobSource::Bytes(other),
+            Some(&oci::sha256_digest(b"x")),
+            &t,
+        )
         .unwrap_err();
     assert_eq!(e.kind(), spectro_packs::ErrorKind::Integrity, "{e}");
     assert!(!store.has_blob(repo, &oci::sha256_digest(other)).unwrap());
@@ -358,7 +373,10 @@ pub fn store_suite(store: &dyn Store, repo: &str) {
         Some((md.clone(), bytes.clone()))
     );
     assert_eq!(store.get_manifest(repo, &md).unwrap().unwrap().0, md);
-    assert_eq!(store.head_manifest(repo, "1.0.0").unwrap(), Some(md.clone()));
+    assert_eq!(
+        store.head_manifest(repo, "1.0.0").unwrap(),
+        Some(md.clone())
+    );
     assert_eq!(store.get_manifest(repo, "9.9.9").unwrap(), None);
     store.put_manifest(repo, "stable", &bytes).unwrap();
     let mut tags = store.tags(repo).unwrap().unwrap();
@@ -370,8 +388,7 @@ pub fn store_suite(store: &dyn Store, repo: &str) {
         assert!(repos.iter().any(|r| r == repo), "{repo} not in {repos:?}");
     }
     let mut read = String::new();
-    std::io::Read::read_to_string(&mut store.open_blob(repo, &desc).unwrap(), &mut read)
-        .unwrap();
+    std::io::Read::read_to_string(&mut store.open_blob(repo, &desc).unwrap(), &mut read).unwrap();
     assert_eq!(read.as_bytes(), blob);
     // Delete removes the manifest and its tags; then GC may drop the blobs.
     if store.supports_delete(repo).unwrap() {
@@ -380,7 +397,12 @@ pub fn store_suite(store: &dyn Store, repo: &str) {
         assert_eq!(store.get_manifest(repo, "stable").unwrap(), None);
         store.collect_garbage(repo).unwrap();
     }
-    assert!(store.tags("spectro-packs/archive/never-pushed").unwrap().is_none());
+    assert!(
+        store
+            .tags("spectro-packs/archive/never-pushed")
+            .unwrap()
+            .is_none()
+    );
     assert!(
         store.has_blob("../escape", &digest).is_err(),
         "repository names are checked"

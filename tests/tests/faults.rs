@@ -586,7 +586,10 @@ fn a_refused_catalog_says_to_name_the_pack() {
         // The library names no CLI command; the CLI adds its hint by kind.
         Err(e @ Error::Unsupported(_)) => {
             assert_eq!(e.kind(), spectro_packs::ErrorKind::Unsupported);
-            assert!(e.to_string().contains("catalog") && !e.to_string().contains("spectro "), "{e}");
+            assert!(
+                e.to_string().contains("catalog") && !e.to_string().contains("spectro "),
+                "{e}"
+            );
         }
         other => panic!("expected Unsupported, got {other:?}"),
     }

@@ -31,13 +31,19 @@ conformance_suite!(memory, {
 #[test]
 fn layout_store_passes_the_store_suite() {
     let root = tempfile::tempdir().unwrap();
-    store_suite(&LayoutStore::new(root.path()), "spectro-packs/archive/blobby");
+    store_suite(
+        &LayoutStore::new(root.path()),
+        "spectro-packs/archive/blobby",
+    );
 }
 
 #[test]
 fn memory_store_passes_the_store_suite() {
     store_suite(&MemoryStore::new(), "base/spectro-packs/archive/blobby");
-    store_suite(&MemoryStore::without_delete(), "base/spectro-packs/archive/blobby");
+    store_suite(
+        &MemoryStore::without_delete(),
+        "base/spectro-packs/archive/blobby",
+    );
 }
 
 #[test]

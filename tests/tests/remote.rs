@@ -47,10 +47,16 @@ fn http_store_passes_the_store_suite() {
     };
     let loc = RegistryLocation::parse(&format!("oci://{}", regs.plain)).unwrap();
     let store = HttpStore::connect(&loc, plain_opts()).unwrap();
-    store_suite(&store, &format!("{}/spectro-packs/archive/blobby", unique_base("store")));
+    store_suite(
+        &store,
+        &format!("{}/spectro-packs/archive/blobby", unique_base("store")),
+    );
     let loc = RegistryLocation::parse(&format!("oci://{}", regs.nodelete)).unwrap();
     let store = HttpStore::connect(&loc, plain_opts()).unwrap();
-    store_suite(&store, &format!("{}/spectro-packs/archive/blobby", unique_base("store")));
+    store_suite(
+        &store,
+        &format!("{}/spectro-packs/archive/blobby", unique_base("store")),
+    );
 }
 
 #[test]
