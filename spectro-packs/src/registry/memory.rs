@@ -50,10 +50,11 @@ impl MemoryStore {
 
     /// A blob a manifest points at; missing is damage.
     fn stored(&self, repo: &str, digest: &str) -> Result<Arc<Vec<u8>>> {
-        self.blob(repo, digest).ok_or_else(|| Error::CorruptRegistry {
-            location: format!("memory:{repo}"),
-            reason: format!("blob {digest} is missing"),
-        })
+        self.blob(repo, digest)
+            .ok_or_else(|| Error::CorruptRegistry {
+                location: format!("memory:{repo}"),
+                reason: format!("blob {digest} is missing"),
+            })
     }
 
     /// Bytes of a blob, if `repo` holds it.

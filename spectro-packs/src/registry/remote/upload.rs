@@ -299,8 +299,10 @@ impl HttpStore {
             }
             let status = self.classify(
                 "upload status",
-                self.t
-                    .send(&Call::new(Method::GET, location.clone(), scope_push(repo))),
+                self.t.send(
+                    &Call::new(Method::GET, location.clone(), scope_push(repo))
+                        .cancel(transfer.cancel.as_ref()),
+                ),
             )?;
             if status.status().as_u16() != 204 {
                 // The session is gone (distribution cancels it on a stale `_state`):

@@ -266,11 +266,15 @@ fn cancel_reaches_a_stalled_upload_status_request() {
     let flag = Arc::clone(&cancel);
     let stalled = fake.clone();
     std::thread::spawn(move || {
-        while !stalled
-            .log()
-            .iter()
-            .any(|l| l.is(&Method::PATCH, "/blobs/uploads/") && l.status == Some(500))
-        {
+        // Once the chunk failed (the client is then asking for the status).
+        for _ in 0..2000 {
+            let log = stalled.log();
+            if log
+                .iter()
+                .any(|l| l.is(&Method::PATCH, "/blobs/uploads/") && l.status == Some(500))
+            {
+                break;
+            }
             std::thread::sleep(ms(5));
         }
         std::thread::sleep(ms(100));
