@@ -489,9 +489,15 @@ fn hint(e: &spectro_packs::Error) -> Option<&'static str> {
                 )
             }
         }
-        (E::Status { status: 400, .. }, _) => {
-            Some("an HTTPS server answered plain HTTP? drop --plain-http")
-        }
+        (
+            E::Status {
+                status: 400,
+                code: None,
+                message: Some(m),
+                ..
+            },
+            _,
+        ) if m.contains("HTTPS") => Some("the registry speaks HTTPS: drop --plain-http"),
         (E::Status { status, .. }, _) if *status >= 500 => {
             Some("the registry failed; try again later")
         }

@@ -90,6 +90,15 @@ pub enum Error {
         /// The registry's error codes and messages, sanitised and shortened.
         message: Option<String>,
     },
+    /// The registry broke the protocol: a reply the distribution API does not allow (no
+    /// upload `Location`, a wrong range, a redirect loop or downgrade, a malformed list).
+    #[error("{registry}: {reason}")]
+    Protocol {
+        /// The registry (host and base), never with credentials.
+        registry: String,
+        /// What it did.
+        reason: String,
+    },
     /// Something changed under the operation (a concurrent push replaced the tag).
     #[error("{reference}: {reason}")]
     Conflict {
@@ -262,11 +271,12 @@ impl Error {
             Error::NotFound { .. } | Error::PackNotFound { .. } => ErrorKind::NotFound,
             Error::NoPacksFound { .. } => ErrorKind::NotFound,
             Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
-            Error::Archive {
-                problem: P::DestinationExists,
-                ..
-            } => ErrorKind::AlreadyExists,
-            Error::Archive { .. } => ErrorKind::Integrity,
+            Error::Archive { problem, .. } => match problem {
+                P::DestinationExists => ErrorKind::AlreadyExists,
+                P::Limit { .. } => ErrorKind::TooLarge,
+                P::Invalid { .. } => ErrorKind::InvalidInput,
+                _ => ErrorKind::Integrity,
+            },
             Error::NotADirectory { .. }
             | Error::InvalidReference { .. }
             | Error::InvalidIgnoreFile { .. }
@@ -289,6 +299,7 @@ impl Error {
             },
             Error::DigestMismatch { .. } | Error::CorruptRegistry { .. } => ErrorKind::Integrity,
             Error::Remote { .. } => ErrorKind::Transport,
+            Error::Protocol { .. } => ErrorKind::Protocol,
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::Cancelled => ErrorKind::Cancelled,
             Error::Unsupported(_) => ErrorKind::Unsupported,

@@ -44,7 +44,8 @@ fn to_py_err(e: Error, domain: Domain) -> PyErr {
             | Error::Unsupported(_)
             | Error::Status { .. }
             | Error::Conflict { .. }
-            | Error::Remote { .. },
+            | Error::Remote { .. }
+            | Error::Protocol { .. },
             _,
         ) => RegistryError::new_err(msg),
         _ => match domain {

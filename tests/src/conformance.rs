@@ -319,13 +319,13 @@ pub fn store_suite(store: &dyn Store, repo: &str) {
         store
             .put_blob(repo, BlobSource::Bytes(blob), None, &t)
             .unwrap(),
-        digest
+        (digest.clone(), blob.len() as u64)
     );
     assert_eq!(
         store
             .put_blob(repo, BlobSource::Bytes(blob), Some(&digest), &t)
             .unwrap(),
-        digest,
+        (digest.clone(), blob.len() as u64),
         "putting again is a no-op"
     );
     assert!(store.has_blob(repo, &digest).unwrap());
@@ -356,7 +356,7 @@ pub fn store_suite(store: &dyn Store, repo: &str) {
     let config = store
         .put_blob(repo, BlobSource::Bytes(oci::CONFIG_BLOB), None, &t)
         .unwrap();
-    assert_eq!(config, oci::sha256_digest(oci::CONFIG_BLOB));
+    assert_eq!(config.0, oci::sha256_digest(oci::CONFIG_BLOB));
     let missing = oci::Manifest::for_pack(&oci::sha256_digest(b"absent"), 6, "x.tar.gz", "");
     assert!(
         store

@@ -425,3 +425,71 @@ fn clean_corpus_packs_round_trip_byte_identical() {
         );
     }
 }
+
+#[test]
+fn a_failed_push_never_removes_files_it_did_not_write() {
+    use spectro_packs::registry::{CancelFlag, Progress, ProgressFn};
+    use std::sync::atomic::Ordering;
+    // Cancelled once the archive's bytes start to move: the push has written into the
+    // layout by then, and its clean-up runs.
+    let cancel_mid_copy = || {
+        let cancel = CancelFlag::default();
+        let flag = cancel.clone();
+        let progress: ProgressFn = std::sync::Arc::new(move |p| {
+            if matches!(p, Progress::Transfer { .. }) {
+                flag.store(true, Ordering::SeqCst);
+            }
+        });
+        PushOptions::default()
+            .with_cancel(cancel)
+            .with_progress(progress)
+    };
+    let root = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let reg = LayoutRegistry::open(root.path()).unwrap();
+    // A folder where the nginx layout would go, holding someone's file and no index.
+    let dir = reg.layout_dir("nginx");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let big = versioned("nginx-chart", "1.0.0", work.path());
+    fs::write(big.join("README.md"), spectro_tests::noise_lines(120_000)).unwrap();
+    let e = reg.push(&big, &cancel_mid_copy()).unwrap_err();
+    assert!(matches!(e, Error::Cancelled), "{e}");
+    assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    assert!(!dir.join("index.json").exists());
+    // A cancelled first push into a fresh registry leaves no layout behind.
+    let fresh = tempfile::tempdir().unwrap();
+    let reg = LayoutRegistry::open(fresh.path()).unwrap();
+    let e = reg.push(&big, &cancel_mid_copy()).unwrap_err();
+    assert!(matches!(e, Error::Cancelled), "{e}");
+    assert!(!reg.layout_dir("nginx").exists());
+}
+
+#[test]
+fn a_pack_named_blobs_is_listed_and_a_missing_pack_creates_no_destination() {
+    let root = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let reg = LayoutRegistry::open(root.path()).unwrap();
+    let p = versioned("nginx-chart", "1.0.0", work.path());
+    let pj = p.join("pack.json");
+    let mut v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&pj).unwrap()).unwrap();
+    v["name"] = "blobs".into();
+    fs::write(&pj, v.to_string()).unwrap();
+    reg.push(&p, &PushOptions::default()).unwrap();
+    let names: Vec<String> = reg
+        .list(None)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["blobs"]);
+    let dest = work.path().join("never");
+    assert!(matches!(
+        reg.pull(&r("absent:1.0.0"), &dest, &PullOptions::default()),
+        Err(Error::PackNotFound { .. })
+    ));
+    assert!(
+        !dest.exists(),
+        "nothing is created for a pack that is not there"
+    );
+}

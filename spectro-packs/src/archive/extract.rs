@@ -455,11 +455,17 @@ pub(crate) fn read_pack_json(
         entry,
         problem,
     };
-    let gz = flate2::bufread::GzDecoder::new(input);
+    // Bounded like an extraction: at most the default total of decompressed bytes is
+    // scanned, and entries are read raw, so a GNU long-name or PAX header (which the tar
+    // crate would read whole into memory) is skipped as data, never buffered. pack.json's
+    // own header name is short (`<name>/pack.json`).
+    let limit = ExtractLimits::default().max_total_bytes;
+    let gz = flate2::bufread::GzDecoder::new(input).take(limit);
     let mut tar = tar::Archive::new(gz);
     let entries = tar
         .entries()
-        .map_err(|e| err(ArchiveProblem::Corrupt(e.to_string()), None))?;
+        .map_err(|e| err(ArchiveProblem::Corrupt(e.to_string()), None))?
+        .raw(true);
     for entry in entries.take(MAX_SCANNED_ENTRIES) {
         let mut entry = entry.map_err(|e| err(ArchiveProblem::Corrupt(e.to_string()), None))?;
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();

@@ -22,6 +22,10 @@ use super::store::{BlobSource, Store, StoreLock, Transfer};
 use crate::error::{Error, Result};
 
 /// OCI image layouts on disk, one per repository, under one root.
+///
+/// Writes (`put_*`, `delete_manifest`, `remove_tag`, `collect_garbage`) read and rewrite
+/// `index.json`: callers sharing the root with other processes hold
+/// [`Store::lock`]`(true)` around them, as [`super::PackRegistry`] does.
 #[derive(Debug, Clone)]
 pub struct LayoutStore {
     root: PathBuf,
@@ -208,6 +212,45 @@ fn references(v: &Value, is_index: bool) -> Option<References> {
     Some(References { subject, children })
 }
 
+/// Whether `dir` holds only `oci-layout`, `index.json` and `blobs/sha256/` with
+/// digest-named files and spectro's temporary files.
+fn only_layout_content(dir: &Path) -> bool {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return false;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        match name.to_str() {
+            Some("oci-layout" | "index.json") if !is_dir => {}
+            Some("blobs") if is_dir => {
+                let Ok(rd) = fs::read_dir(e.path()) else {
+                    return false;
+                };
+                for b in rd.flatten() {
+                    if b.file_name() != "sha256" || !b.file_type().is_ok_and(|t| t.is_dir()) {
+                        return false;
+                    }
+                    let Ok(files) = fs::read_dir(b.path()) else {
+                        return false;
+                    };
+                    for f in files.flatten() {
+                        let n = f.file_name().to_string_lossy().into_owned();
+                        let blob = oci::is_sha256_digest(&format!("sha256:{n}"));
+                        if !(blob || crate::safety::is_temp_name(&n))
+                            || !f.file_type().is_ok_and(|t| t.is_file())
+                        {
+                            return false;
+                        }
+                    }
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
 fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut bytes = Vec::new();
@@ -239,32 +282,41 @@ impl Store for LayoutStore {
         source: BlobSource<'_>,
         digest: Option<&str>,
         transfer: &Transfer,
-    ) -> Result<String> {
-        if let Some(d) = digest
-            && self.has_blob(repo, d)?
-        {
-            return Ok(d.to_owned());
+    ) -> Result<(String, u64)> {
+        if let Some(d) = digest {
+            let path = self.blob_path(repo, d)?;
+            if let Ok(m) = fs::metadata(&path)
+                && m.is_file()
+            {
+                return Ok((d.to_owned(), m.len()));
+            }
+        }
+        if let BlobSource::Bytes(b) = source {
+            let d = oci::sha256_digest(b);
+            if self.has_blob(repo, &d)? && digest.is_none_or(|want| want == d) {
+                return Ok((d, b.len() as u64));
+            }
         }
         let dir = self.init_layout(repo)?.join("blobs/sha256");
         crate::safety::create_dirs(&dir, 0o755)?;
         crate::safety::sweep_stale(&dir);
         let mut tmp =
             crate::safety::temp_file_in(&dir, "blob", false).map_err(|e| Error::io(&dir, e))?;
-        let (actual, what) = match source {
+        let (actual, size, what) = match source {
             BlobSource::Bytes(b) => {
                 io::Write::write_all(tmp.as_file_mut(), b).map_err(|e| Error::io(tmp.path(), e))?;
-                (oci::sha256_digest(b), "blob".to_owned())
+                (oci::sha256_digest(b), b.len() as u64, "blob".to_owned())
             }
             BlobSource::File(src) => {
                 let mut input = File::open(src).map_err(|e| Error::io(src, e))?;
-                let (d, _) = copy_hashing(
+                let (d, n) = copy_hashing(
                     &mut input,
                     tmp.as_file_mut(),
                     transfer.progress.as_ref(),
                     transfer.cancel.as_ref(),
                 )
                 .map_err(|e| copy_error(src, tmp.path(), e))?;
-                (d, src.display().to_string())
+                (d, n, src.display().to_string())
             }
         };
         if let Some(expected) = digest
@@ -280,7 +332,7 @@ impl Store for LayoutStore {
         if !path.is_file() {
             crate::safety::persist(tmp, &path)?;
         }
-        Ok(actual)
+        Ok((actual, size))
     }
 
     fn get_blob(
@@ -314,7 +366,10 @@ impl Store for LayoutStore {
 
     fn open_blob(&self, repo: &str, desc: &Descriptor) -> Result<Box<dyn Read + Send + '_>> {
         let path = self.blob_path(repo, &desc.digest)?;
-        let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let f = File::open(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => corrupt(&path, format!("blob {} is missing", desc.digest)),
+            _ => Error::io(&path, e),
+        })?;
         Ok(Box::new(f.take(desc.size)))
     }
 
@@ -383,7 +438,8 @@ impl Store for LayoutStore {
                 ));
             }
         }
-        let digest = self.put_blob(repo, BlobSource::Bytes(bytes), None, &Transfer::default())?;
+        let (digest, _) =
+            self.put_blob(repo, BlobSource::Bytes(bytes), None, &Transfer::default())?;
         let mut index = self.read_index(repo)?.unwrap_or_default();
         let mut ann = Map::new();
         ann.insert(oci::REF_NAME.into(), Value::String(tag.to_owned()));
@@ -413,6 +469,20 @@ impl Store for LayoutStore {
 
     fn supports_delete(&self, _repo: &str) -> Result<bool> {
         Ok(true)
+    }
+
+    /// One rewrite of `index.json`: the tag goes, the manifest stays for its other tags.
+    fn remove_tag(&self, repo: &str, tag: &str) -> Result<Option<bool>> {
+        let Some(mut index) = self.read_index(repo)? else {
+            return Ok(Some(false));
+        };
+        let before = index.manifests.len();
+        index.manifests.retain(|d| d.ref_name() != Some(tag));
+        if index.manifests.len() == before {
+            return Ok(Some(false));
+        }
+        self.write_index(repo, &index)?;
+        Ok(Some(true))
     }
 
     fn tags(&self, repo: &str) -> Result<Option<Vec<String>>> {
@@ -450,10 +520,16 @@ impl Store for LayoutStore {
             .follow_links(false)
             .into_iter()
             .filter_entry(|e| {
+                let in_layout = || {
+                    e.file_name() == "blobs"
+                        && e.path()
+                            .parent()
+                            .is_some_and(|p| p.join("oci-layout").is_file())
+                };
                 e.depth() == 0
                     || (e.file_type().is_dir()
                         && !e.file_name().to_string_lossy().starts_with('.')
-                        && e.file_name() != "blobs")
+                        && !in_layout())
             });
         for e in walk.flatten() {
             if !e.path().join("index.json").is_file() {
@@ -531,15 +607,9 @@ impl Store for LayoutStore {
             Err(_) => return Ok(()),
         };
         if index.manifests.is_empty() {
-            // Only a layout: never a folder that holds other repositories.
-            let nested = fs::read_dir(&dir)
-                .map_err(|e| Error::io(&dir, e))?
-                .flatten()
-                .any(|e| {
-                    let n = e.file_name();
-                    n != "blobs" && n != "oci-layout" && n != "index.json" && e.path().is_dir()
-                });
-            if !nested {
+            // Only a folder that holds nothing but layout content (what a failed first push
+            // leaves): never one with other files or other repositories in it.
+            if only_layout_content(&dir) {
                 fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             }
             return Ok(());

@@ -96,12 +96,12 @@ impl Store for MemoryStore {
         source: BlobSource<'_>,
         digest: Option<&str>,
         transfer: &Transfer,
-    ) -> Result<String> {
+    ) -> Result<(String, u64)> {
         check_repository(repo)?;
         if let Some(d) = digest
-            && self.has_blob(repo, d)?
+            && let Some(b) = self.blob(repo, d)
         {
-            return Ok(d.to_owned());
+            return Ok((d.to_owned(), b.len() as u64));
         }
         let bytes = read_source(source, transfer)?;
         let actual = oci::sha256_digest(&bytes);
@@ -114,13 +114,14 @@ impl Store for MemoryStore {
                 actual,
             });
         }
+        let size = bytes.len() as u64;
         self.repos()
             .entry(repo.to_owned())
             .or_default()
             .blobs
             .entry(actual.clone())
             .or_insert_with(|| Arc::new(bytes));
-        Ok(actual)
+        Ok((actual, size))
     }
 
     fn get_blob(
@@ -222,6 +223,19 @@ impl Store for MemoryStore {
 
     fn supports_delete(&self, _repo: &str) -> Result<bool> {
         Ok(!self.no_delete)
+    }
+
+    fn remove_tag(&self, repo: &str, tag: &str) -> Result<Option<bool>> {
+        check_repository(repo)?;
+        if self.no_delete {
+            // Like a registry with deletes off: no way to drop a tag.
+            return Ok(None);
+        }
+        Ok(Some(
+            self.repos()
+                .get_mut(repo)
+                .is_some_and(|r| r.tags.remove(tag).is_some()),
+        ))
     }
 
     fn tags(&self, repo: &str) -> Result<Option<Vec<String>>> {

@@ -235,16 +235,21 @@ impl<S: Store> PackRegistry<S> {
             Some(&oci::sha256_digest(oci::CONFIG_BLOB)),
             &Transfer::new(None, opts.cancel.clone()),
         )?;
-        let size = match &known {
-            Some((_, n)) => *n,
-            None => BlobSource::File(&prepared.path).size()?,
-        };
-        let digest = self.store.put_blob(
+        // The manifest describes what was stored: digest and size as the store saw them.
+        let (digest, size) = self.store.put_blob(
             repo,
             BlobSource::File(&prepared.path),
             known.as_ref().map(|(d, _)| d.as_str()),
             transfer,
         )?;
+        if let Some((_, n)) = known
+            && n != size
+        {
+            return Err(Error::io(
+                &prepared.path,
+                std::io::Error::other("the archive changed while being pushed"),
+            ));
+        }
         if transfer.is_cancelled() {
             return Err(Error::Cancelled);
         }
@@ -275,10 +280,16 @@ impl<S: Store> PackRegistry<S> {
         })
     }
 
-    /// Move `tag` off a manifest that other tags keep: point it at a throw-away manifest
-    /// and delete that (the distribution API deletes manifests, not tags). Whether
-    /// deletes work is learnt first; the tag is put back when a later step fails.
+    /// Remove `tag` from a manifest that other tags keep: in one step where the store
+    /// can; else point it at a throw-away manifest and delete that (the distribution API
+    /// deletes manifests, not tags). Whether deletes work is learnt first; the tag is put
+    /// back when a later step fails.
     fn untag_shared(&self, repo: &str, tag: &str, r: &PackRef, resolved: &Resolved) -> Result<()> {
+        match self.store.remove_tag(repo, tag)? {
+            Some(true) => return Ok(()),
+            Some(false) => return Err(self.not_found(r)),
+            None => {}
+        }
         if !self.store.supports_delete(repo)? {
             return Err(Error::Unsupported(format!(
                 "{}: the registry does not allow deleting manifests",
@@ -330,14 +341,26 @@ impl<S: Store> PackRegistry<S> {
                 return Err(e);
             }
         };
-        if let Err(e) = self.store.delete_manifest(repo, &d) {
+        // The placeholder must be gone, and the tag with it: a delete that found nothing
+        // (a replica that has not seen the PUT yet) is a failure, not a success.
+        let deleted = match self.store.delete_manifest(repo, &d) {
+            Ok(true) if self.store.head_manifest(repo, tag)?.is_none() => Ok(()),
+            Ok(_) => Err(Error::Conflict {
+                reference: r.to_string(),
+                reason: format!(
+                    "the registry did not delete the placeholder manifest {d} that the tag was moved to"
+                ),
+            }),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = deleted {
             return match restore() {
                 Ok(()) => Err(e),
                 Err(again) => Err(Error::Conflict {
                     reference: r.to_string(),
                     reason: format!(
-                        "deleting failed ({e}) and restoring the tag to {} failed too ({again}); re-tag it from {}@{}",
-                        resolved.manifest_digest, r.name, resolved.manifest_digest
+                        "deleting failed ({e}) and putting the tag back on {} failed too ({again}); push the pack again, forced, to restore the tag",
+                        resolved.manifest_digest
                     ),
                 }),
             };
@@ -375,9 +398,9 @@ impl<S: Store> Registry for PackRegistry<S> {
     }
 
     fn pull(&self, reference: &PackRef, dest: &Path, opts: &PullOptions) -> Result<PullOutcome> {
-        let mut tmp = staging::pull_temp(dest)?;
         // Resolve and copy under one read lock, so a concurrent `push --force` cannot
-        // swap the blob out between the two.
+        // swap the blob out between the two; the destination is only created once the
+        // pack is known to exist.
         let lock = self.store.lock(false)?;
         let (resolved, repo, layer) = self.resolve_layer(reference)?;
         staging::check_layer_size(
@@ -385,6 +408,7 @@ impl<S: Store> Registry for PackRegistry<S> {
             &layer,
             opts,
         )?;
+        let mut tmp = staging::pull_temp(dest)?;
         let transfer = Transfer::new(opts.progress.clone(), opts.cancel.clone());
         self.store
             .get_blob(&repo, &layer, tmp.as_file_mut(), &transfer)
@@ -504,6 +528,7 @@ impl<S: Store> Registry for PackRegistry<S> {
         let _lock = self.store.lock(false)?;
         let (resolved, repo, layer) = self.resolve_layer(reference)?;
         let label = format!("{}/{repo}@{}", self.store.location(), layer.digest);
+        staging::check_layer_size(&label, &layer, &PullOptions::default())?;
         let stream = self.store.open_blob(&repo, &layer)?;
         let pack_json = crate::archive::read_pack_json(BufReader::new(stream), Path::new(&label))?;
         if pack_json["name"].as_str() != Some(reference.name.as_str()) {

@@ -247,6 +247,11 @@ pub fn check_repository(repo: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Whether a tag from data is well-formed (safe in a URL), whatever it means.
+pub(crate) fn is_tag(tag: &str) -> bool {
+    TAG.is_match(tag)
+}
+
 fn check_name(input: &str, name: &str) -> Result<(), Error> {
     if name.is_empty() {
         return Err(invalid(input, "empty pack name"));

@@ -117,15 +117,15 @@ pub trait Store: Send + Sync {
     fn has_blob(&self, repo: &str, digest: &str) -> Result<bool>;
 
     /// Store a blob in `repo` (nothing is sent or written when it is there already) and
-    /// return its digest. With `digest` given, the content must hash to it
-    /// ([`crate::Error::DigestMismatch`] otherwise); without, the store computes it.
+    /// return its digest and size, as stored. With `digest` given, the content must hash
+    /// to it ([`crate::Error::DigestMismatch`] otherwise); without, the store computes it.
     fn put_blob(
         &self,
         repo: &str,
         source: BlobSource<'_>,
         digest: Option<&str>,
         transfer: &Transfer,
-    ) -> Result<String>;
+    ) -> Result<(String, u64)>;
 
     /// Copy the blob `desc` describes into `out` (from its current position), checking
     /// its size and digest; on error `out` may hold part of it.
@@ -162,6 +162,14 @@ pub trait Store: Send + Sync {
     /// Whether [`Store::delete_manifest`] works in `repo`, learnt without changing
     /// anything.
     fn supports_delete(&self, repo: &str) -> Result<bool>;
+
+    /// Remove one tag, leaving the manifest and its other tags, in a single step where the
+    /// store can (`Some(found)`); `None` when it cannot (the distribution API deletes
+    /// manifests, not tags), and the caller moves the tag to a throw-away manifest.
+    fn remove_tag(&self, repo: &str, tag: &str) -> Result<Option<bool>> {
+        let _ = (repo, tag);
+        Ok(None)
+    }
 
     /// Tags of `repo`; `None` when the repository does not exist.
     fn tags(&self, repo: &str) -> Result<Option<Vec<String>>>;

@@ -32,8 +32,8 @@ pub struct HttpStore {
     pub(super) chunk_size: u64,
     /// Set when the registry refused a chunked upload.
     pub(super) no_patch: std::sync::atomic::AtomicBool,
-    /// Whether the registry deletes manifests, once asked.
-    pub(super) deletes: std::sync::OnceLock<bool>,
+    /// Whether the registry deletes manifests, per repository, once asked.
+    pub(super) deletes: Mutex<HashMap<String, bool>>,
 }
 
 impl std::fmt::Debug for HttpStore {
@@ -142,7 +142,7 @@ impl HttpStore {
             monolithic_max: opts.monolithic_max.max(1),
             chunk_size: opts.chunk_size.max(1),
             no_patch: std::sync::atomic::AtomicBool::new(false),
-            deletes: std::sync::OnceLock::new(),
+            deletes: Mutex::new(HashMap::new()),
         })
     }
 
@@ -209,7 +209,7 @@ impl Store for HttpStore {
         source: BlobSource<'_>,
         digest: Option<&str>,
         transfer: &Transfer,
-    ) -> Result<String> {
+    ) -> Result<(String, u64)> {
         self.check(repo)?;
         let size = source.size()?;
         std::thread::scope(|scope| {
@@ -228,7 +228,7 @@ impl Store for HttpStore {
                 }
             };
             self.push_blob(repo, source, &mut pending, size, transfer)?;
-            pending.wait()
+            Ok((pending.wait()?, size))
         })
     }
 
@@ -246,15 +246,19 @@ impl Store for HttpStore {
     fn open_blob(&self, repo: &str, desc: &Descriptor) -> Result<Box<dyn Read + Send + '_>> {
         self.check(repo)?;
         let url = self.t.url(&format!("/v2/{repo}/blobs/{}", desc.digest))?;
-        let resp = self
-            .t
-            .send(&Call::new(Method::GET, url, scope_pull(repo)))?;
-        if resp.status().as_u16() != 200 {
-            return Err(self
+        let resp = self.t.send(
+            &Call::new(Method::GET, url, scope_pull(repo)).expect_bytes(desc.size.min(64 << 20)),
+        )?;
+        match resp.status().as_u16() {
+            200 => Ok(Box::new(resp.take(desc.size))),
+            404 => Err(Error::CorruptRegistry {
+                location: format!("{}/{repo}@{}", self.host, desc.digest),
+                reason: "the manifest's blob is missing".into(),
+            }),
+            _ => Err(self
                 .t
-                .status_error(&format!("GET blob {}", desc.digest), resp));
+                .status_error(&format!("GET blob {}", desc.digest), resp)),
         }
-        Ok(Box::new(resp.take(desc.size)))
     }
 
     fn get_manifest(&self, repo: &str, reference: &str) -> Result<Option<(String, Vec<u8>)>> {
@@ -279,11 +283,20 @@ impl Store for HttpStore {
 
     fn supports_delete(&self, repo: &str) -> Result<bool> {
         self.check(repo)?;
-        if let Some(d) = self.deletes.get() {
-            return Ok(*d);
+        let known = self
+            .deletes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(repo)
+            .copied();
+        if let Some(d) = known {
+            return Ok(d);
         }
         let d = self.probe_delete(repo)?;
-        let _ = self.deletes.set(d);
+        self.deletes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(repo.to_owned(), d);
         Ok(d)
     }
 
@@ -298,10 +311,11 @@ impl Store for HttpStore {
     }
 
     fn repositories(&self, prefix: &str) -> Result<Option<Vec<String>>> {
+        // A name the distribution grammar refuses is skipped, not fatal.
         Ok(self.catalog()?.map(|repos| {
             repos
                 .into_iter()
-                .filter(|r| r.starts_with(prefix))
+                .filter(|r| r.starts_with(prefix) && check_repository(r).is_ok())
                 .collect()
         }))
     }

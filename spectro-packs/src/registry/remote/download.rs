@@ -65,7 +65,7 @@ impl HttpStore {
             };
             if restart {
                 if status == 206 && done == 0 {
-                    return Err(self.t.err(format!(
+                    return Err(self.t.violation(format!(
                         "GET blob {}: partial content for a request of the whole blob",
                         layer.digest
                     )));
@@ -82,7 +82,7 @@ impl HttpStore {
                         .t
                         .backoff(&mut retrier, None, transfer.cancel.as_ref())?
                     {
-                        return Err(self.t.err(format!(
+                        return Err(self.t.violation(format!(
                             "GET blob {}: the registry keeps answering the wrong range",
                             layer.digest
                         )));

@@ -361,6 +361,15 @@ impl Transport {
         }
     }
 
+    /// The error for a reply the protocol does not allow (kind Protocol, not retried as a
+    /// transport failure).
+    pub(crate) fn violation(&self, reason: impl Into<String>) -> Error {
+        Error::Protocol {
+            registry: self.registry.clone(),
+            reason: reason.into(),
+        }
+    }
+
     fn sleep(&self, d: Duration, cancel: Option<&CancelFlag>) -> Result<()> {
         let until = Instant::now() + d;
         while Instant::now() < until {
@@ -489,18 +498,19 @@ impl Transport {
                 && let Some(loc) = resp.headers().get(LOCATION).and_then(|l| l.to_str().ok())
             {
                 if redirects >= MAX_REDIRECTS {
-                    return Err(self.err(format!("{}: too many redirects", redact(&call.url))));
+                    return Err(
+                        self.violation(format!("{}: too many redirects", redact(&call.url)))
+                    );
                 }
                 let next = url.join(loc).map_err(|e| {
-                    self.err(format!(
+                    self.violation(format!(
                         "bad redirect `{}`: {e}",
                         crate::sanitize(loc.split('?').next().unwrap_or_default())
                     ))
                 })?;
                 if url.scheme() == "https" && next.scheme() != "https" {
-                    return Err(
-                        self.err(format!("refusing redirect from https to {}", redact(&next)))
-                    );
+                    return Err(self
+                        .violation(format!("refusing redirect from https to {}", redact(&next))));
                 }
                 url = next;
                 redirects += 1;

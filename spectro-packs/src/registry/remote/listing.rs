@@ -13,7 +13,7 @@ use super::status::read_capped;
 use super::wire::WireResponse;
 use super::{MAX_LIST_BYTES, MAX_LIST_ITEMS, MAX_PAGES, scope_pull};
 use crate::error::Result;
-use crate::registry::reference::PackRef;
+use crate::registry::reference::is_tag;
 
 /// Threads used for tag → digest lookups.
 const LOOKUP_THREADS: usize = 8;
@@ -32,7 +32,7 @@ impl HttpStore {
         while let Some(url) = next.take() {
             pages += 1;
             if pages > MAX_PAGES {
-                return Err(self.t.err(format!(
+                return Err(self.t.violation(format!(
                     "{}: more than {MAX_PAGES} pages; stopping",
                     redact(&url)
                 )));
@@ -48,9 +48,9 @@ impl HttpStore {
             {
                 let n = url
                     .join(target)
-                    .map_err(|e| self.t.err(format!("bad Link header: {e}")))?;
+                    .map_err(|e| self.t.violation(format!("bad Link header: {e}")))?;
                 if !same_origin(&n, &self.t.origin) {
-                    return Err(self.t.err(format!(
+                    return Err(self.t.violation(format!(
                         "refusing pagination Link to another origin ({})",
                         redact(&n)
                     )));
@@ -60,12 +60,12 @@ impl HttpStore {
             let body = read_capped(resp, MAX_LIST_BYTES)
                 .map_err(|e| self.t.err(format!("{}: {e}", redact(&url))))?;
             let v: Value = serde_json::from_slice(&body)
-                .map_err(|e| self.t.err(format!("{}: not JSON: {e}", redact(&url))))?;
+                .map_err(|e| self.t.violation(format!("{}: not JSON: {e}", redact(&url))))?;
             if let Some(items) = v.get(key).and_then(Value::as_array) {
                 out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned));
             }
             if out.len() > MAX_LIST_ITEMS {
-                return Err(self.t.err(format!(
+                return Err(self.t.violation(format!(
                     "{}: more than {MAX_LIST_ITEMS} entries; stopping",
                     redact(&url)
                 )));
@@ -78,12 +78,8 @@ impl HttpStore {
     pub(super) fn list_tags(&self, repo: &str) -> Result<Option<Vec<String>>> {
         let url = self.t.url(&format!("/v2/{repo}/tags/list?n=1000"))?;
         match self.paged(url, scope_pull(repo), "tags")? {
-            // Only tags that are valid references go on into URLs.
-            Ok(tags) => Ok(Some(
-                tags.into_iter()
-                    .filter(|t| PackRef::exact("x", t).is_ok())
-                    .collect(),
-            )),
+            // Only well-formed tags go on into URLs (whatever they mean as versions).
+            Ok(tags) => Ok(Some(tags.into_iter().filter(|t| is_tag(t)).collect())),
             Err(resp) if resp.status().as_u16() == 404 => Ok(None),
             Err(resp) => Err(self.t.status_error(&format!("list tags of {repo}"), resp)),
         }

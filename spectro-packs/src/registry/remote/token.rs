@@ -126,13 +126,13 @@ impl Transport {
     /// realm or one on the registry's own host; anonymous otherwise.
     fn fetch_token(&self, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<String> {
         let realm_url = Url::parse(realm).map_err(|_| {
-            self.err(format!(
+            self.violation(format!(
                 "token realm `{}` is not a URL",
                 crate::sanitize(realm)
             ))
         })?;
         if !matches!(realm_url.scheme(), "http" | "https") {
-            return Err(self.err(format!(
+            return Err(self.violation(format!(
                 "token realm `{}` is not http(s)",
                 redact(&realm_url)
             )));
@@ -243,7 +243,7 @@ impl Transport {
                 access_token: Option<String>,
             }
             let t: Token = serde_json::from_slice(&body).map_err(|_| {
-                self.err(format!(
+                self.violation(format!(
                     "token service {}: reply is not a token",
                     redact(&realm_url)
                 ))
@@ -253,7 +253,7 @@ impl Transport {
                 .or(t.access_token)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| {
-                    self.err(format!(
+                    self.violation(format!(
                         "token service {}: reply has no token",
                         redact(&realm_url)
                     ))

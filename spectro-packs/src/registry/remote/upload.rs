@@ -91,15 +91,17 @@ impl HttpStore {
         let loc = headers
             .get(LOCATION)
             .and_then(|l| l.to_str().ok())
-            .ok_or_else(|| UploadError::fatal(self.t.err("upload response has no Location")))?;
+            .ok_or_else(|| {
+                UploadError::fatal(self.t.violation("upload response has no Location"))
+            })?;
         let url = base.join(loc).map_err(|e| {
-            UploadError::fatal(self.t.err(format!(
+            UploadError::fatal(self.t.violation(format!(
                 "bad upload Location `{}`: {e}",
                 crate::sanitize(loc.split('?').next().unwrap_or_default())
             )))
         })?;
         if base.scheme() == "https" && url.scheme() != "https" {
-            return Err(UploadError::fatal(self.t.err(format!(
+            return Err(UploadError::fatal(self.t.violation(format!(
                 "refusing upload Location that downgrades to {}",
                 redact(&url)
             ))));

@@ -189,6 +189,46 @@ fn untag_of_a_shared_tag_keeps_the_other() {
 }
 
 #[test]
+fn untag_whose_placeholder_delete_finds_nothing_puts_the_tag_back() {
+    let (fake, reg) = open(Gate::Open, options());
+    let pushed = push(&reg, NGINX);
+    reg.tag(&nginx(), "stable", &TagOptions::default())
+        .expect("tag");
+    // The first DELETE is the capability probe (404 = deletes work); the second, of the
+    // placeholder, is answered 404 as by a replica that has not seen the PUT yet.
+    fake.fault(Fault::on(Method::DELETE, "/manifests/", Act::Status(404)).after(1));
+    let e = reg
+        .delete(&PackRef::exact("nginx", "stable").expect("reference"))
+        .expect_err("a delete that found nothing is no success");
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert_eq!(
+        fake.tag(NGINX_REPO, "stable"),
+        Some(pushed.manifest_digest.clone()),
+        "the tag is back on the pack's manifest"
+    );
+    assert_eq!(fake.tag(NGINX_REPO, "1.11.2"), Some(pushed.manifest_digest));
+}
+
+#[test]
+fn deleting_a_version_keeps_tags_that_are_no_versions_or_wildcards() {
+    let (fake, reg) = open(Gate::Open, options());
+    let pushed = push(&reg, NGINX);
+    // A tag another tool wrote, which our references would not parse (`x` alone).
+    let (_, bytes) = reg
+        .store()
+        .get_manifest(NGINX_REPO, "1.11.2")
+        .expect("get")
+        .expect("present");
+    reg.store()
+        .put_manifest(NGINX_REPO, "x", &bytes)
+        .expect("tag x");
+    reg.delete(&PackRef::exact("nginx", "1.11.2").expect("reference"))
+        .expect("untag 1.11.2");
+    assert_eq!(fake.tag(NGINX_REPO, "x"), Some(pushed.manifest_digest));
+    assert_eq!(fake.tag(NGINX_REPO, "1.11.2"), None);
+}
+
+#[test]
 fn catalog_pages_are_followed_on_the_registry_only() {
     let (fake, reg) = open(Gate::Open, options());
     fake.configure(|c| c.page_size = 1);
@@ -243,7 +283,7 @@ fn cross_repository_mount_sends_no_blob_bytes() {
             &Transfer::default(),
         )
         .expect("mount");
-    assert_eq!(d, built.digest);
+    assert_eq!(d, (built.digest.clone(), built.size));
     let log = fake.log();
     assert!(
         log.iter()
