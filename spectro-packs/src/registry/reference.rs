@@ -248,6 +248,7 @@ pub fn check_repository(repo: &str) -> Result<(), Error> {
 }
 
 /// Whether a tag from data is well-formed (safe in a URL), whatever it means.
+#[cfg(feature = "remote")]
 pub(crate) fn is_tag(tag: &str) -> bool {
     TAG.is_match(tag)
 }
