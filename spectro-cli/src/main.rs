@@ -260,6 +260,66 @@ struct ValidateArgs {
     /// Only print the summary line (human format).
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    rules: RuleFlags,
+}
+
+/// Rule selection, like ruff's: selectors are rule codes (`PK010`), rule names
+/// (`version-leading-v`), families (`PK`, `VL`, `PF`), code prefixes (`PK01`) or `ALL`;
+/// the most specific one decides, and `ignore` wins a tie.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct RuleFlags {
+    /// Report only these rules (comma-separated or repeated; default: every rule).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "SELECTOR",
+        help_heading = "Rule selection"
+    )]
+    select: Option<Vec<String>>,
+    /// Report these rules too, on top of `--select` or the default.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "SELECTOR",
+        help_heading = "Rule selection"
+    )]
+    extend_select: Vec<String>,
+    /// Do not report these rules.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "SELECTOR",
+        help_heading = "Rule selection"
+    )]
+    ignore: Vec<String>,
+    /// Report these rules at another severity: `SELECTOR=error|warning|info` (repeatable).
+    #[arg(
+        long = "severity",
+        value_name = "SELECTOR=LEVEL",
+        help_heading = "Rule selection"
+    )]
+    severity: Vec<String>,
+}
+
+impl RuleFlags {
+    /// The library's selection; a selector that names no rule is an error.
+    pub(crate) fn selection(&self) -> Result<spectro_packs::RuleSelection, spectro_packs::Error> {
+        let parse =
+            |v: &[String]| -> Result<Vec<spectro_packs::RuleSelector>, spectro_packs::Error> {
+                v.iter().map(|s| s.parse()).collect()
+            };
+        let mut sel = spectro_packs::RuleSelection::default();
+        sel.select = self.select.as_deref().map(parse).transpose()?;
+        sel.extend_select = parse(&self.extend_select)?;
+        sel.ignore = parse(&self.ignore)?;
+        sel.severity = self
+            .severity
+            .iter()
+            .map(|s| spectro_packs::parse_severity_override(s))
+            .collect::<Result<_, _>>()?;
+        Ok(sel)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -512,7 +572,9 @@ fn hint(e: &spectro_packs::Error) -> Option<&'static str> {
 }
 
 fn validate(args: ValidateArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let all = validate_paths(&args.paths, &ValidateOptions::default())?;
+    let mut opts = ValidateOptions::default();
+    opts.selection = args.rules.selection()?;
+    let all = validate_paths(&args.paths, &opts)?;
     // The summary and the exit code count every finding; --min-severity only hides the
     // lower ones from the listing.
     let summary = Summary::of(&all);

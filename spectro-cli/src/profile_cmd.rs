@@ -40,12 +40,15 @@ pub(crate) struct ValidateArgs {
     /// Lowest severity that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
+    #[command(flatten)]
+    rules: crate::RuleFlags,
 }
 
 pub(crate) fn run(cmd: ProfileCommand) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let ProfileCommand::Validate(args) = cmd;
     let mut opts = ProfileOptions::default();
     opts.pack_dirs = args.packs.clone();
+    opts.selection = args.rules.selection()?;
     let reports = validate_profiles(&args.profiles, &opts)?;
     let summary = ProfileSummary::of(&reports);
     let mut out = anstream::stdout().lock();

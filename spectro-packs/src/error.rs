@@ -152,6 +152,14 @@ pub enum Error {
     /// The operation needs a backend this build does not have.
     #[error("{0}")]
     Unsupported(String),
+    /// A rule selector (`--select`, `--ignore`, `--severity`) names no rule.
+    #[error("invalid rule selector `{input}`: {reason}")]
+    InvalidSelector {
+        /// What was given.
+        input: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// `.spectroignore` does not parse.
     #[error("{}: {message}", path.display())]
     InvalidIgnoreFile {
@@ -279,6 +287,7 @@ impl Error {
             },
             Error::NotADirectory { .. }
             | Error::InvalidReference { .. }
+            | Error::InvalidSelector { .. }
             | Error::InvalidIgnoreFile { .. }
             | Error::InvalidConfig { .. }
             | Error::UnsafePath { .. }

@@ -165,6 +165,7 @@ mod rules;
 mod safety;
 pub mod scaffold;
 pub mod schema;
+mod selection;
 pub mod syntax;
 pub mod values_schema;
 mod version;
@@ -190,4 +191,5 @@ pub use report::{
 };
 pub use rules::{Rule, all_rules, check_pack, find_rule};
 pub use safety::mask_url_userinfo;
+pub use selection::{RuleSelection, RuleSelector, parse_severity_override};
 pub use version::{InvalidVersion, PackVersion};

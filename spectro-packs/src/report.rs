@@ -17,9 +17,14 @@ use crate::rules::check_pack;
 pub struct ValidateOptions {
     /// Loading limits.
     pub load: LoadOptions,
+    /// Which rules report, at which severity.
+    pub selection: crate::RuleSelection,
 }
 
-builder!(ValidateOptions { with_load => load: LoadOptions });
+builder!(ValidateOptions {
+    with_load => load: LoadOptions,
+    with_selection => selection: crate::RuleSelection,
+});
 
 /// Findings for one pack.
 #[derive(Debug, Clone, Serialize)]
@@ -124,7 +129,8 @@ pub fn validate_pack_with(dir: impl AsRef<Path>, opts: &ValidateOptions) -> Resu
         return Ok(report);
     }
     let pack = load_pack_with(path, &opts.load)?;
-    let diagnostics = check_pack(&pack);
+    let mut diagnostics = check_pack(&pack);
+    opts.selection.apply(&mut diagnostics);
     let m = pack.manifest();
     Ok(PackReport {
         path: dir.as_ref().to_path_buf(),

@@ -192,13 +192,49 @@ fn load_pack(py: Python<'_>, path: PathBuf) -> PyResult<Pack> {
     })
 }
 
+/// The library's rule selection from the keyword arguments (the CLI's flags).
+fn selection(
+    select: Option<Vec<String>>,
+    extend_select: Option<Vec<String>>,
+    ignore: Option<Vec<String>>,
+    severity: Option<std::collections::HashMap<String, String>>,
+    domain: Domain,
+) -> PyResult<spectro_packs::RuleSelection> {
+    let parse = |v: Vec<String>| -> spectro_packs::Result<Vec<spectro_packs::RuleSelector>> {
+        v.iter().map(|s| s.parse()).collect()
+    };
+    let build = || -> spectro_packs::Result<spectro_packs::RuleSelection> {
+        let mut sel = spectro_packs::RuleSelection::default();
+        sel.select = select.map(parse).transpose()?;
+        sel.extend_select = parse(extend_select.unwrap_or_default())?;
+        sel.ignore = parse(ignore.unwrap_or_default())?;
+        let mut overrides: Vec<(String, String)> =
+            severity.unwrap_or_default().into_iter().collect();
+        overrides.sort();
+        sel.severity = overrides
+            .iter()
+            .map(|(k, v)| spectro_packs::parse_severity_override(&format!("{k}={v}")))
+            .collect::<spectro_packs::Result<_>>()?;
+        Ok(sel)
+    };
+    build().map_err(|e| to_py_err(e, domain))
+}
+
 /// Validate a pack directory, a folder of packs, or a pack archive.
 #[pyfunction]
-fn validate(py: Python<'_>, path: PathBuf) -> PyResult<Vec<Py<Diagnostic>>> {
+#[pyo3(signature = (path, *, select = None, extend_select = None, ignore = None, severity = None))]
+fn validate(
+    py: Python<'_>,
+    path: PathBuf,
+    select: Option<Vec<String>>,
+    extend_select: Option<Vec<String>>,
+    ignore: Option<Vec<String>>,
+    severity: Option<std::collections::HashMap<String, String>>,
+) -> PyResult<Vec<Py<Diagnostic>>> {
+    let mut opts = ValidateOptions::default();
+    opts.selection = selection(select, extend_select, ignore, severity, Domain::Pack)?;
     let reports = py
-        .detach(|| {
-            fresh_pool(|| spectro_packs::validate_paths(&[&path], &ValidateOptions::default()))
-        })
+        .detach(|| fresh_pool(|| spectro_packs::validate_paths(&[&path], &opts)))
         .map_err(|e| to_py_err(e, Domain::Pack))?;
     // Each finding says which pack it belongs to (a folder may hold hundreds).
     reports
@@ -217,14 +253,19 @@ fn validate(py: Python<'_>, path: PathBuf) -> PyResult<Vec<Py<Diagnostic>>> {
 
 /// Validate a cluster profile against local pack directories.
 #[pyfunction]
-#[pyo3(signature = (path, packs = None))]
+#[pyo3(signature = (path, packs = None, *, select = None, extend_select = None, ignore = None, severity = None))]
 fn validate_profile(
     py: Python<'_>,
     path: PathBuf,
     packs: Option<Vec<PathBuf>>,
+    select: Option<Vec<String>>,
+    extend_select: Option<Vec<String>>,
+    ignore: Option<Vec<String>>,
+    severity: Option<std::collections::HashMap<String, String>>,
 ) -> PyResult<Vec<Py<Diagnostic>>> {
     let mut opts = spectro_packs::ProfileOptions::default();
     opts.pack_dirs = packs.unwrap_or_default();
+    opts.selection = selection(select, extend_select, ignore, severity, Domain::Profile)?;
     let report = py
         .detach(|| fresh_pool(|| spectro_packs::validate_profile(&path, &opts)))
         .map_err(|e| to_py_err(e, Domain::Profile))?;

@@ -139,3 +139,16 @@ def test_rules_catalogue():
 def test_every_exception_is_a_spectro_error():
     for cls in (sp.PackError, sp.ProfileError, sp.ArchiveError, sp.RegistryError, sp.AuthenticationError, sp.NotFoundError):
         assert issubclass(cls, sp.SpectroError) and cls.__module__ == "spectro_packs"
+
+
+def test_rule_selection(fixtures):
+    warn = fixtures / "packs/invalid/PK010-version-leading-v"
+    assert [d.code for d in sp.validate(warn)] == ["PK010"]
+    assert sp.validate(warn, ignore=["PK010"]) == []
+    assert sp.validate(warn, select=["VL"]) == []
+    assert sp.validate(warn, ignore=["PK"], extend_select=["version-leading-v"])[0].code == "PK010"
+    [promoted] = sp.validate(warn, severity={"PK010": "error"})
+    assert promoted.severity == "error"
+    with pytest.raises(sp.PackError) as bad:
+        sp.validate(warn, ignore=["PK999"])
+    assert bad.value.kind == "invalid_input"

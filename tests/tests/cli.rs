@@ -1,4 +1,5 @@
 //! The `spectro` binary: exit codes, output formats and the JSON contract.
+#![allow(clippy::print_stderr)] // skip messages
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -182,4 +183,67 @@ fn rules_lists_and_explains() {
             .code(),
         Some(2)
     );
+}
+
+#[test]
+fn rule_selection_silences_and_promotes_findings() {
+    // A real corpus pack with one VL003 warning and no error.
+    let Some(corpus) = spectro_tests::corpus() else {
+        eprintln!("skipped: ../shared/corpus not present");
+        return;
+    };
+    let pack = corpus.join("argo-cd/3.3.5");
+    let codes = |args: &[&str]| -> (Option<i32>, Vec<(String, String)>) {
+        let out = spectro()
+            .arg("validate")
+            .arg(&pack)
+            .args(["--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let found = v["packs"][0]["diagnostics"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|d| {
+                        (
+                            d["code"].as_str().unwrap().to_owned(),
+                            d["severity"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (out.status.code(), found)
+    };
+    let (code, found) = codes(&[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(found, [("VL003".to_owned(), "warning".to_owned())]);
+    // Silenced by code, by name, by family; not by another family.
+    for ignore in ["VL003", "missing-images", "VL", "vl00"] {
+        assert_eq!(codes(&["--ignore", ignore]).1, [], "--ignore {ignore}");
+    }
+    assert_eq!(codes(&["--ignore", "PK"]).1.len(), 1);
+    assert_eq!(codes(&["--select", "PK,YM"]).1, []);
+    // The most specific selector decides: a code beats its family.
+    assert_eq!(
+        codes(&["--ignore", "VL", "--extend-select", "VL003"])
+            .1
+            .len(),
+        1
+    );
+    // Promoted to an error: the exit code follows.
+    let (code, found) = codes(&["--severity", "VL003=error"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(found, [("VL003".to_owned(), "error".to_owned())]);
+    // A selector that names no rule is a usage error, not a silent no-op.
+    let out = spectro()
+        .arg("validate")
+        .arg(&pack)
+        .args(["--ignore", "VL999"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("VL999"));
 }

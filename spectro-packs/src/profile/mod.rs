@@ -65,11 +65,14 @@ pub struct ProfileOptions {
     pub pack_dirs: Vec<PathBuf>,
     /// Loading limits for the packs.
     pub load: LoadOptions,
+    /// Which rules report, at which severity.
+    pub selection: crate::RuleSelection,
 }
 
 builder!(ProfileOptions {
     with_pack_dirs => pack_dirs: Vec<PathBuf>,
     with_load => load: LoadOptions,
+    with_selection => selection: crate::RuleSelection,
 });
 
 /// Findings for one profile.
@@ -136,12 +139,14 @@ pub fn check_profile(profile: &Profile, index: &PackIndex) -> Vec<Diagnostic> {
     rules::check_profile(profile, index)
 }
 
-fn report(profile: &Profile, index: &PackIndex) -> ProfileReport {
+fn report(profile: &Profile, index: &PackIndex, selection: &crate::RuleSelection) -> ProfileReport {
+    let mut diagnostics = check_profile(profile, index);
+    selection.apply(&mut diagnostics);
     ProfileReport {
         path: profile.path.clone(),
         name: profile.name.clone(),
         version: profile.version.clone(),
-        diagnostics: check_profile(profile, index),
+        diagnostics,
     }
 }
 
@@ -149,7 +154,7 @@ fn report(profile: &Profile, index: &PackIndex) -> ProfileReport {
 pub fn validate_profile(path: impl AsRef<Path>, opts: &ProfileOptions) -> Result<ProfileReport> {
     let index = PackIndex::load(&opts.pack_dirs, &opts.load)?;
     let profile = load_profile(path)?;
-    Ok(report(&profile, &index))
+    Ok(report(&profile, &index, &opts.selection))
 }
 
 /// Check several profiles against the same pack sources (loaded once). Reports come back
@@ -161,7 +166,7 @@ pub fn validate_profiles<P: AsRef<Path> + Sync>(
     let index = PackIndex::load(&opts.pack_dirs, &opts.load)?;
     paths
         .par_iter()
-        .map(|p| load_profile(p).map(|profile| report(&profile, &index)))
+        .map(|p| load_profile(p).map(|profile| report(&profile, &index, &opts.selection)))
         .collect()
 }
 

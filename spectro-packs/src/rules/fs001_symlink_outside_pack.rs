@@ -19,8 +19,16 @@ uploaded archive or uploads a dangling link. `spectro pack build` refuses links.
 pub(crate) fn check(c: &mut Checker<'_>) {
     let mut found = Vec::new();
     for e in &c.pack.tree {
-        if let EntryKind::Symlink { target, inside: false } = &e.kind {
-            let msg = format!("`{}` is a symbolic link to `{}`, outside the pack; it was not read", e.path, sanitize(target));
+        if let EntryKind::Symlink {
+            target,
+            inside: false,
+        } = &e.kind
+        {
+            let msg = format!(
+                "`{}` is a symbolic link to `{}`, outside the pack; it was not read",
+                e.path,
+                sanitize(target)
+            );
             found.push(RULE.diag(&e.path, "", None, msg));
         }
     }

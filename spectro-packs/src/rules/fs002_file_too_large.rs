@@ -19,9 +19,15 @@ always a mistake (a chart or binary pasted in) and a denial-of-service risk.\n\n
 pub(crate) fn check(c: &mut Checker<'_>) {
     let p = c.pack;
     let mut found = Vec::new();
-    for sf in [&p.pack_json, &p.values, &p.presets, &p.schema].into_iter().chain(p.manifests.iter()) {
+    for sf in [&p.pack_json, &p.values, &p.presets, &p.schema]
+        .into_iter()
+        .chain(p.manifests.iter())
+    {
         if let FileStatus::Unreadable(LoadProblem::TooLarge { size, limit }) = &sf.status {
-            let msg = format!("{} is {size} bytes, over the {limit}-byte limit; it was not read", sf.path);
+            let msg = format!(
+                "{} is {size} bytes, over the {limit}-byte limit; it was not read",
+                sf.path
+            );
             found.push(RULE.diag(&sf.path, "", None, msg));
         }
     }

@@ -19,14 +19,22 @@ corrupted.\n\n## Example\nA values.yaml saved as UTF-16.",
 pub(crate) fn check(c: &mut Checker<'_>) {
     let p = c.pack;
     let mut found = Vec::new();
-    for sf in [&p.pack_json, &p.values, &p.presets, &p.schema].into_iter().chain(p.manifests.iter()) {
-        let FileStatus::Unreadable(problem) = &sf.status else { continue };
+    for sf in [&p.pack_json, &p.values, &p.presets, &p.schema]
+        .into_iter()
+        .chain(p.manifests.iter())
+    {
+        let FileStatus::Unreadable(problem) = &sf.status else {
+            continue;
+        };
         let (pos, msg) = match problem {
-            LoadProblem::NotUtf8 { line, column } => {
-                (Some(Position::new(*line, *column)), format!("{} is not UTF-8 text (first invalid byte here)", sf.path))
-            }
+            LoadProblem::NotUtf8 { line, column } => (
+                Some(Position::new(*line, *column)),
+                format!("{} is not UTF-8 text (first invalid byte here)", sf.path),
+            ),
             LoadProblem::NotAFile => (None, format!("{} is not a regular file", sf.path)),
-            LoadProblem::Io { message } => (None, format!("{} could not be read: {message}", sf.path)),
+            LoadProblem::Io { message } => {
+                (None, format!("{} could not be read: {message}", sf.path))
+            }
             _ => continue,
         };
         found.push(RULE.diag(&sf.path, "", pos, msg));

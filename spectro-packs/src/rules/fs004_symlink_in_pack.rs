@@ -18,8 +18,16 @@ with a copy of the file.\n\n## Example\n`values.yaml -> values-default.yaml`",
 pub(crate) fn check(c: &mut Checker<'_>) {
     let mut found = Vec::new();
     for e in &c.pack.tree {
-        if let EntryKind::Symlink { target, inside: true } = &e.kind {
-            let msg = format!("`{}` is a symbolic link (to `{}`); pack archives cannot hold links", e.path, sanitize(target));
+        if let EntryKind::Symlink {
+            target,
+            inside: true,
+        } = &e.kind
+        {
+            let msg = format!(
+                "`{}` is a symbolic link (to `{}`); pack archives cannot hold links",
+                e.path,
+                sanitize(target)
+            );
             found.push(RULE.diag(&e.path, "", None, msg));
         }
     }

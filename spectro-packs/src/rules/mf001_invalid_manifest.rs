@@ -23,7 +23,12 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         if let FileStatus::Invalid(e) = &sf.status
             && !e.strict_only
         {
-            found.push(RULE.diag(&sf.path, "", Some(e.position), format!("manifest is not valid YAML: {}", e.message)));
+            found.push(RULE.diag(
+                &sf.path,
+                "",
+                Some(e.position),
+                format!("manifest is not valid YAML: {}", e.message),
+            ));
         }
     }
     c.diagnostics.extend(found);

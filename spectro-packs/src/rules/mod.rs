@@ -49,65 +49,141 @@ impl Rule {
     }
 }
 
-macro_rules! rules {
-    ($($module:ident),* $(,)?) => {
-        $(mod $module;)*
-
-        /// Every rule, in code order.
-        pub(crate) static ALL: &[&Rule] = &[$(&$module::RULE),*];
-
-        fn run_all(c: &mut Checker<'_>) {
-            $($module::check(c);)*
-        }
-    };
-}
-
 mod refs;
 
-rules!(
-    pk001_missing_pack_json,
-    pk002_invalid_json,
-    pk003_duplicate_json_key,
-    pk004_missing_required_field,
-    pk005_wrong_field_type,
-    pk006_invalid_enum_value,
-    pk007_schema_violation,
-    pk008_unknown_field,
-    pk009_version_not_semver,
-    pk010_version_leading_v,
-    pk011_missing_addon_type,
-    pk012_unknown_addon_type,
-    pk013_invalid_pack_name,
-    pk014_missing_referenced_file,
-    pk015_reference_escapes_pack,
-    pk016_wrong_reference_type,
-    pk017_missing_logo,
-    pk018_logo_not_png,
-    pk019_missing_ansible_role,
-    pk020_version_not_a_tag,
-    vl001_missing_values_file,
-    vl002_invalid_namespace,
-    vl003_missing_images,
-    vl004_image_entry_without_image,
-    ym001_invalid_yaml,
-    ym002_duplicate_yaml_key,
-    ym003_strict_yaml_only,
-    mf001_invalid_manifest,
-    pr001_preset_schema_violation,
-    pr002_duplicate_preset_name,
-    pr003_preset_add_invalid_yaml,
-    pr004_preset_remove_path_not_found,
-    sc001_schema_yaml_violation,
-    sc002_schema_key_not_in_values,
-    sc003_invalid_schema_template,
-    sc004_unknown_format_type,
-    sc005_value_violates_schema,
-    fs001_symlink_outside_pack,
-    fs002_file_too_large,
-    fs003_unreadable_file,
-    fs004_symlink_in_pack,
-    fs005_pack_tree_truncated,
-);
+mod fs001_symlink_outside_pack;
+mod fs002_file_too_large;
+mod fs003_unreadable_file;
+mod fs004_symlink_in_pack;
+mod fs005_pack_tree_truncated;
+mod mf001_invalid_manifest;
+mod pk001_missing_pack_json;
+mod pk002_invalid_json;
+mod pk003_duplicate_json_key;
+mod pk004_missing_required_field;
+mod pk005_wrong_field_type;
+mod pk006_invalid_enum_value;
+mod pk007_schema_violation;
+mod pk008_unknown_field;
+mod pk009_version_not_semver;
+mod pk010_version_leading_v;
+mod pk011_missing_addon_type;
+mod pk012_unknown_addon_type;
+mod pk013_invalid_pack_name;
+mod pk014_missing_referenced_file;
+mod pk015_reference_escapes_pack;
+mod pk016_wrong_reference_type;
+mod pk017_missing_logo;
+mod pk018_logo_not_png;
+mod pk019_missing_ansible_role;
+mod pk020_version_not_a_tag;
+mod pr001_preset_schema_violation;
+mod pr002_duplicate_preset_name;
+mod pr003_preset_add_invalid_yaml;
+mod pr004_preset_remove_path_not_found;
+mod sc001_schema_yaml_violation;
+mod sc002_schema_key_not_in_values;
+mod sc003_invalid_schema_template;
+mod sc004_unknown_format_type;
+mod sc005_value_violates_schema;
+mod vl001_missing_values_file;
+mod vl002_invalid_namespace;
+mod vl003_missing_images;
+mod vl004_image_entry_without_image;
+mod ym001_invalid_yaml;
+mod ym002_duplicate_yaml_key;
+mod ym003_strict_yaml_only;
+
+/// Every rule, in code order.
+pub(crate) static ALL: &[&Rule] = &[
+    &pk001_missing_pack_json::RULE,
+    &pk002_invalid_json::RULE,
+    &pk003_duplicate_json_key::RULE,
+    &pk004_missing_required_field::RULE,
+    &pk005_wrong_field_type::RULE,
+    &pk006_invalid_enum_value::RULE,
+    &pk007_schema_violation::RULE,
+    &pk008_unknown_field::RULE,
+    &pk009_version_not_semver::RULE,
+    &pk010_version_leading_v::RULE,
+    &pk011_missing_addon_type::RULE,
+    &pk012_unknown_addon_type::RULE,
+    &pk013_invalid_pack_name::RULE,
+    &pk014_missing_referenced_file::RULE,
+    &pk015_reference_escapes_pack::RULE,
+    &pk016_wrong_reference_type::RULE,
+    &pk017_missing_logo::RULE,
+    &pk018_logo_not_png::RULE,
+    &pk019_missing_ansible_role::RULE,
+    &pk020_version_not_a_tag::RULE,
+    &vl001_missing_values_file::RULE,
+    &vl002_invalid_namespace::RULE,
+    &vl003_missing_images::RULE,
+    &vl004_image_entry_without_image::RULE,
+    &ym001_invalid_yaml::RULE,
+    &ym002_duplicate_yaml_key::RULE,
+    &ym003_strict_yaml_only::RULE,
+    &mf001_invalid_manifest::RULE,
+    &pr001_preset_schema_violation::RULE,
+    &pr002_duplicate_preset_name::RULE,
+    &pr003_preset_add_invalid_yaml::RULE,
+    &pr004_preset_remove_path_not_found::RULE,
+    &sc001_schema_yaml_violation::RULE,
+    &sc002_schema_key_not_in_values::RULE,
+    &sc003_invalid_schema_template::RULE,
+    &sc004_unknown_format_type::RULE,
+    &sc005_value_violates_schema::RULE,
+    &fs001_symlink_outside_pack::RULE,
+    &fs002_file_too_large::RULE,
+    &fs003_unreadable_file::RULE,
+    &fs004_symlink_in_pack::RULE,
+    &fs005_pack_tree_truncated::RULE,
+];
+
+fn run_all(c: &mut Checker<'_>) {
+    pk001_missing_pack_json::check(c);
+    pk002_invalid_json::check(c);
+    pk003_duplicate_json_key::check(c);
+    pk004_missing_required_field::check(c);
+    pk005_wrong_field_type::check(c);
+    pk006_invalid_enum_value::check(c);
+    pk007_schema_violation::check(c);
+    pk008_unknown_field::check(c);
+    pk009_version_not_semver::check(c);
+    pk010_version_leading_v::check(c);
+    pk011_missing_addon_type::check(c);
+    pk012_unknown_addon_type::check(c);
+    pk013_invalid_pack_name::check(c);
+    pk014_missing_referenced_file::check(c);
+    pk015_reference_escapes_pack::check(c);
+    pk016_wrong_reference_type::check(c);
+    pk017_missing_logo::check(c);
+    pk018_logo_not_png::check(c);
+    pk019_missing_ansible_role::check(c);
+    pk020_version_not_a_tag::check(c);
+    vl001_missing_values_file::check(c);
+    vl002_invalid_namespace::check(c);
+    vl003_missing_images::check(c);
+    vl004_image_entry_without_image::check(c);
+    ym001_invalid_yaml::check(c);
+    ym002_duplicate_yaml_key::check(c);
+    ym003_strict_yaml_only::check(c);
+    mf001_invalid_manifest::check(c);
+    pr001_preset_schema_violation::check(c);
+    pr002_duplicate_preset_name::check(c);
+    pr003_preset_add_invalid_yaml::check(c);
+    pr004_preset_remove_path_not_found::check(c);
+    sc001_schema_yaml_violation::check(c);
+    sc002_schema_key_not_in_values::check(c);
+    sc003_invalid_schema_template::check(c);
+    sc004_unknown_format_type::check(c);
+    sc005_value_violates_schema::check(c);
+    fs001_symlink_outside_pack::check(c);
+    fs002_file_too_large::check(c);
+    fs003_unreadable_file::check(c);
+    fs004_symlink_in_pack::check(c);
+    fs005_pack_tree_truncated::check(c);
+}
 
 /// Every rule spectro knows, in code order.
 pub fn all_rules() -> &'static [&'static Rule] {

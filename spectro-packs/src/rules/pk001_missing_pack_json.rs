@@ -16,6 +16,11 @@ registry refuse a pack without it.\n\n## Example\nA folder holding only `values.
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     if matches!(c.pack.pack_json.status, FileStatus::Missing) {
-        c.push(RULE.diag("pack.json", "", None, "pack.json is missing; every pack needs one".into()));
+        c.push(RULE.diag(
+            "pack.json",
+            "",
+            None,
+            "pack.json is missing; every pack needs one".into(),
+        ));
     }
 }

@@ -17,7 +17,12 @@ the pack unusable.\n\n## Example\n```json\n{\"name\": \"nginx\",}\n```",
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     if let FileStatus::Invalid(e) = &c.pack.pack_json.status {
-        let d = RULE.diag("pack.json", "", Some(e.position), format!("pack.json is not valid JSON: {}", e.message));
+        let d = RULE.diag(
+            "pack.json",
+            "",
+            Some(e.position),
+            format!("pack.json is not valid JSON: {}", e.message),
+        );
         c.push(d);
     }
 }

@@ -15,10 +15,15 @@ same reason.\n\n## Example\n```json\n{\"version\": \"1.0.0\", \"version\": \"1.0
 };
 
 pub(crate) fn check(c: &mut Checker<'_>) {
-    let Some(doc) = c.pack.pack_json.document() else { return };
+    let Some(doc) = c.pack.pack_json.document() else {
+        return;
+    };
     for d in &doc.duplicates {
         let key = d.pointer.rsplit('/').next().unwrap_or_default();
-        let msg = format!("key `{key}` is defined again here (first at line {})", d.first.line);
+        let msg = format!(
+            "key `{key}` is defined again here (first at line {})",
+            d.first.line
+        );
         c.push(RULE.diag("pack.json", &d.pointer, Some(d.again), msg));
     }
 }

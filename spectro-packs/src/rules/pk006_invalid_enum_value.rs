@@ -22,7 +22,9 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         .pack_json_violations
         .iter()
         .filter_map(|v| match &v.kind {
-            ViolationKind::Enum { allowed } => Some((v.pointer.clone(), v.message.clone(), allowed.clone())),
+            ViolationKind::Enum { allowed } => {
+                Some((v.pointer.clone(), v.message.clone(), allowed.clone()))
+            }
             _ => None,
         })
         .collect();
@@ -30,9 +32,10 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         let pos = node_position(root, &pointer, false);
         let mut d = RULE.diag("pack.json", &pointer, Some(pos), message);
         if let Some(got) = root.pointer(&pointer).and_then(|(_, n)| n.as_str())
-            && let Some(s) = did_you_mean(got, allowed.iter().map(String::as_str)) {
-                d.help = Some(format!("did you mean `{s}`?"));
-            }
+            && let Some(s) = did_you_mean(got, allowed.iter().map(String::as_str))
+        {
+            d.help = Some(format!("did you mean `{s}`?"));
+        }
         c.push(d);
     }
 }

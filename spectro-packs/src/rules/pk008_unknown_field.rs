@@ -17,12 +17,18 @@ pack.\n\n## Example\n```json\n{\"kubeManifest\": [\"manifests/app.yaml\"]}\n```"
 };
 
 static KNOWN: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-    let schema: serde_json::Value = serde_json::from_str(SchemaKind::Pack.text()).unwrap_or_default();
-    schema["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    let schema: serde_json::Value =
+        serde_json::from_str(SchemaKind::Pack.text()).unwrap_or_default();
+    schema["properties"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 });
 
 pub(crate) fn check(c: &mut Checker<'_>) {
-    let Some(entries) = c.pack_json.and_then(|r| r.as_map()) else { return };
+    let Some(entries) = c.pack_json.and_then(|r| r.as_map()) else {
+        return;
+    };
     let known = &*KNOWN;
     for e in entries {
         let key = e.key.key_text();

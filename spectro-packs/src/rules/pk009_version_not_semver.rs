@@ -19,7 +19,9 @@ versions sort and resolve unpredictably across tools.\n\n## Example\n```json\n\
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(root) = c.pack_json else { return };
-    let Some(v) = root.get("version").and_then(|n| n.as_str()) else { return };
+    let Some(v) = root.get("version").and_then(|n| n.as_str()) else {
+        return;
+    };
     if v.is_empty() || v.trim_start().starts_with(['v', 'V']) {
         return;
     }
@@ -28,8 +30,12 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     }
     let pos = node_position(root, "/version", false);
     let msg = match PackVersion::parse(v) {
-        Ok(_) => format!("version `{v}` is not SemVer (MAJOR.MINOR.PATCH); it is accepted, but sorts loosely"),
-        Err(_) => format!("version `{v}` is not a version: expected numbers separated by dots, like 1.2.3"),
+        Ok(_) => format!(
+            "version `{v}` is not SemVer (MAJOR.MINOR.PATCH); it is accepted, but sorts loosely"
+        ),
+        Err(_) => format!(
+            "version `{v}` is not a version: expected numbers separated by dots, like 1.2.3"
+        ),
     };
     c.push(RULE.diag("pack.json", "/version", Some(pos), msg));
 }

@@ -16,10 +16,17 @@ repository's CI rejects a leading `v`, and profiles written as `1.12.x` will not
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(root) = c.pack_json else { return };
-    let Some(v) = root.get("version").and_then(|n| n.as_str()) else { return };
+    let Some(v) = root.get("version").and_then(|n| n.as_str()) else {
+        return;
+    };
     if let Some(rest) = v.trim_start().strip_prefix(['v', 'V']) {
         let pos = node_position(root, "/version", false);
-        let mut d = RULE.diag("pack.json", "/version", Some(pos), format!("version `{v}` has a leading `v`"));
+        let mut d = RULE.diag(
+            "pack.json",
+            "/version",
+            Some(pos),
+            format!("version `{v}` has a leading `v`"),
+        );
         d.help = Some(format!("write `{rest}`"));
         c.push(d);
     }

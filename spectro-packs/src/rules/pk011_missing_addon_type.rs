@@ -19,7 +19,12 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(root) = c.pack_json else { return };
     if c.pack.manifest().layer == Some(Layer::Addon) && root.get("addonType").is_none() {
         let pos = node_position(root, "/layer", true);
-        let mut d = RULE.diag("pack.json", "/layer", Some(pos), "addon pack has no `addonType`".into());
+        let mut d = RULE.diag(
+            "pack.json",
+            "/layer",
+            Some(pos),
+            "addon pack has no `addonType`".into(),
+        );
         d.help = Some("add e.g. \"addonType\": \"monitoring\" (see `spectro rules PK012` for the known values)".into());
         c.push(d);
     }

@@ -38,12 +38,19 @@ value (often a typo) hides the pack from its category.\n\n## Example\n```json\n\
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(root) = c.pack_json else { return };
-    let Some(t) = root.get("addonType").and_then(|n| n.as_str()) else { return };
+    let Some(t) = root.get("addonType").and_then(|n| n.as_str()) else {
+        return;
+    };
     if KNOWN.contains(&t) {
         return;
     }
     let pos = node_position(root, "/addonType", false);
-    let mut d = RULE.diag("pack.json", "/addonType", Some(pos), format!("addonType `{t}` is not a known add-on type"));
+    let mut d = RULE.diag(
+        "pack.json",
+        "/addonType",
+        Some(pos),
+        format!("addonType `{t}` is not a known add-on type"),
+    );
     d.help = did_you_mean(t, KNOWN.iter().copied()).map(|s| format!("did you mean `{s}`?"));
     c.push(d);
 }

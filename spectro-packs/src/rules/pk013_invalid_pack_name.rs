@@ -25,7 +25,9 @@ traversal when used as a directory name.\n\n## Example\n```json\n{\"name\": \"My
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(root) = c.pack_json else { return };
-    let Some(name) = root.get("name").and_then(|n| n.as_str()) else { return };
+    let Some(name) = root.get("name").and_then(|n| n.as_str()) else {
+        return;
+    };
     if name.is_empty() || (NAME.is_match(name) && name.len() <= 128) {
         return;
     }
@@ -34,11 +36,16 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         "pack.json",
         "/name",
         Some(pos),
-        format!("pack name `{}` is not a valid registry repository name", crate::diagnostic::sanitize(name)),
+        format!(
+            "pack name `{}` is not a valid registry repository name",
+            crate::diagnostic::sanitize(name)
+        ),
     );
     let lower = name.to_ascii_lowercase().replace([' ', '/'], "-");
     if NAME.is_match(&lower) {
-        d.help = Some(format!("use lowercase letters, digits, `.`, `_` or `-`, e.g. `{lower}`"));
+        d.help = Some(format!(
+            "use lowercase letters, digits, `.`, `_` or `-`, e.g. `{lower}`"
+        ));
     } else {
         d.help = Some("use lowercase letters, digits, `.`, `_` or `-`".into());
     }

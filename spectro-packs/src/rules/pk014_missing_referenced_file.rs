@@ -46,16 +46,32 @@ pub(crate) fn check(c: &mut Checker<'_>) {
             match c.pack.entry(&norm).map(|e| &e.kind) {
                 Some(EntryKind::File | EntryKind::Symlink { .. }) => {}
                 Some(EntryKind::Other) => {
-                    c.push(RULE.diag("pack.json", &pointer, Some(node.pos), format!("`{path}` is a device, FIFO or socket, not a regular file")));
+                    c.push(RULE.diag(
+                        "pack.json",
+                        &pointer,
+                        Some(node.pos),
+                        format!("`{path}` is a device, FIFO or socket, not a regular file"),
+                    ));
                 }
                 Some(EntryKind::Dir) => {
-                    c.push(RULE.diag("pack.json", &pointer, Some(node.pos), format!("`{path}` is a directory, not a file")));
+                    c.push(RULE.diag(
+                        "pack.json",
+                        &pointer,
+                        Some(node.pos),
+                        format!("`{path}` is a directory, not a file"),
+                    ));
                 }
                 _ => {
-                    let mut d = RULE.diag("pack.json", &pointer, Some(node.pos), format!("`{path}` is listed in `{key}` but does not exist in the pack"));
+                    let mut d = RULE.diag(
+                        "pack.json",
+                        &pointer,
+                        Some(node.pos),
+                        format!("`{path}` is listed in `{key}` but does not exist in the pack"),
+                    );
                     let dir = norm.rsplit_once('/').map_or("", |(d, _)| d);
                     let by_dir = by_dir.get_or_insert_with(|| {
-                        let mut m: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+                        let mut m: std::collections::HashMap<&str, Vec<&str>> =
+                            std::collections::HashMap::new();
                         for e in c.pack.tree.iter().filter(|e| e.kind == EntryKind::File) {
                             let d = e.path.rsplit_once('/').map_or("", |(d, _)| d);
                             m.entry(d).or_default().push(e.path.as_str());
@@ -67,7 +83,10 @@ pub(crate) fn check(c: &mut Checker<'_>) {
                     // tolerance of the whole path (as users read it), and none longer than a
                     // real file name (the distance is quadratic in length).
                     let wanted = base(&norm).to_ascii_lowercase();
-                    if hints < MAX_HINTS && siblings.len() <= MAX_HINT_CANDIDATES && wanted.len() <= 255 {
+                    if hints < MAX_HINTS
+                        && siblings.len() <= MAX_HINT_CANDIDATES
+                        && wanted.len() <= 255
+                    {
                         hints += 1;
                         let best = siblings
                             .iter()
@@ -77,7 +96,10 @@ pub(crate) fn check(c: &mut Checker<'_>) {
                                 if name.len() > 255 || name.len().abs_diff(wanted.len()) > limit {
                                     return None;
                                 }
-                                let dist = strsim::damerau_levenshtein(&wanted, &name.to_ascii_lowercase());
+                                let dist = strsim::damerau_levenshtein(
+                                    &wanted,
+                                    &name.to_ascii_lowercase(),
+                                );
                                 (dist <= limit && dist < full.len()).then_some((dist, *full))
                             })
                             .min_by_key(|(d, _)| *d);

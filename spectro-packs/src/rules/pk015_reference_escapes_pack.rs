@@ -21,7 +21,10 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     for key in ["charts", "kubeManifests"] {
         for (pointer, node, path) in listed_paths(root, key) {
             if escapes(path) {
-                let msg = format!("`{}` points outside the pack directory", crate::diagnostic::sanitize(path));
+                let msg = format!(
+                    "`{}` points outside the pack directory",
+                    crate::diagnostic::sanitize(path)
+                );
                 c.push(RULE.diag("pack.json", &pointer, Some(node.pos), msg));
             }
         }

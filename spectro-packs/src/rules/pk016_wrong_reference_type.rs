@@ -20,14 +20,21 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(root) = c.pack_json else { return };
     for (key, exts, what) in [
         ("charts", &[".tgz"][..], "a packaged Helm chart (.tgz)"),
-        ("kubeManifests", &[".yaml", ".yml"][..], "a YAML file (.yaml or .yml)"),
+        (
+            "kubeManifests",
+            &[".yaml", ".yml"][..],
+            "a YAML file (.yaml or .yml)",
+        ),
     ] {
         for (pointer, node, path) in listed_paths(root, key) {
             if escapes(path) {
                 continue;
             }
             if !exts.iter().any(|e| path.to_ascii_lowercase().ends_with(e)) {
-                let msg = format!("`{}` in `{key}` must be {what}", crate::diagnostic::sanitize(path));
+                let msg = format!(
+                    "`{}` in `{key}` must be {what}",
+                    crate::diagnostic::sanitize(path)
+                );
                 c.push(RULE.diag("pack.json", &pointer, Some(node.pos), msg));
             }
         }

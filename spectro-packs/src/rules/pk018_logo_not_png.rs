@@ -21,7 +21,17 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     }
     match &c.pack.logo_header {
         Some(h) if h.as_slice() == PNG_MAGIC => {}
-        Some(_) => c.push(RULE.diag("logo.png", "", None, "logo.png is not a PNG image (wrong file signature)".into())),
-        None => c.push(RULE.diag("logo.png", "", None, "logo.png is not a readable regular file".into())),
+        Some(_) => c.push(RULE.diag(
+            "logo.png",
+            "",
+            None,
+            "logo.png is not a PNG image (wrong file signature)".into(),
+        )),
+        None => c.push(RULE.diag(
+            "logo.png",
+            "",
+            None,
+            "logo.png is not a readable regular file".into(),
+        )),
     }
 }

@@ -26,7 +26,10 @@ pub(crate) fn check(c: &mut Checker<'_>) {
             .iter()
             .any(|p| matches!(c.pack.entry(p).map(|e| &e.kind), Some(EntryKind::Dir)));
         if !found && !role.is_empty() {
-            let msg = format!("ansible role `{}` has no directory `{role}/` or `ansible-roles/{role}/`", crate::diagnostic::sanitize(role));
+            let msg = format!(
+                "ansible role `{}` has no directory `{role}/` or `ansible-roles/{role}/`",
+                crate::diagnostic::sanitize(role)
+            );
             c.push(RULE.diag("pack.json", &pointer, Some(node.pos), msg));
         }
     }

@@ -17,13 +17,16 @@ Palette.\n\n## Example\n```json\n{\"version\": \"1.3.1+build.7\"}\n```",
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(root) = c.pack_json else { return };
-    let Some(v) = root.get("version").and_then(|n| n.as_str()) else { return };
+    let Some(v) = root.get("version").and_then(|n| n.as_str()) else {
+        return;
+    };
     let name = root.get("name").and_then(|n| n.as_str()).unwrap_or("pack");
     // Leading `v` and non-SemVer versions have their own rules; this one is about tags.
     let tag_ok = !v.is_empty()
         && v.len() <= 128
         && !v.starts_with(['.', '-'])
-        && v.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '.' | '-'));
+        && v.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '.' | '-'));
     if tag_ok {
         return;
     }
@@ -32,10 +35,20 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         "pack.json",
         "/version",
         Some(pos),
-        format!("version `{}` cannot be an OCI tag, so `{}:{}` can never be pushed", crate::sanitize(v), crate::sanitize(name), crate::sanitize(v)),
+        format!(
+            "version `{}` cannot be an OCI tag, so `{}:{}` can never be pushed",
+            crate::sanitize(v),
+            crate::sanitize(name),
+            crate::sanitize(v)
+        ),
     );
     if let Some((core, _)) = v.split_once('+') {
-        d.help = Some(format!("drop the build metadata (`{}`) or move it into a pre-release (`{}-{}`)", crate::sanitize(core), crate::sanitize(core), crate::sanitize(&v[core.len() + 1..])));
+        d.help = Some(format!(
+            "drop the build metadata (`{}`) or move it into a pre-release (`{}-{}`)",
+            crate::sanitize(core),
+            crate::sanitize(core),
+            crate::sanitize(&v[core.len() + 1..])
+        ));
     }
     c.push(d);
 }

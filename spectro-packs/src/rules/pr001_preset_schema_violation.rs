@@ -18,12 +18,15 @@ the values; a preset without `group` cannot be offered as an exclusive choice.\n
 };
 
 pub(crate) fn check(c: &mut Checker<'_>) {
-    let Some(doc) = c.pack.presets.document() else { return };
+    let Some(doc) = c.pack.presets.document() else {
+        return;
+    };
     if doc.root.is_null() {
         return;
     }
     for v in validate(SchemaKind::Presets, &doc.root.to_json()) {
         let pos = node_position(&doc.root, &v.pointer, false);
-        c.diagnostics.push(RULE.diag("presets.yaml", &v.pointer, Some(pos), v.message));
+        c.diagnostics
+            .push(RULE.diag("presets.yaml", &v.pointer, Some(pos), v.message));
     }
 }

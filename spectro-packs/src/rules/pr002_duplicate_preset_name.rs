@@ -17,15 +17,26 @@ presets:\n  - name: ha\n    ...\n  - name: ha\n    ...\n```",
 };
 
 pub(crate) fn check(c: &mut Checker<'_>) {
-    let Some(doc) = c.pack.presets.document() else { return };
-    let Some(items) = doc.root.get("presets").and_then(|p| p.as_seq()) else { return };
+    let Some(doc) = c.pack.presets.document() else {
+        return;
+    };
+    let Some(items) = doc.root.get("presets").and_then(|p| p.as_seq()) else {
+        return;
+    };
     let mut seen = HashMap::new();
     for (i, item) in items.iter().enumerate() {
-        let Some(name) = item.get("name") else { continue };
+        let Some(name) = item.get("name") else {
+            continue;
+        };
         let Some(text) = name.as_str() else { continue };
         if let Some(first) = seen.insert(text.to_owned(), name.pos.line) {
             let msg = format!("preset name `{text}` is already used at line {first}");
-            c.diagnostics.push(RULE.diag("presets.yaml", &format!("/presets/{i}/name"), Some(name.pos), msg));
+            c.diagnostics.push(RULE.diag(
+                "presets.yaml",
+                &format!("/presets/{i}/name"),
+                Some(name.pos),
+                msg,
+            ));
         }
     }
 }

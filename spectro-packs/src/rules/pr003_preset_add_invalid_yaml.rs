@@ -16,13 +16,19 @@ is selected; invalid YAML breaks the profile editor for everyone choosing it.\n\
 };
 
 pub(crate) fn check(c: &mut Checker<'_>) {
-    let Some(doc) = c.pack.presets.document() else { return };
-    let Some(items) = doc.root.get("presets").and_then(|p| p.as_seq()) else { return };
+    let Some(doc) = c.pack.presets.document() else {
+        return;
+    };
+    let Some(items) = doc.root.get("presets").and_then(|p| p.as_seq()) else {
+        return;
+    };
     let text = &c.pack.presets.text;
     for (i, item) in items.iter().enumerate() {
         let Some(add) = item.get("add") else { continue };
         let Some(body) = add.as_str() else { continue };
-        let Err(e) = parse_yaml(body, YamlLimits::default()) else { continue };
+        let Err(e) = parse_yaml(body, YamlLimits::default()) else {
+            continue;
+        };
         // Map the error into presets.yaml. A block scalar's node starts at its first
         // content line, and every content line shares that indentation; a quoted scalar
         // cannot be mapped line by line, so point at it.
@@ -37,6 +43,7 @@ pub(crate) fn check(c: &mut Checker<'_>) {
             )
         };
         let msg = format!("`add` of preset {} is not valid YAML: {}", i + 1, e.message);
-        c.diagnostics.push(RULE.diag("presets.yaml", &format!("/presets/{i}/add"), Some(pos), msg));
+        c.diagnostics
+            .push(RULE.diag("presets.yaml", &format!("/presets/{i}/add"), Some(pos), msg));
     }
 }

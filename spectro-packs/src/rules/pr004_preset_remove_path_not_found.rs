@@ -20,17 +20,29 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         return;
     }
     let mut found = Vec::new();
-    let Some(doc) = c.pack.presets.document() else { return };
-    let Some(items) = doc.root.get("presets").and_then(|p| p.as_seq()) else { return };
+    let Some(doc) = c.pack.presets.document() else {
+        return;
+    };
+    let Some(items) = doc.root.get("presets").and_then(|p| p.as_seq()) else {
+        return;
+    };
     for (i, item) in items.iter().enumerate() {
-        let Some(removes) = item.get("remove").and_then(|r| r.as_seq()) else { continue };
+        let Some(removes) = item.get("remove").and_then(|r| r.as_seq()) else {
+            continue;
+        };
         for (j, r) in removes.iter().enumerate() {
             let Some(path) = r.as_str() else { continue };
             if path.is_empty() || c.param_may_exist(path) {
                 continue;
             }
-            let msg = format!("`{path}` does not exist in values.yaml, so removing it does nothing");
-            found.push(RULE.diag("presets.yaml", &format!("/presets/{i}/remove/{j}"), Some(r.pos), msg));
+            let msg =
+                format!("`{path}` does not exist in values.yaml, so removing it does nothing");
+            found.push(RULE.diag(
+                "presets.yaml",
+                &format!("/presets/{i}/remove/{j}"),
+                Some(r.pos),
+                msg,
+            ));
         }
     }
     c.diagnostics.extend(found);

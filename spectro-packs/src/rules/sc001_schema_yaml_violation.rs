@@ -16,12 +16,15 @@ silently disables the constraint.\n\n## Example\n```yaml\ncharts.app.port:\n  sh
 };
 
 pub(crate) fn check(c: &mut Checker<'_>) {
-    let Some(doc) = c.pack.schema.document() else { return };
+    let Some(doc) = c.pack.schema.document() else {
+        return;
+    };
     if doc.root.is_null() {
         return;
     }
     for v in validate(SchemaKind::SchemaYaml, &doc.root.to_json()) {
         let pos = node_position(&doc.root, &v.pointer, false);
-        c.diagnostics.push(RULE.diag("schema.yaml", &v.pointer, Some(pos), v.message));
+        c.diagnostics
+            .push(RULE.diag("schema.yaml", &v.pointer, Some(pos), v.message));
     }
 }

@@ -20,14 +20,23 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     if c.values.is_none() {
         return;
     }
-    let Some(doc) = c.pack.schema.document() else { return };
-    let Some(entries) = doc.root.as_map() else { return };
+    let Some(doc) = c.pack.schema.document() else {
+        return;
+    };
+    let Some(entries) = doc.root.as_map() else {
+        return;
+    };
     for e in entries {
         let key = e.key.key_text();
         if c.param_may_exist(&key) {
             continue;
         }
         let msg = format!("`{key}` is not a parameter in values.yaml (nor added by a preset)");
-        c.diagnostics.push(RULE.diag("schema.yaml", &format!("/{}", pointer_escape(&key)), Some(e.key.pos), msg));
+        c.diagnostics.push(RULE.diag(
+            "schema.yaml",
+            &format!("/{}", pointer_escape(&key)),
+            Some(e.key.pos),
+            msg,
+        ));
     }
 }

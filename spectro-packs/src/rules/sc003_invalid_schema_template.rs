@@ -19,14 +19,25 @@ charts.app.port:\n  schema: '{{ requird | format \"${number}\" }}'\n```",
 };
 
 pub(crate) fn check(c: &mut Checker<'_>) {
-    let Some(doc) = c.pack.schema.document() else { return };
-    let Some(entries) = doc.root.as_map() else { return };
+    let Some(doc) = c.pack.schema.document() else {
+        return;
+    };
+    let Some(entries) = doc.root.as_map() else {
+        return;
+    };
     for e in entries {
-        let Some(tpl) = e.value.get("schema") else { continue };
+        let Some(tpl) = e.value.get("schema") else {
+            continue;
+        };
         let Some(text) = tpl.as_str() else { continue };
         if let Err(err) = parse_constraint(text) {
             let pointer = format!("/{}/schema", pointer_escape(&e.key.key_text()));
-            c.diagnostics.push(RULE.diag("schema.yaml", &pointer, Some(tpl.pos), format!("invalid schema template: {err}")));
+            c.diagnostics.push(RULE.diag(
+                "schema.yaml",
+                &pointer,
+                Some(tpl.pos),
+                format!("invalid schema template: {err}"),
+            ));
         }
     }
 }

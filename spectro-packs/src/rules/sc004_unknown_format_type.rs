@@ -17,16 +17,27 @@ checked against them.\n\n## Example\n```yaml\ncharts.app.host:\n  schema: '{{ fo
 };
 
 pub(crate) fn check(c: &mut Checker<'_>) {
-    let Some(doc) = c.pack.schema.document() else { return };
-    let Some(entries) = doc.root.as_map() else { return };
+    let Some(doc) = c.pack.schema.document() else {
+        return;
+    };
+    let Some(entries) = doc.root.as_map() else {
+        return;
+    };
     for e in entries {
-        let Some(tpl) = e.value.get("schema") else { continue };
-        let Some(Ok(cons)) = tpl.as_str().map(parse_constraint) else { continue };
+        let Some(tpl) = e.value.get("schema") else {
+            continue;
+        };
+        let Some(Ok(cons)) = tpl.as_str().map(parse_constraint) else {
+            continue;
+        };
         let Some(format) = cons.format else { continue };
         for name in format.unknown_types() {
             let pointer = format!("/{}/schema", pointer_escape(&e.key.key_text()));
-            let msg = format!("`${{{name}}}` is not a documented format type (string, password, number, boolean, list, ipv4, version)");
-            c.diagnostics.push(RULE.diag("schema.yaml", &pointer, Some(tpl.pos), msg));
+            let msg = format!(
+                "`${{{name}}}` is not a documented format type (string, password, number, boolean, list, ipv4, version)"
+            );
+            c.diagnostics
+                .push(RULE.diag("schema.yaml", &pointer, Some(tpl.pos), msg));
         }
     }
 }

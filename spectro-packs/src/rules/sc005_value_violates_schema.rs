@@ -21,11 +21,22 @@ whose defaults fail its own schema cannot be used without edits.\n\n## Example\n
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     let Some(values) = c.values else { return };
-    let Some(doc) = c.pack.schema.document() else { return };
-    let Some(entries) = doc.root.as_map() else { return };
+    let Some(doc) = c.pack.schema.document() else {
+        return;
+    };
+    let Some(entries) = doc.root.as_map() else {
+        return;
+    };
     let mut found = Vec::new();
     for e in entries {
-        let Some(Ok(cons)) = e.value.get("schema").and_then(|t| t.as_str()).map(parse_constraint) else { continue };
+        let Some(Ok(cons)) = e
+            .value
+            .get("schema")
+            .and_then(|t| t.as_str())
+            .map(parse_constraint)
+        else {
+            continue;
+        };
         let Some(format) = &cons.format else { continue };
         let key = e.key.key_text();
         for (pointer, node) in lookup(values, &key).unwrap_or_default() {

@@ -16,7 +16,12 @@ fine).\n\n## Example\nA pack with `pack.json` and `charts/` only.",
 
 pub(crate) fn check(c: &mut Checker<'_>) {
     if matches!(c.pack.values.status, FileStatus::Missing) {
-        let mut d = RULE.diag("values.yaml", "", None, "values.yaml is missing; every pack needs one".into());
+        let mut d = RULE.diag(
+            "values.yaml",
+            "",
+            None,
+            "values.yaml is missing; every pack needs one".into(),
+        );
         d.help = Some("an empty values.yaml is enough for packs without parameters".into());
         c.push(d);
     }

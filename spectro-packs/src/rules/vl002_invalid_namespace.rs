@@ -22,10 +22,19 @@ every cluster deployment at install time.\n\n## Example\n```yaml\npack:\n  names
 };
 
 pub(crate) fn check(c: &mut Checker<'_>) {
-    let Some(ns) = c.values.and_then(|v| v.get("pack")).and_then(|p| p.get("namespace")) else { return };
+    let Some(ns) = c
+        .values
+        .and_then(|v| v.get("pack"))
+        .and_then(|p| p.get("namespace"))
+    else {
+        return;
+    };
     let Some(s) = ns.as_str() else {
         if !ns.is_null() {
-            let msg = format!("`pack.namespace` must be a string, found {}", ns.type_name());
+            let msg = format!(
+                "`pack.namespace` must be a string, found {}",
+                ns.type_name()
+            );
             c.push(RULE.diag("values.yaml", "/pack/namespace", Some(ns.pos), msg));
         }
         return;

@@ -21,8 +21,14 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         Some(Layer::Os | Layer::K8s | Layer::Kernel) | None => return,
         Some(_) => {}
     }
-    let images = values.get("pack").and_then(|p| p.get("content")).and_then(|c| c.get("images"));
-    if images.and_then(|i| i.as_seq()).is_some_and(|s| !s.is_empty()) {
+    let images = values
+        .get("pack")
+        .and_then(|p| p.get("content"))
+        .and_then(|c| c.get("images"));
+    if images
+        .and_then(|i| i.as_seq())
+        .is_some_and(|s| !s.is_empty())
+    {
         return;
     }
     let pos = node_position(values, "/pack/content/images", true);

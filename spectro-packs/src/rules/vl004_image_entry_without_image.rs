@@ -29,26 +29,45 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     for (i, item) in items.iter().enumerate() {
         let pointer = format!("/pack/content/images/{i}");
         match &item.value {
-            NodeValue::Map(entries) => {
-                match item.get("image") {
-                    Some(img) if img.as_str().is_some_and(|s| !s.trim().is_empty()) => {}
-                    Some(img) => {
-                        let msg = format!("`image` must be a non-empty image reference, found {}", img.type_name());
-                        c.push(RULE.diag("values.yaml", &format!("{pointer}/image"), Some(img.pos), msg));
-                    }
-                    None => {
-                        let typo = entries.iter().find(|e| did_you_mean(&e.key.key_text(), ["image"]).is_some());
-                        let pos = typo.map_or(item.pos, |e| e.key.pos);
-                        let mut d = RULE.diag("values.yaml", &pointer, Some(pos), "image entry has no `image` key".into());
-                        if let Some(e) = typo {
-                            d.help = Some(format!("`{}` looks like a typo of `image`", e.key.key_text()));
-                        }
-                        c.push(d);
-                    }
+            NodeValue::Map(entries) => match item.get("image") {
+                Some(img) if img.as_str().is_some_and(|s| !s.trim().is_empty()) => {}
+                Some(img) => {
+                    let msg = format!(
+                        "`image` must be a non-empty image reference, found {}",
+                        img.type_name()
+                    );
+                    c.push(RULE.diag(
+                        "values.yaml",
+                        &format!("{pointer}/image"),
+                        Some(img.pos),
+                        msg,
+                    ));
                 }
-            }
+                None => {
+                    let typo = entries
+                        .iter()
+                        .find(|e| did_you_mean(&e.key.key_text(), ["image"]).is_some());
+                    let pos = typo.map_or(item.pos, |e| e.key.pos);
+                    let mut d = RULE.diag(
+                        "values.yaml",
+                        &pointer,
+                        Some(pos),
+                        "image entry has no `image` key".into(),
+                    );
+                    if let Some(e) = typo {
+                        d.help = Some(format!(
+                            "`{}` looks like a typo of `image`",
+                            e.key.key_text()
+                        ));
+                    }
+                    c.push(d);
+                }
+            },
             _ => {
-                let msg = format!("image entry must be a mapping like `image: repo/name:tag`, found {}", item.type_name());
+                let msg = format!(
+                    "image entry must be a mapping like `image: repo/name:tag`, found {}",
+                    item.type_name()
+                );
                 c.push(RULE.diag("values.yaml", &pointer, Some(item.pos), msg));
             }
         }

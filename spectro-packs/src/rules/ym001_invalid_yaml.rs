@@ -21,7 +21,12 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         if let FileStatus::Invalid(e) = &sf.status
             && !e.strict_only
         {
-            let d = RULE.diag(&sf.path, "", Some(e.position), format!("{} is not valid YAML: {}", sf.path, e.message));
+            let d = RULE.diag(
+                &sf.path,
+                "",
+                Some(e.position),
+                format!("{} is not valid YAML: {}", sf.path, e.message),
+            );
             c.diagnostics.push(d);
         }
     }

@@ -20,14 +20,27 @@ not the value deployed (Helm fixed the same class of bug in CVE-2020-15185).\n\n
 pub(crate) fn check(c: &mut Checker<'_>) {
     // Templated manifests legitimately repeat keys in `{{ if }}`/`{{ else }}` branches.
     let manifests = c.pack.manifests.iter().filter(|m| !m.text.contains("{{"));
-    let files = [&c.pack.values, &c.pack.presets, &c.pack.schema].into_iter().chain(manifests);
+    let files = [&c.pack.values, &c.pack.presets, &c.pack.schema]
+        .into_iter()
+        .chain(manifests);
     let mut found = Vec::new();
     for sf in files {
-        let FileStatus::Parsed(docs) = &sf.status else { continue };
+        let FileStatus::Parsed(docs) = &sf.status else {
+            continue;
+        };
         for doc in docs {
             for d in &doc.duplicates {
-                let key = d.pointer.rsplit('/').next().unwrap_or_default().replace("~1", "/").replace("~0", "~");
-                let msg = format!("key `{key}` is defined again here (first at line {})", d.first.line);
+                let key = d
+                    .pointer
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .replace("~1", "/")
+                    .replace("~0", "~");
+                let msg = format!(
+                    "key `{key}` is defined again here (first at line {})",
+                    d.first.line
+                );
                 found.push(RULE.diag(&sf.path, &d.pointer, Some(d.again), msg));
             }
         }

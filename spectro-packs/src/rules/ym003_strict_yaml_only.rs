@@ -20,11 +20,17 @@ description: 'first line\nsecond line'\n```",
 pub(crate) fn check(c: &mut Checker<'_>) {
     let p = c.pack;
     let mut found = Vec::new();
-    for sf in [&p.values, &p.presets, &p.schema].into_iter().chain(p.manifests.iter()) {
+    for sf in [&p.values, &p.presets, &p.schema]
+        .into_iter()
+        .chain(p.manifests.iter())
+    {
         if let FileStatus::Invalid(e) = &sf.status
             && e.strict_only
         {
-            let msg = format!("{}; Go's YAML parser accepts this, strict YAML 1.2 parsers do not", e.message);
+            let msg = format!(
+                "{}; Go's YAML parser accepts this, strict YAML 1.2 parsers do not",
+                e.message
+            );
             found.push(RULE.diag(&sf.path, "", Some(e.position), msg));
         }
     }

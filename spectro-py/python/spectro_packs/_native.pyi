@@ -1,5 +1,5 @@
 from os import PathLike
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from typing_extensions import final
 
@@ -67,7 +67,22 @@ class Registry:
     def inspect(self, ref: str) -> dict[str, Any]: ...
 
 def load_pack(path: _Path) -> Pack: ...
-def validate(path: _Path) -> list[Diagnostic]: ...
-def validate_profile(path: _Path, packs: Optional[Sequence[_Path]] = None) -> list[Diagnostic]: ...
+def validate(
+    path: _Path,
+    *,
+    select: Optional[Sequence[str]] = None,
+    extend_select: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    severity: Optional[Mapping[str, str]] = None,
+) -> list[Diagnostic]: ...
+def validate_profile(
+    path: _Path,
+    packs: Optional[Sequence[_Path]] = None,
+    *,
+    select: Optional[Sequence[str]] = None,
+    extend_select: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    severity: Optional[Mapping[str, str]] = None,
+) -> list[Diagnostic]: ...
 def build_archive(pack_dir: _Path, out: _Path, *, validate: bool = True) -> str: ...
 def rules() -> list[dict[str, Any]]: ...

@@ -16,46 +16,82 @@ use crate::rules::Rule;
 use crate::syntax::Node;
 use crate::version::PackVersion;
 
-macro_rules! profile_rules {
-    ($($module:ident),* $(,)?) => {
-        $(mod $module;)*
-
-        /// Every profile rule, in code order.
-        pub(crate) static ALL: &[&Rule] = &[$(&$module::RULE),*];
-
-        fn run_all(c: &mut ProfileChecker<'_>) {
-            $($module::check(c);)*
-        }
-    };
-}
-
 mod deps;
 mod vars;
 
-profile_rules!(
-    pf001_invalid_profile_syntax,
-    pf002_invalid_profile_shape,
-    pf003_duplicate_core_layer,
-    pf004_layer_not_allowed_for_type,
-    pf005_missing_core_layer,
-    pf006_cloud_all_requires_addon,
-    pf007_layer_mismatch,
-    pf008_duplicate_pack,
-    pf009_missing_required_dependency,
-    pf010_dependency_version_out_of_range,
-    pf011_unsupported_pack_combination,
-    pf012_upgrade_constraint,
-    pf013_cloud_type_not_supported,
-    pf014_pack_not_found,
-    pf015_wildcard_tag_resolved,
-    pf016_tag_version_mismatch,
-    pf017_invalid_pack_values,
-    pf018_pack_values_violate_schema,
-    pf019_undefined_variable,
-    pf020_unused_variable,
-    pf021_invalid_variable_definition,
-    pf022_release_name_conflict,
-);
+mod pf001_invalid_profile_syntax;
+mod pf002_invalid_profile_shape;
+mod pf003_duplicate_core_layer;
+mod pf004_layer_not_allowed_for_type;
+mod pf005_missing_core_layer;
+mod pf006_cloud_all_requires_addon;
+mod pf007_layer_mismatch;
+mod pf008_duplicate_pack;
+mod pf009_missing_required_dependency;
+mod pf010_dependency_version_out_of_range;
+mod pf011_unsupported_pack_combination;
+mod pf012_upgrade_constraint;
+mod pf013_cloud_type_not_supported;
+mod pf014_pack_not_found;
+mod pf015_wildcard_tag_resolved;
+mod pf016_tag_version_mismatch;
+mod pf017_invalid_pack_values;
+mod pf018_pack_values_violate_schema;
+mod pf019_undefined_variable;
+mod pf020_unused_variable;
+mod pf021_invalid_variable_definition;
+mod pf022_release_name_conflict;
+
+/// Every profile rule, in code order.
+pub(crate) static ALL: &[&Rule] = &[
+    &pf001_invalid_profile_syntax::RULE,
+    &pf002_invalid_profile_shape::RULE,
+    &pf003_duplicate_core_layer::RULE,
+    &pf004_layer_not_allowed_for_type::RULE,
+    &pf005_missing_core_layer::RULE,
+    &pf006_cloud_all_requires_addon::RULE,
+    &pf007_layer_mismatch::RULE,
+    &pf008_duplicate_pack::RULE,
+    &pf009_missing_required_dependency::RULE,
+    &pf010_dependency_version_out_of_range::RULE,
+    &pf011_unsupported_pack_combination::RULE,
+    &pf012_upgrade_constraint::RULE,
+    &pf013_cloud_type_not_supported::RULE,
+    &pf014_pack_not_found::RULE,
+    &pf015_wildcard_tag_resolved::RULE,
+    &pf016_tag_version_mismatch::RULE,
+    &pf017_invalid_pack_values::RULE,
+    &pf018_pack_values_violate_schema::RULE,
+    &pf019_undefined_variable::RULE,
+    &pf020_unused_variable::RULE,
+    &pf021_invalid_variable_definition::RULE,
+    &pf022_release_name_conflict::RULE,
+];
+
+fn run_all(c: &mut ProfileChecker<'_>) {
+    pf001_invalid_profile_syntax::check(c);
+    pf002_invalid_profile_shape::check(c);
+    pf003_duplicate_core_layer::check(c);
+    pf004_layer_not_allowed_for_type::check(c);
+    pf005_missing_core_layer::check(c);
+    pf006_cloud_all_requires_addon::check(c);
+    pf007_layer_mismatch::check(c);
+    pf008_duplicate_pack::check(c);
+    pf009_missing_required_dependency::check(c);
+    pf010_dependency_version_out_of_range::check(c);
+    pf011_unsupported_pack_combination::check(c);
+    pf012_upgrade_constraint::check(c);
+    pf013_cloud_type_not_supported::check(c);
+    pf014_pack_not_found::check(c);
+    pf015_wildcard_tag_resolved::check(c);
+    pf016_tag_version_mismatch::check(c);
+    pf017_invalid_pack_values::check(c);
+    pf018_pack_values_violate_schema::check(c);
+    pf019_undefined_variable::check(c);
+    pf020_unused_variable::check(c);
+    pf021_invalid_variable_definition::check(c);
+    pf022_release_name_conflict::check(c);
+}
 
 /// Shared state for one profile's checks.
 pub(crate) struct ProfileChecker<'a> {

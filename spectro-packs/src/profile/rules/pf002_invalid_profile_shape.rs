@@ -25,14 +25,7 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
         .profile
         .problems
         .iter()
-        .map(|p| {
-            RULE.diag(
-                &c.file,
-                &p.pointer,
-                Some(p.position),
-                p.message.clone(),
-            )
-        })
+        .map(|p| RULE.diag(&c.file, &p.pointer, Some(p.position), p.message.clone()))
         .collect();
     c.diagnostics.extend(found);
 }

@@ -23,7 +23,9 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let mut first: Vec<(Layer, usize)> = Vec::new();
     let mut found = Vec::new();
     for (i, p) in c.profile.packs.iter().enumerate() {
-        let Some(layer) = c.layer(i).filter(|l| l.is_core()) else { continue };
+        let Some(layer) = c.layer(i).filter(|l| l.is_core()) else {
+            continue;
+        };
         match first.iter().find(|(l, _)| *l == layer) {
             Some(&(_, j)) => {
                 let q = &c.profile.packs[j];

@@ -25,7 +25,9 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     }
     let mut found = Vec::new();
     for (i, p) in c.profile.packs.iter().enumerate() {
-        let Some(layer) = c.layer(i).filter(|l| *l != Layer::Addon) else { continue };
+        let Some(layer) = c.layer(i).filter(|l| *l != Layer::Addon) else {
+            continue;
+        };
         let msg = format!(
             "pack {} is in the {layer} layer, but an add-on profile holds only addon layers",
             sanitize(&p.label())

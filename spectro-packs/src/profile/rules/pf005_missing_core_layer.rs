@@ -23,7 +23,9 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let Some(t @ (ProfileType::Cluster | ProfileType::Infra)) = c.profile.profile_type else {
         return;
     };
-    let layers: Vec<Layer> = (0..c.profile.packs.len()).filter_map(|i| c.layer(i)).collect();
+    let layers: Vec<Layer> = (0..c.profile.packs.len())
+        .filter_map(|i| c.layer(i))
+        .collect();
     let missing: Vec<&str> = [Layer::Os, Layer::K8s]
         .into_iter()
         .filter(|l| !layers.contains(l))

@@ -19,7 +19,9 @@ documentation states it: \"If the value is set to `all`, then the type must be s
 };
 
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
-    let Some(t) = c.profile.profile_type else { return };
+    let Some(t) = c.profile.profile_type else {
+        return;
+    };
     if c.profile.cloud_type.as_deref() == Some("all") && t != ProfileType::AddOn {
         let msg = format!("`cloudType: all` requires type `add-on`, but the profile is `{t}`");
         let d = c.at(&RULE, "/spec/template/cloudType", false, msg);

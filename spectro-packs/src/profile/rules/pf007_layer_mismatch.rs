@@ -20,8 +20,12 @@ profiles) would be made against the wrong layer.\n\n## Example\n```json\n{\"name
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let mut found = Vec::new();
     for (i, p) in c.profile.packs.iter().enumerate() {
-        let (Some(declared), Some(pack)) = (p.layer, c.resolved(i)) else { continue };
-        let Some(actual) = pack.manifest().layer else { continue };
+        let (Some(declared), Some(pack)) = (p.layer, c.resolved(i)) else {
+            continue;
+        };
+        let Some(actual) = pack.manifest().layer else {
+            continue;
+        };
         if declared != actual {
             let msg = format!(
                 "pack {} is declared in the {declared} layer, but its pack.json ({}) says {actual}",

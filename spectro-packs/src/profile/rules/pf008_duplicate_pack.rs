@@ -33,7 +33,9 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let mut seen: HashMap<&str, Seen<'_>> = HashMap::new();
     let mut found = Vec::new();
     for (i, p) in packs.iter().enumerate() {
-        let Some(name) = p.name.as_deref() else { continue };
+        let Some(name) = p.name.as_deref() else {
+            continue;
+        };
         let s = seen.entry(name).or_default();
         let shown = display_name(p);
         let prev = match shown {
@@ -57,7 +59,10 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
         };
         let why = match (display_name(prev), display_name(p)) {
             (Some(a), Some(_)) => format!("both use display name `{}`", sanitize(a)),
-            _ => "set a distinct `spectrocloud.com/display-name` under `pack:` in each copy's values".to_owned(),
+            _ => {
+                "set a distinct `spectrocloud.com/display-name` under `pack:` in each copy's values"
+                    .to_owned()
+            }
         };
         let msg = format!(
             "pack `{}` appears again (first at line {}); {why}",

@@ -34,7 +34,11 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
             if u.range.contains(v) {
                 continue;
             }
-            let kind = if u.kind == DependencyType::Required { "requires" } else { "supports" };
+            let kind = if u.kind == DependencyType::Required {
+                "requires"
+            } else {
+                "supports"
+            };
             let msg = format!(
                 "pack {} {kind} `{}` {}, but the profile has {v} (line {})",
                 sanitize(&owner.label()),

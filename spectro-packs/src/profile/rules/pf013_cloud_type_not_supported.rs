@@ -19,7 +19,11 @@ csi-vsphere pack.json\n```",
 };
 
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
-    let Some(cloud) = c.profile.cloud_type.as_deref().filter(|t| !t.is_empty() && *t != "all")
+    let Some(cloud) = c
+        .profile
+        .cloud_type
+        .as_deref()
+        .filter(|t| !t.is_empty() && *t != "all")
     else {
         return;
     };

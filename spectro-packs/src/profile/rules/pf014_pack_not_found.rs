@@ -23,32 +23,51 @@ in the target environment\".\n\n## Example\n```json\n{\"name\": \"cni-calico\", 
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let mut found = Vec::new();
     for (i, p) in c.profile.packs.iter().enumerate() {
-        let Some(res) = c.resolutions[i] else { continue };
+        let Some(res) = c.resolutions[i] else {
+            continue;
+        };
         let name = p.name.as_deref().unwrap_or_default();
         let want = p
             .tag
             .as_deref()
             .map(|t| format!("tag `{}`", sanitize(t)))
-            .or_else(|| p.version.as_deref().map(|v| format!("version `{}`", sanitize(v))))
+            .or_else(|| {
+                p.version
+                    .as_deref()
+                    .map(|v| format!("version `{}`", sanitize(v)))
+            })
             .unwrap_or_else(|| "no tag or version".to_owned());
         let (ptr, msg, help) = match res {
             Resolution::Found { .. } => continue,
             Resolution::UnknownName => {
-                let roots: Vec<String> =
-                    c.index.roots().iter().map(|r| r.display().to_string()).collect();
+                let roots: Vec<String> = c
+                    .index
+                    .roots()
+                    .iter()
+                    .map(|r| r.display().to_string())
+                    .collect();
                 let msg = format!(
                     "pack `{}` ({want}) is not in the pack sources ({} packs in {})",
                     sanitize(name),
                     c.index.len(),
                     roots.join(", ")
                 );
-                let help = did_you_mean(name, c.index.names()).map(|n| format!("did you mean `{n}`?"));
+                let help =
+                    did_you_mean(name, c.index.names()).map(|n| format!("did you mean `{n}`?"));
                 (p.field("name"), msg, help)
             }
             Resolution::NoMatchingVersion => {
-                let versions: Vec<String> =
-                    c.index.versions(name).iter().map(|v| v.to_string()).collect();
-                let ptr = if p.tag.is_some() { p.field("tag") } else { p.field("version") };
+                let versions: Vec<String> = c
+                    .index
+                    .versions(name)
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect();
+                let ptr = if p.tag.is_some() {
+                    p.field("tag")
+                } else {
+                    p.field("version")
+                };
                 let msg = format!(
                     "no version of pack `{}` matches {want}; the sources have {}",
                     sanitize(name),
@@ -65,7 +84,11 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
                         sanitize(name)
                     )
                 };
-                let ptr = if p.tag.is_some() { p.field("tag") } else { p.field("name") };
+                let ptr = if p.tag.is_some() {
+                    p.field("tag")
+                } else {
+                    p.field("name")
+                };
                 (ptr, msg, None)
             }
         };

@@ -23,7 +23,13 @@ chosen here, so it is shown.\n\n## Example\n```json\n{\"name\": \"edge-k3s\", \"
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let mut found = Vec::new();
     for (i, p) in c.profile.packs.iter().enumerate() {
-        let Some(Resolution::Found { pack, wildcard: true }) = c.resolutions[i] else { continue };
+        let Some(Resolution::Found {
+            pack,
+            wildcard: true,
+        }) = c.resolutions[i]
+        else {
+            continue;
+        };
         let chosen = pack.version().unwrap_or_default();
         let mut msg = format!(
             "tag `{}` resolved to {} {} ({})",
@@ -35,7 +41,10 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
         if let Some(recorded) = p.version.as_deref()
             && PackVersion::parse(recorded).ok() != PackVersion::parse(chosen).ok()
         {
-            msg.push_str(&format!("; the profile records version {}", sanitize(recorded)));
+            msg.push_str(&format!(
+                "; the profile records version {}",
+                sanitize(recorded)
+            ));
         }
         found.push(c.at(&RULE, &p.field("tag"), false, msg));
     }

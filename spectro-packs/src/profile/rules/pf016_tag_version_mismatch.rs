@@ -23,7 +23,9 @@ Palette will use.\n\n## Example\n```json\n{\"name\": \"edge-k3s\", \"tag\": \"1.
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let mut found = Vec::new();
     for p in &c.profile.packs {
-        let Some(version) = p.version.as_deref() else { continue };
+        let Some(version) = p.version.as_deref() else {
+            continue;
+        };
         let parsed = PackVersion::parse(version);
         let msg = match (&parsed, p.tag.as_deref()) {
             (Err(_), _) => format!(

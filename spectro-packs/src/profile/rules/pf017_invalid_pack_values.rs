@@ -22,7 +22,9 @@ both. A common cause: a profile variable written without quotes, `namespace: {{ 
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let mut found = Vec::new();
     for p in &c.profile.packs {
-        let PackValues::Invalid { error, .. } = &p.values else { continue };
+        let PackValues::Invalid { error, .. } = &p.values else {
+            continue;
+        };
         if error.strict_only {
             continue;
         }

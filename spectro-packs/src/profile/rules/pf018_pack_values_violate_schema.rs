@@ -23,17 +23,27 @@ defaults; Palette validates them against the pack's schema when the profile is s
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let mut found = Vec::new();
     for (i, p) in c.profile.packs.iter().enumerate() {
-        let (Some(pack), Some(values)) = (c.resolved(i), p.values.root()) else { continue };
-        let Some(entries) = pack.schema.document().and_then(|d| d.root.as_map()) else { continue };
+        let (Some(pack), Some(values)) = (c.resolved(i), p.values.root()) else {
+            continue;
+        };
+        let Some(entries) = pack.schema.document().and_then(|d| d.root.as_map()) else {
+            continue;
+        };
         for e in entries {
-            let Some(Ok(cons)) = e.value.get("schema").and_then(|t| t.as_str()).map(parse_constraint)
+            let Some(Ok(cons)) = e
+                .value
+                .get("schema")
+                .and_then(|t| t.as_str())
+                .map(parse_constraint)
             else {
                 continue;
             };
             let Some(format) = &cons.format else { continue };
             let key = e.key.key_text();
             for (inner, node) in lookup(values, &key).unwrap_or_default() {
-                let Some(problem) = format.check(node) else { continue };
+                let Some(problem) = format.check(node) else {
+                    continue;
+                };
                 let (ptr, pos, note) = c.locate_in_values(p, &inner, node);
                 let msg = format!(
                     "pack {}: `{}`{note}: {} (schema.yaml line {})",

@@ -19,7 +19,12 @@ profile does not define, and the deployment fails.\n\n## Example\n```yaml\npack:
 };
 
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
-    let defined: Vec<&str> = c.profile.variables.iter().filter_map(|v| v.name.as_deref()).collect();
+    let defined: Vec<&str> = c
+        .profile
+        .variables
+        .iter()
+        .filter_map(|v| v.name.as_deref())
+        .collect();
     let mut found = Vec::new();
     for r in references(c) {
         if defined.contains(&r.name.as_str()) {
@@ -30,9 +35,12 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
             sanitize(&r.name),
             r.line
         );
-        let pos = r.pos.unwrap_or_else(|| c.profile.position(&r.pointer, false));
+        let pos = r
+            .pos
+            .unwrap_or_else(|| c.profile.position(&r.pointer, false));
         let mut d = RULE.diag(&c.file, &r.pointer, Some(pos), msg);
-        d.help = did_you_mean(&r.name, defined.iter().copied()).map(|n| format!("did you mean `{n}`?"));
+        d.help =
+            did_you_mean(&r.name, defined.iter().copied()).map(|n| format!("did you mean `{n}`?"));
         found.push(d);
     }
     c.diagnostics.extend(found);

@@ -21,7 +21,9 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let used: Vec<String> = references(c).into_iter().map(|r| r.name).collect();
     let mut found = Vec::new();
     for v in &c.profile.variables {
-        let Some(name) = v.name.as_deref() else { continue };
+        let Some(name) = v.name.as_deref() else {
+            continue;
+        };
         if used.iter().any(|u| u == name) {
             continue;
         }

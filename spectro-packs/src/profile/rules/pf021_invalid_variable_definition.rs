@@ -21,28 +21,49 @@ default to something it does not offer.\n\n## Example\n```json\n{\"name\": \"reg
 pub(crate) fn check(c: &mut ProfileChecker<'_>) {
     let mut found = Vec::new();
     for (i, v) in c.profile.variables.iter().enumerate() {
-        let label = v.name.as_deref().map_or(format!("#{}", v.index), |n| format!("`{}`", sanitize(n)));
+        let label = v
+            .name
+            .as_deref()
+            .map_or(format!("#{}", v.index), |n| format!("`{}`", sanitize(n)));
         let f = |k: &str| format!("{}/{k}", v.pointer);
         let mut push = |ptr: String, msg: String| found.push(c.at(&RULE, &ptr, false, msg));
         if let Some(name) = v.name.as_deref()
-            && c.profile.variables[..i].iter().any(|w| w.name.as_deref() == Some(name))
+            && c.profile.variables[..i]
+                .iter()
+                .any(|w| w.name.as_deref() == Some(name))
         {
-            push(f("name"), format!("variable {label} is defined twice; names must be unique"));
+            push(
+                f("name"),
+                format!("variable {label} is defined twice; names must be unique"),
+            );
         }
         if v.hidden && v.required && v.default_value.is_none() {
-            let key = if c.profile.position(&f("hidden"), false) != c.profile.position(&v.pointer, false) {
+            let key = if c.profile.position(&f("hidden"), false)
+                != c.profile.position(&v.pointer, false)
+            {
                 f("hidden")
             } else {
                 f("isHidden")
             };
-            push(key, format!("variable {label} is hidden and required but has no defaultValue; nobody can set it"));
+            push(
+                key,
+                format!(
+                    "variable {label} is hidden and required but has no defaultValue; nobody can set it"
+                ),
+            );
         }
         if v.immutable && v.default_value.is_none() {
-            push(f("immutable"), format!("variable {label} is read-only (immutable) but has no defaultValue"));
+            push(
+                f("immutable"),
+                format!("variable {label} is read-only (immutable) but has no defaultValue"),
+            );
         }
         if v.input_type.as_deref() == Some("dropdown") {
             if v.options.is_empty() {
-                push(f("inputType"), format!("dropdown variable {label} has no options"));
+                push(
+                    f("inputType"),
+                    format!("dropdown variable {label} has no options"),
+                );
             } else if let Some(d) = v.default_value.as_deref()
                 && !v.options.iter().any(|o| o == d)
             {

@@ -37,7 +37,9 @@ fn charts(c: &ProfileChecker<'_>, i: usize) -> Vec<String> {
     if !from_profile.is_empty() {
         return from_profile;
     }
-    let Some(pack) = c.resolved(i) else { return Vec::new() };
+    let Some(pack) = c.resolved(i) else {
+        return Vec::new();
+    };
     let from_pack = keys(pack.values.document().map(|d| &d.root));
     if !from_pack.is_empty() {
         return from_pack;
@@ -48,7 +50,9 @@ fn charts(c: &ProfileChecker<'_>, i: usize) -> Vec<String> {
         .flatten()
         .filter_map(|path| {
             let file = path.rsplit('/').next()?;
-            let stem = file.strip_suffix(".tgz").or_else(|| file.strip_suffix(".tar.gz"))?;
+            let stem = file
+                .strip_suffix(".tgz")
+                .or_else(|| file.strip_suffix(".tar.gz"))?;
             // `calico-3.27.0` → `calico`: drop a trailing `-<version>`.
             let name = match stem.rsplit_once('-') {
                 Some((n, v)) if v.starts_with(|ch: char| ch.is_ascii_digit()) => n,
@@ -71,15 +75,22 @@ pub(crate) fn check(c: &mut ProfileChecker<'_>) {
         if c.layer(i) != Some(Layer::Addon) || p.kind() == PackType::Manifest {
             continue;
         }
-        let Some(name) = p.name.as_deref() else { continue };
-        let pack_values = c.resolved(i).and_then(|r| r.values.document()).map(|d| &d.root);
+        let Some(name) = p.name.as_deref() else {
+            continue;
+        };
+        let pack_values = c
+            .resolved(i)
+            .and_then(|r| r.values.document())
+            .map(|d| &d.root);
         let from = |path: &[&str]| {
             p.values
                 .root()
                 .and_then(|r| values_get(r, path))
                 .or_else(|| pack_values.and_then(|r| values_get(r, path)))
         };
-        let Some(ns) = from(&["pack", "namespace"]).and_then(|n| n.as_str()).filter(|s| !s.is_empty())
+        let Some(ns) = from(&["pack", "namespace"])
+            .and_then(|n| n.as_str())
+            .filter(|s| !s.is_empty())
         else {
             continue;
         };
