@@ -7,6 +7,7 @@
 
 pub mod config;
 mod layout;
+mod layout_gc;
 mod memory;
 pub mod oci;
 mod packs;
