@@ -64,6 +64,15 @@ MATURIN_PROFILE=(--release)
 log "crates (cargo publish --dry-run: packaged, then verified by building the packaged sources)"
 DIRTY=()
 [ "${SPECTRO_DIST_ALLOW_DIRTY:-0}" = 1 ] && DIRTY=(--allow-dirty)
+# The dry run verifies spectro-cli against spectro-packs from a temporary local registry,
+# which cargo unpacks under $CARGO_HOME/registry/src/<registry hash>/ and never refreshes
+# while the same version is there: a checkout at the same path with other sources would
+# be built against stale ones. Drop our own unpacked crates (never crates.io's folders).
+for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/* "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*; do
+    case "$(basename "$d")" in index.crates.io-*) continue ;; esac
+    rm -rf "$d/spectro-packs-$VERSION" "$d/spectro-cli-$VERSION" \
+        "$d/spectro-packs-$VERSION.crate" "$d/spectro-cli-$VERSION.crate"
+done
 CARGO_TARGET_DIR=${SPECTRO_PACKAGE_TARGET_DIR:-$CARGO_TARGET_DIR} \
     cargo publish --dry-run --locked "${DIRTY[@]}" -p spectro-packs -p spectro-cli \
     --config 'profile.dev.package."*".opt-level=2' >&2   # the workspace's dev profile: reuse its builds
