@@ -305,20 +305,12 @@ pub(crate) struct RuleFlags {
 impl RuleFlags {
     /// The library's selection; a selector that names no rule is an error.
     pub(crate) fn selection(&self) -> Result<spectro_packs::RuleSelection, spectro_packs::Error> {
-        let parse =
-            |v: &[String]| -> Result<Vec<spectro_packs::RuleSelector>, spectro_packs::Error> {
-                v.iter().map(|s| s.parse()).collect()
-            };
-        let mut sel = spectro_packs::RuleSelection::default();
-        sel.select = self.select.as_deref().map(parse).transpose()?;
-        sel.extend_select = parse(&self.extend_select)?;
-        sel.ignore = parse(&self.ignore)?;
-        sel.severity = self
-            .severity
-            .iter()
-            .map(|s| spectro_packs::parse_severity_override(s))
-            .collect::<Result<_, _>>()?;
-        Ok(sel)
+        spectro_packs::RuleSelection::parse(
+            self.select.as_deref(),
+            &self.extend_select,
+            &self.ignore,
+            &self.severity,
+        )
     }
 }
 

@@ -141,6 +141,29 @@ builder!(RuleSelection {
 });
 
 impl RuleSelection {
+    /// A selection from the text frontends take (flags, keyword arguments): selectors for
+    /// `select` (`None`: every rule), `extend_select` and `ignore`, and `SELECTOR=LEVEL`
+    /// severity overrides. A selector that names no rule is an error.
+    pub fn parse<S: AsRef<str>>(
+        select: Option<&[S]>,
+        extend_select: &[S],
+        ignore: &[S],
+        severity: &[S],
+    ) -> Result<Self, Error> {
+        let selectors = |v: &[S]| -> Result<Vec<RuleSelector>, Error> {
+            v.iter().map(|s| s.as_ref().parse()).collect()
+        };
+        Ok(RuleSelection {
+            select: select.map(selectors).transpose()?,
+            extend_select: selectors(extend_select)?,
+            ignore: selectors(ignore)?,
+            severity: severity
+                .iter()
+                .map(|s| parse_severity_override(s.as_ref()))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
     /// Whether findings of the rule with this code are reported.
     pub fn is_enabled(&self, code: &str) -> bool {
         let best = |sels: &mut dyn Iterator<Item = &RuleSelector>| {

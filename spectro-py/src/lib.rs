@@ -200,24 +200,20 @@ fn selection(
     severity: Option<std::collections::HashMap<String, String>>,
     domain: Domain,
 ) -> PyResult<spectro_packs::RuleSelection> {
-    let parse = |v: Vec<String>| -> spectro_packs::Result<Vec<spectro_packs::RuleSelector>> {
-        v.iter().map(|s| s.parse()).collect()
-    };
-    let build = || -> spectro_packs::Result<spectro_packs::RuleSelection> {
-        let mut sel = spectro_packs::RuleSelection::default();
-        sel.select = select.map(parse).transpose()?;
-        sel.extend_select = parse(extend_select.unwrap_or_default())?;
-        sel.ignore = parse(ignore.unwrap_or_default())?;
-        let mut overrides: Vec<(String, String)> =
-            severity.unwrap_or_default().into_iter().collect();
-        overrides.sort();
-        sel.severity = overrides
-            .iter()
-            .map(|(k, v)| spectro_packs::parse_severity_override(&format!("{k}={v}")))
-            .collect::<spectro_packs::Result<_>>()?;
-        Ok(sel)
-    };
-    build().map_err(|e| to_py_err(e, domain))
+    // A dict in a stable order, as `SELECTOR=LEVEL` like the CLI's flag.
+    let mut overrides: Vec<String> = severity
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    overrides.sort();
+    spectro_packs::RuleSelection::parse(
+        select.as_deref(),
+        &extend_select.unwrap_or_default(),
+        &ignore.unwrap_or_default(),
+        &overrides,
+    )
+    .map_err(|e| to_py_err(e, domain))
 }
 
 /// Validate a pack directory, a folder of packs, or a pack archive.
