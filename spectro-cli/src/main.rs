@@ -4,15 +4,17 @@
 //! 0 clean, 1 findings at or above `--fail-on`, 2 could not run.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+mod config_cmd;
+mod emit;
 mod profile_cmd;
 mod registry_cmd;
-mod render;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use emit::Format;
 use spectro_packs::{Severity, Summary, ValidateOptions, all_rules, find_rule, validate_paths};
 
 /// Lint, package and publish Spectro Cloud Palette packs.
@@ -49,6 +51,12 @@ enum Command {
         #[arg(value_enum)]
         kind: SchemaArg,
     },
+    /// Show the lint settings that apply to a path, and the file, table or flag each came
+    /// from.
+    #[command(
+        after_help = "Examples:\n  spectro config packs/nginx\n  spectro config packs/nginx --all --json\n  spectro config . --ignore VL003"
+    )]
+    Config(config_cmd::ConfigArgs),
     /// Print shell completions (bash, zsh, fish, ...).
     #[command(
         after_help = "Examples:\n  spectro completions bash > /etc/bash_completion.d/spectro\n  spectro completions zsh > \"${fpath[1]}/_spectro\"\n  spectro completions fish > ~/.config/fish/completions/spectro.fish"
@@ -248,20 +256,90 @@ struct ValidateArgs {
     /// archives (.tar.gz, .tgz).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    lint: LintArgs,
+}
+
+/// Output, exit code, rule selection and configuration: the same for packs and profiles.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    pub(crate) format: Format,
     /// Lowest severity that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    fail_on: FailOn,
-    /// Hide findings below this severity in the output.
+    pub(crate) fail_on: FailOn,
+    /// Hide findings below this severity in the output (the summary and the exit code
+    /// still count them).
     #[arg(long, value_enum, default_value_t = FailOn::Info)]
-    min_severity: FailOn,
+    pub(crate) min_severity: FailOn,
     /// Only print the summary line (human format).
     #[arg(long, short)]
-    quiet: bool,
+    pub(crate) quiet: bool,
     #[command(flatten)]
-    rules: RuleFlags,
+    pub(crate) rules: RuleFlags,
+    #[command(flatten)]
+    pub(crate) config: ConfigFlags,
+}
+
+/// Which configuration file applies.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ConfigFlags {
+    /// Use this configuration file (spectro.toml, or a pyproject.toml with
+    /// [tool.spectro]) instead of the nearest one above each checked path.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "isolated",
+        help_heading = "Configuration"
+    )]
+    pub(crate) config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long, help_heading = "Configuration")]
+    pub(crate) isolated: bool,
+}
+
+impl ConfigFlags {
+    pub(crate) fn source(&self) -> spectro_packs::settings::ConfigSource {
+        use spectro_packs::settings::ConfigSource;
+        match (&self.config, self.isolated) {
+            (Some(file), _) => ConfigSource::File(file.clone()),
+            (None, true) => ConfigSource::Isolated,
+            (None, false) => ConfigSource::Discover,
+        }
+    }
+}
+
+impl LintArgs {
+    /// Print the reports in the chosen format; the exit code from every finding.
+    pub(crate) fn finish(
+        &self,
+        all: Vec<spectro_packs::Report>,
+        kind: spectro_packs::ReportKind,
+        notes: Vec<String>,
+    ) -> Result<ExitCode, Box<dyn std::error::Error>> {
+        let summary = Summary::of(&all);
+        let code = emit::exit_code(
+            all.iter().flat_map(|r| &r.diagnostics),
+            self.fail_on.severity(),
+        );
+        let min = self.min_severity.severity();
+        let mut reports = all;
+        for r in &mut reports {
+            r.diagnostics.retain(|d| d.severity >= min);
+        }
+        let run = emit::Run {
+            reports: &reports,
+            summary: &summary,
+            kind,
+            quiet: self.quiet,
+            notes,
+        };
+        let mut out = anstream::stdout().lock();
+        self.format.emitter().emit(&mut out, &run)?;
+        out.flush()?;
+        Ok(code)
+    }
 }
 
 /// Rule selection, like ruff's: selectors are rule codes (`PK010`), rule names
@@ -315,20 +393,6 @@ impl RuleFlags {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// Colored, with the source line (color when stdout is a terminal and NO_COLOR unset).
-    Human,
-    /// One JSON document: {"packs": [...], "summary": {...}}.
-    Json,
-    /// One JSON object per finding, one per line.
-    Jsonl,
-    /// SARIF 2.1.0 (GitHub code scanning, IDEs).
-    Sarif,
-    /// GitHub Actions workflow annotations (`::error file=...,line=...::...`).
-    Github,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SchemaArg {
     /// pack.json
     Pack,
@@ -338,6 +402,8 @@ enum SchemaArg {
     SchemaYaml,
     /// a cluster profile (export shape)
     Profile,
+    /// spectro.toml (the lint configuration file)
+    Config,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -347,14 +413,14 @@ enum RulesFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum FailOn {
+pub(crate) enum FailOn {
     Error,
     Warning,
     Info,
 }
 
 impl FailOn {
-    fn severity(self) -> Severity {
+    pub(crate) fn severity(self) -> Severity {
         match self {
             FailOn::Error => Severity::Error,
             FailOn::Warning => Severity::Warning,
@@ -369,12 +435,14 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Profile(cmd) => profile_cmd::run(cmd),
         Command::Rules { rule, format } => rules(rule.as_deref(), format),
+        Command::Config(args) => config_cmd::run(args),
         Command::Schema { kind } => {
             let k = match kind {
                 SchemaArg::Pack => spectro_packs::schema::SchemaKind::Pack,
                 SchemaArg::Presets => spectro_packs::schema::SchemaKind::Presets,
                 SchemaArg::SchemaYaml => spectro_packs::schema::SchemaKind::SchemaYaml,
                 SchemaArg::Profile => spectro_packs::schema::SchemaKind::Profile,
+                SchemaArg::Config => spectro_packs::schema::SchemaKind::Config,
             };
             let mut out = anstream::stdout().lock();
             out.write_all(k.text().as_bytes())
@@ -564,35 +632,12 @@ fn hint(e: &spectro_packs::Error) -> Option<&'static str> {
 }
 
 fn validate(args: ValidateArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let mut opts = ValidateOptions::default();
-    opts.selection = args.rules.selection()?;
+    let opts = ValidateOptions::default()
+        .with_selection(args.lint.rules.selection()?)
+        .with_config(args.lint.config.source());
     let all = validate_paths(&args.paths, &opts)?;
-    // The summary and the exit code count every finding; --min-severity only hides the
-    // lower ones from the listing.
-    let summary = Summary::of(&all);
-    let code = render::exit_code(
-        all.iter().flat_map(|r| &r.diagnostics),
-        args.fail_on.severity(),
-    );
-    let min = args.min_severity.severity();
-    let mut reports = all;
-    for r in &mut reports {
-        r.diagnostics.retain(|d| d.severity >= min);
-    }
-    let mut out = anstream::stdout().lock();
-    match args.format {
-        Format::Human => render::human(&mut out, &reports, &summary, args.quiet)?,
-        Format::Json => render::json(&mut out, &reports, &summary)?,
-        Format::Jsonl => render::jsonl(&mut out, &reports)?,
-        Format::Sarif => render::sarif(
-            &mut out,
-            &render::located(&reports),
-            spectro_packs::all_rules(),
-        )?,
-        Format::Github => render::github(&mut out, &render::located(&reports))?,
-    }
-    out.flush()?;
-    Ok(code)
+    args.lint
+        .finish(all, spectro_packs::ReportKind::Pack, Vec::new())
 }
 
 fn pack_build(
@@ -637,43 +682,41 @@ fn rules(rule: Option<&str>, format: RulesFormat) -> Result<ExitCode, Box<dyn st
     let mut out = anstream::stdout().lock();
     match rule {
         Some(code) => {
-            let r = find_rule(code)
-                .or_else(|| spectro_packs::profile::find_profile_rule(code))
-                .ok_or_else(|| {
-                    format!("no rule with code or name `{code}` (see `spectro rules`)")
-                })?;
+            let r = find_rule(code).ok_or_else(|| {
+                format!("no rule with code or name `{code}` (see `spectro rules`)")
+            })?;
             match format {
-                RulesFormat::Json => writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&render::rule_json(r))?
-                )?,
+                RulesFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(r)?)?,
                 RulesFormat::Human => writeln!(
                     out,
-                    "# {} {} ({}, since {})\n\n{}\n\n{}",
-                    r.code, r.name, r.severity, r.since, r.summary, r.explanation
+                    "# {} {} ({}, {}, since {})\n\n{}\n\n{}",
+                    r.code,
+                    r.name,
+                    r.family().description,
+                    r.severity,
+                    r.since,
+                    r.summary,
+                    r.explanation
                 )?,
             }
         }
         None => match format {
             RulesFormat::Json => {
-                let all: Vec<_> = all_rules()
-                    .iter()
-                    .chain(spectro_packs::all_profile_rules())
-                    .map(|r| render::rule_json(r))
-                    .collect();
-                writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
+                writeln!(out, "{}", serde_json::to_string_pretty(all_rules())?)?;
             }
             RulesFormat::Human => {
-                for r in all_rules().iter().chain(spectro_packs::all_profile_rules()) {
-                    writeln!(
-                        out,
-                        "{}  {:<30} {:<8} {}",
-                        r.code,
-                        r.name,
-                        r.severity.as_str(),
-                        r.summary
-                    )?;
+                for family in spectro_packs::families() {
+                    writeln!(out, "{} ({})", family.prefix, family.description)?;
+                    for r in all_rules().iter().filter(|r| r.family() == family) {
+                        writeln!(
+                            out,
+                            "  {}  {:<32} {:<8} {}",
+                            r.code,
+                            r.name,
+                            r.severity.as_str(),
+                            r.summary
+                        )?;
+                    }
                 }
             }
         },

@@ -129,7 +129,7 @@ impl Position {
 /// A finding about a pack or profile that did load.
 ///
 /// The serialised form (`code`, `name`, `severity`, `message`, `file`, `pointer`, `line`,
-/// `column`, and optional `help`) is the JSON contract documented in `docs/json-output.md`.
+/// `column` and `help`) is the JSON contract documented in `docs/json-output.md`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Diagnostic {
@@ -150,8 +150,8 @@ pub struct Diagnostic {
     pub line: Option<OneIndexed>,
     /// 1-based column of the node, when the finding has a place in the file.
     pub column: Option<OneIndexed>,
-    /// A hint on how to fix it (for example a did-you-mean).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A hint on how to fix it (for example a did-you-mean); `null` in JSON when there is
+    /// none, so every finding has the same keys.
     pub help: Option<String>,
 }
 

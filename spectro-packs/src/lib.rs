@@ -166,6 +166,8 @@ mod safety;
 pub mod scaffold;
 pub mod schema;
 mod selection;
+pub mod settings;
+mod suppress;
 pub mod syntax;
 pub mod values_schema;
 mod version;
@@ -186,10 +188,10 @@ pub use profile::{
     validate_profiles,
 };
 pub use report::{
-    PackReport, Summary, ValidateOptions, is_archive_path, validate_pack, validate_pack_with,
-    validate_paths,
+    PackReport, Report, ReportKind, Summary, ValidateOptions, is_archive_path, validate_pack,
+    validate_pack_with, validate_paths,
 };
-pub use rules::{Rule, all_rules, check_pack, find_rule};
+pub use rules::{Family, Rule, all_rules, check_pack, families, find_rule};
 pub use safety::mask_url_userinfo;
 pub use selection::{RuleSelection, RuleSelector, parse_severity_override};
 pub use version::{InvalidVersion, PackVersion};

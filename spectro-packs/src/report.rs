@@ -10,6 +10,8 @@ use crate::error::Result;
 use crate::layer::Layer;
 use crate::pack::{LoadOptions, discover_packs, load_pack_with};
 use crate::rules::check_pack;
+use crate::settings::{ConfigSource, Resolver, Settings};
+use crate::suppress::Suppressions;
 
 /// Options for [`validate_paths`].
 #[derive(Debug, Clone, Default)]
@@ -17,36 +19,69 @@ use crate::rules::check_pack;
 pub struct ValidateOptions {
     /// Loading limits.
     pub load: LoadOptions,
-    /// Which rules report, at which severity.
+    /// Which rules report, at which severity (applied after the configuration file's
+    /// `[lint]` and before its `per-path` tables, as a command line is).
     pub selection: crate::RuleSelection,
+    /// Where the configuration file comes from (default: none is read).
+    pub config: ConfigSource,
 }
 
 builder!(ValidateOptions {
     with_load => load: LoadOptions,
     with_selection => selection: crate::RuleSelection,
+    with_config => config: ConfigSource,
 });
 
-/// Findings for one pack.
+/// What a [`Report`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ReportKind {
+    /// A pack directory or pack archive.
+    Pack,
+    /// A cluster profile file.
+    Profile,
+}
+
+impl ReportKind {
+    /// `pack` or `profile`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Pack => "pack",
+            ReportKind::Profile => "profile",
+        }
+    }
+}
+
+/// Findings for one checked target: a pack or a profile, in one shape.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
-pub struct PackReport {
-    /// The pack directory as given or discovered.
+pub struct Report {
+    /// What was checked.
+    pub kind: ReportKind,
+    /// The pack directory, pack archive or profile file, as given or discovered.
     pub path: PathBuf,
-    /// `name` from pack.json, if readable.
+    /// The pack's `name` or the profile's `metadata.name`, if readable.
     pub name: Option<String>,
-    /// `version` from pack.json, if readable.
+    /// The pack's `version` or the profile's `spec.version`, if readable.
     pub version: Option<String>,
-    /// `layer` from pack.json, if valid.
+    /// A pack's `layer` from pack.json, if valid (always `None` for a profile).
     pub layer: Option<Layer>,
-    /// Findings, sorted by file, line, column and code.
-    pub diagnostics: Vec<Diagnostic>,
     /// For a pack archive: the top-level directory inside it that holds the pack
     /// (diagnostic `file`s are relative to it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archive_root: Option<String>,
+    /// The configuration file that applied, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<PathBuf>,
+    /// Findings, sorted by file, line, column and code.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
-impl PackReport {
+/// A pack's report (a [`Report`] of kind [`ReportKind::Pack`]).
+pub type PackReport = Report;
+
+impl Report {
     /// Number of findings with this severity.
     pub fn count(&self, severity: Severity) -> usize {
         self.diagnostics
@@ -54,14 +89,41 @@ impl PackReport {
             .filter(|d| d.severity == severity)
             .count()
     }
+
+    /// The path of the file a finding is about, as shown to users: the pack folder
+    /// joined with the file (`packs/nginx/values.yaml`), `archive.tar.gz!/top/file` inside
+    /// an archive, the profile file for a profile.
+    pub fn display_path(&self, d: &Diagnostic) -> String {
+        match (self.kind, &self.archive_root) {
+            (ReportKind::Profile, _) => d.file.clone(),
+            (ReportKind::Pack, Some(top)) => {
+                format!("{}!/{top}/{}", self.path.display(), d.file)
+            }
+            (ReportKind::Pack, None) => {
+                let joined = self.path.join(&d.file);
+                let s = joined.to_string_lossy();
+                s.strip_prefix("./").unwrap_or(&s).to_string()
+            }
+        }
+    }
+
+    /// The file on disk a finding is about, when there is one to read (not inside an
+    /// archive).
+    pub fn source_path(&self, d: &Diagnostic) -> Option<PathBuf> {
+        match (self.kind, &self.archive_root) {
+            (ReportKind::Profile, _) => Some(self.path.clone()),
+            (ReportKind::Pack, None) => Some(self.path.join(&d.file)),
+            (ReportKind::Pack, Some(_)) => None,
+        }
+    }
 }
 
-/// Totals over several reports.
+/// Totals over several reports, of packs or of profiles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Summary {
-    /// Packs validated.
-    pub packs: usize,
+    /// Packs or profiles checked.
+    pub checked: usize,
     /// Error findings.
     pub errors: usize,
     /// Warning findings.
@@ -72,9 +134,9 @@ pub struct Summary {
 
 impl Summary {
     /// Sum up reports.
-    pub fn of(reports: &[PackReport]) -> Self {
+    pub fn of(reports: &[Report]) -> Self {
         let mut s = Summary {
-            packs: reports.len(),
+            checked: reports.len(),
             ..Summary::default()
         };
         for r in reports {
@@ -83,6 +145,31 @@ impl Summary {
             s.infos += r.count(Severity::Info);
         }
         s
+    }
+}
+
+/// After the rules ran: the configuration file's and the caller's selection, the
+/// inline suppressions of the target's YAML files, then the findings about those
+/// comments (themselves subject to the selection).
+pub(crate) fn finish(
+    settings: Option<&Settings>,
+    selection: &crate::RuleSelection,
+    target: &Path,
+    file_path: &dyn Fn(&Diagnostic) -> PathBuf,
+    yaml_files: &mut dyn Iterator<Item = (&str, &str)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    crate::settings::apply(settings, selection, diagnostics, file_path, target);
+    let scanned: Vec<Suppressions> = yaml_files
+        .map(|(file, text)| Suppressions::scan(file, text))
+        .collect();
+    let mut extra = crate::suppress::apply(scanned, diagnostics);
+    if !extra.is_empty() {
+        crate::settings::apply(settings, selection, &mut extra, file_path, target);
+        diagnostics.append(&mut extra);
+        diagnostics.sort_by(|a, b| {
+            (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
+        });
     }
 }
 
@@ -115,7 +202,13 @@ pub fn is_archive_path(path: &Path) -> bool {
 /// An archive is extracted safely (see [`crate::archive::extract_archive`]) into a
 /// temporary directory that is removed afterwards.
 pub fn validate_pack_with(dir: impl AsRef<Path>, opts: &ValidateOptions) -> Result<PackReport> {
-    let path = dir.as_ref();
+    let resolver = Resolver::new(&opts.config);
+    validate_one(dir.as_ref(), opts, &resolver)
+}
+
+fn validate_one(path: &Path, opts: &ValidateOptions, resolver: &Resolver) -> Result<PackReport> {
+    let settings = resolver.settings_for(path)?;
+    let settings = settings.as_deref();
     if is_archive_path(path) {
         let tmp = tempfile::tempdir().map_err(|e| crate::Error::io(std::env::temp_dir(), e))?;
         let x = crate::archive::extract_archive(
@@ -123,23 +216,52 @@ pub fn validate_pack_with(dir: impl AsRef<Path>, opts: &ValidateOptions) -> Resu
             tmp.path(),
             &crate::archive::ExtractOptions::default(),
         )?;
-        let mut report = validate_pack_with(&x.root, opts)?;
+        let pack = load_pack_with(&x.root, &opts.load)?;
+        // Per-path globs see the archive as the pack folder.
+        let in_archive = |d: &Diagnostic| path.join(&d.file);
+        let mut report = pack_report(&pack, settings, opts, path, &in_archive);
         report.path = path.to_path_buf();
         report.archive_root = Some(x.top_dir);
         return Ok(report);
     }
     let pack = load_pack_with(path, &opts.load)?;
-    let mut diagnostics = check_pack(&pack);
-    opts.selection.apply(&mut diagnostics);
+    let on_disk = |d: &Diagnostic| path.join(&d.file);
+    let mut report = pack_report(&pack, settings, opts, path, &on_disk);
+    report.path = path.to_path_buf();
+    Ok(report)
+}
+
+fn pack_report(
+    pack: &crate::Pack,
+    settings: Option<&Settings>,
+    opts: &ValidateOptions,
+    target: &Path,
+    file_path: &dyn Fn(&Diagnostic) -> PathBuf,
+) -> Report {
+    let mut diagnostics = check_pack(pack);
+    let mut yaml = [&pack.values, &pack.presets, &pack.schema]
+        .into_iter()
+        .chain(&pack.manifests)
+        .map(|f| (f.path.as_str(), f.text.as_str()));
+    finish(
+        settings,
+        &opts.selection,
+        target,
+        file_path,
+        &mut yaml,
+        &mut diagnostics,
+    );
     let m = pack.manifest();
-    Ok(PackReport {
-        path: dir.as_ref().to_path_buf(),
+    Report {
+        kind: ReportKind::Pack,
+        path: pack.root().to_path_buf(),
         name: m.name.clone(),
         version: m.version.clone(),
         layer: m.layer,
-        diagnostics,
         archive_root: None,
-    })
+        config: settings.map(|s| s.path.clone()),
+        diagnostics,
+    }
 }
 
 /// Discover packs under each path (a pack directory, or a folder holding packs) and
@@ -157,7 +279,8 @@ pub fn validate_paths<P: AsRef<Path>>(
             dirs.extend(discover_packs(p)?);
         }
     }
+    let resolver = Resolver::new(&opts.config);
     dirs.par_iter()
-        .map(|d| validate_pack_with(d, opts))
+        .map(|d| validate_one(d, opts, &resolver))
         .collect()
 }

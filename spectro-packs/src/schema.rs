@@ -22,15 +22,18 @@ pub enum SchemaKind {
     SchemaYaml,
     /// A cluster profile (export shape); for editors.
     Profile,
+    /// `spectro.toml`, the lint configuration file; for editors (taplo, Even Better TOML).
+    Config,
 }
 
 impl SchemaKind {
     /// All embedded schemas.
-    pub const ALL: [SchemaKind; 4] = [
+    pub const ALL: [SchemaKind; 5] = [
         SchemaKind::Pack,
         SchemaKind::Presets,
         SchemaKind::SchemaYaml,
         SchemaKind::Profile,
+        SchemaKind::Config,
     ];
 
     /// The schema text (JSON).
@@ -40,6 +43,7 @@ impl SchemaKind {
             SchemaKind::Presets => include_str!("../schemas/presets.schema.json"),
             SchemaKind::SchemaYaml => include_str!("../schemas/schema-yaml.schema.json"),
             SchemaKind::Profile => include_str!("../schemas/profile.schema.json"),
+            SchemaKind::Config => include_str!("../schemas/spectro-config.schema.json"),
         }
     }
 
@@ -50,6 +54,7 @@ impl SchemaKind {
             SchemaKind::Presets => "presets.schema.json",
             SchemaKind::SchemaYaml => "schema-yaml.schema.json",
             SchemaKind::Profile => "profile.schema.json",
+            SchemaKind::Config => "spectro-config.schema.json",
         }
     }
 
@@ -58,11 +63,13 @@ impl SchemaKind {
         static PRESETS: LazyLock<Validator> = LazyLock::new(|| build(SchemaKind::Presets));
         static SCHEMA: LazyLock<Validator> = LazyLock::new(|| build(SchemaKind::SchemaYaml));
         static PROFILE: LazyLock<Validator> = LazyLock::new(|| build(SchemaKind::Profile));
+        static CONFIG: LazyLock<Validator> = LazyLock::new(|| build(SchemaKind::Config));
         match self {
             SchemaKind::Pack => &PACK,
             SchemaKind::Presets => &PRESETS,
             SchemaKind::SchemaYaml => &SCHEMA,
             SchemaKind::Profile => &PROFILE,
+            SchemaKind::Config => &CONFIG,
         }
     }
 }

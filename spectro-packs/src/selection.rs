@@ -15,12 +15,9 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
 use crate::rules::Rule;
 
-/// Every rule of every family: pack rules, then profile rules.
+/// Every rule of every family.
 pub(crate) fn every_rule() -> impl Iterator<Item = &'static Rule> {
-    crate::rules::all_rules()
-        .iter()
-        .chain(crate::profile::all_profile_rules())
-        .copied()
+    crate::rules::all_rules().iter().copied()
 }
 
 /// What a selector names.
@@ -164,33 +161,44 @@ impl RuleSelection {
         })
     }
 
-    /// Whether findings of the rule with this code are reported.
+    /// Whether findings of the rule with this code are reported (by this selection on
+    /// its own: rules it does not name are on).
     pub fn is_enabled(&self, code: &str) -> bool {
+        self.decide(code).unwrap_or(true)
+    }
+
+    /// This selection's say on a rule: on, off, or nothing (no `select`, and neither
+    /// `extend_select` nor `ignore` names it), in which case an earlier layer decides.
+    fn decide(&self, code: &str) -> Option<bool> {
         let best = |sels: &mut dyn Iterator<Item = &RuleSelector>| {
             sels.filter(|s| s.matches(code))
                 .map(RuleSelector::specificity)
                 .max()
         };
-        let selected = match &self.select {
-            None => Some(0).max(best(&mut self.extend_select.iter())),
-            Some(select) => best(&mut select.iter().chain(&self.extend_select)),
-        };
+        let selected = best(&mut self.select.iter().flatten().chain(&self.extend_select));
         let ignored = best(&mut self.ignore.iter());
         match (selected, ignored) {
-            (None, _) => false,
-            (Some(_), None) => true,
-            (Some(s), Some(i)) => s > i,
+            (Some(s), Some(i)) => Some(s > i),
+            (Some(_), None) => Some(true),
+            (None, Some(_)) => Some(false),
+            (None, None) if self.select.is_some() => Some(false),
+            (None, None) => None,
         }
+    }
+
+    /// This selection's severity override for a rule, if it has one.
+    fn severity_override(&self, code: &str) -> Option<Severity> {
+        self.severity
+            .iter()
+            .filter(|(s, _)| s.matches(code))
+            .max_by_key(|(s, _)| s.specificity())
+            .map(|(_, level)| *level)
     }
 
     /// The severity findings of this rule get: the most specific override, else the
     /// rule's own.
     pub fn severity_of(&self, code: &str, default: Severity) -> Severity {
-        self.severity
-            .iter()
-            .filter(|(s, _)| s.matches(code))
-            .max_by_key(|(s, _)| s.specificity())
-            .map_or(default, |(_, level)| *level)
+        self.severity_override(code).unwrap_or(default)
     }
 
     /// Whether this selection changes nothing (every rule, own severities).
@@ -203,11 +211,54 @@ impl RuleSelection {
         if self.is_default() {
             return;
         }
-        diagnostics.retain(|d| self.is_enabled(d.code));
-        for d in diagnostics.iter_mut() {
-            d.severity = self.severity_of(d.code, d.severity);
+        apply_layers(&[self], diagnostics);
+    }
+}
+
+/// Decide a rule through selections applied one after another, as ruff layers its
+/// configuration file, the command line and per-file settings: a later layer that names
+/// the rule (in `select`, `extend_select` or `ignore`) overrides the earlier ones, and so
+/// does a later severity override. `None`: the rule does not report.
+pub(crate) fn decide_layers(
+    layers: &[&RuleSelection],
+    code: &str,
+    default: Severity,
+) -> Option<Severity> {
+    let (enabled, severity, _, _) = trace_layers(layers, code, default);
+    enabled.then_some(severity)
+}
+
+/// [`decide_layers`], with the index of the layer that last decided whether the rule
+/// reports and of the one that last set its severity (`None`: the defaults).
+pub(crate) fn trace_layers(
+    layers: &[&RuleSelection],
+    code: &str,
+    default: Severity,
+) -> (bool, Severity, Option<usize>, Option<usize>) {
+    let (mut enabled, mut severity) = (true, default);
+    let (mut enabled_by, mut severity_by) = (None, None);
+    for (i, layer) in layers.iter().enumerate() {
+        if let Some(on) = layer.decide(code) {
+            enabled = on;
+            enabled_by = Some(i);
+        }
+        if let Some(level) = layer.severity_override(code) {
+            severity = level;
+            severity_by = Some(i);
         }
     }
+    (enabled, severity, enabled_by, severity_by)
+}
+
+/// Keep the findings the layers enable, at their decided severity.
+pub(crate) fn apply_layers(layers: &[&RuleSelection], diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.retain_mut(|d| match decide_layers(layers, d.code, d.severity) {
+        Some(level) => {
+            d.severity = level;
+            true
+        }
+        None => false,
+    });
 }
 
 #[cfg(test)]
@@ -266,5 +317,31 @@ mod tests {
         assert_eq!(s.severity_of("VL003", Severity::Warning), Severity::Warning);
         assert!(parse_severity_override("PK010").is_err());
         assert!(parse_severity_override("PK010=fatal").is_err());
+    }
+
+    #[test]
+    fn later_layers_override_earlier_ones() {
+        let config = RuleSelection::default()
+            .with_ignore(vec![sel("VL003")])
+            .with_severity(vec![parse_severity_override("PK=info").unwrap()]);
+        let cli = RuleSelection::default().with_extend_select(vec![sel("VL")]);
+        // The command line names VL003 (through its family) after the file ignored it.
+        assert_eq!(
+            decide_layers(&[&config, &cli], "VL003", Severity::Warning),
+            Some(Severity::Warning)
+        );
+        // A layer that does not name a rule leaves the earlier decision.
+        assert_eq!(decide_layers(&[&config], "VL003", Severity::Warning), None);
+        assert_eq!(
+            decide_layers(&[&config, &cli], "PK010", Severity::Warning),
+            Some(Severity::Info)
+        );
+        // A later `select` replaces the whole set.
+        let only_pf = RuleSelection::default().with_select(vec![sel("PF")]);
+        assert_eq!(
+            decide_layers(&[&cli, &only_pf], "VL003", Severity::Warning),
+            None
+        );
+        assert!(decide_layers(&[&config, &only_pf], "PF003", Severity::Error).is_some());
     }
 }

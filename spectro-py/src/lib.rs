@@ -65,18 +65,42 @@ fn to_py_err(e: Error, domain: Domain) -> PyErr {
     err
 }
 
-/// JSON value → Python object (through the `json` module: exact and simple).
+/// JSON value → Python object, built directly: dicts keep key order; integers that fit
+/// 64 bits stay `int`, others are `float`, as JSON numbers are.
 fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
-    let text = serde_json::to_string(v).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+    use pyo3::IntoPyObjectExt;
+    use pyo3::types::{PyDict, PyList};
+    Ok(match v {
+        serde_json::Value::Null => py.None(),
+        serde_json::Value::Bool(b) => b.into_py_any(py)?,
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.into_py_any(py)?,
+            (None, Some(u), _) => u.into_py_any(py)?,
+            (_, _, Some(f)) => f.into_py_any(py)?,
+            _ => py.None(),
+        },
+        serde_json::Value::String(t) => t.into_py_any(py)?,
+        serde_json::Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(json_to_py(py, item)?)?;
+            }
+            list.into_any().unbind()
+        }
+        serde_json::Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, item) in map {
+                dict.set_item(k, json_to_py(py, item)?)?;
+            }
+            dict.into_any().unbind()
+        }
+    })
 }
 
 /// A lint finding. `to_dict()` has the same keys as `spectro validate --format json`.
 #[pyclass(frozen, get_all, eq, hash, module = "spectro_packs")]
 #[derive(PartialEq, Eq, Hash)]
 struct Diagnostic {
-    /// The pack directory (or archive) the finding belongs to, when known.
-    pack: Option<String>,
     code: String,
     name: String,
     severity: String,
@@ -91,7 +115,6 @@ struct Diagnostic {
 impl From<&spectro_packs::Diagnostic> for Diagnostic {
     fn from(d: &spectro_packs::Diagnostic) -> Self {
         Diagnostic {
-            pack: None,
             code: d.code.to_owned(),
             name: d.name.to_owned(),
             severity: d.severity.as_str().to_owned(),
@@ -109,13 +132,11 @@ impl From<&spectro_packs::Diagnostic> for Diagnostic {
 impl Diagnostic {
     /// The finding as a dict with the CLI's JSON keys.
     fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let mut v = serde_json::json!({
+        let v = serde_json::json!({
             "code": self.code, "name": self.name, "severity": self.severity, "message": self.message,
             "file": self.file, "pointer": self.pointer, "line": self.line, "column": self.column,
+            "help": self.help,
         });
-        if let Some(h) = &self.help {
-            v["help"] = serde_json::Value::String(h.clone());
-        }
         json_to_py(py, &v)
     }
 
@@ -155,10 +176,98 @@ impl Pack {
     }
 }
 
-fn diagnostics(py: Python<'_>, ds: &[spectro_packs::Diagnostic]) -> PyResult<Vec<Py<Diagnostic>>> {
-    ds.iter()
-        .map(|d| Py::new(py, Diagnostic::from(d)))
-        .collect()
+/// The findings for one pack or profile: `kind` (`"pack"` or `"profile"`), `path`, `name`,
+/// `version`, `layer` (packs), `config` (the configuration file that applied) and
+/// `diagnostics`. `to_dict()` has the CLI's JSON keys.
+#[pyclass(frozen, get_all, module = "spectro_packs")]
+struct Report {
+    kind: String,
+    path: String,
+    name: Option<String>,
+    version: Option<String>,
+    layer: Option<String>,
+    archive_root: Option<String>,
+    config: Option<String>,
+    diagnostics: Vec<Py<Diagnostic>>,
+}
+
+impl Report {
+    fn new(py: Python<'_>, r: &spectro_packs::Report) -> PyResult<Self> {
+        Ok(Report {
+            kind: r.kind.as_str().to_owned(),
+            path: r.path.display().to_string(),
+            name: r.name.clone(),
+            version: r.version.clone(),
+            layer: r.layer.map(|l| l.to_string()),
+            archive_root: r.archive_root.clone(),
+            config: r.config.as_ref().map(|c| c.display().to_string()),
+            diagnostics: r
+                .diagnostics
+                .iter()
+                .map(|d| Py::new(py, Diagnostic::from(d)))
+                .collect::<PyResult<_>>()?,
+        })
+    }
+}
+
+#[pymethods]
+impl Report {
+    /// Number of findings with this severity (`"error"`, `"warning"` or `"info"`).
+    fn count(&self, py: Python<'_>, severity: &str) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.borrow(py).severity == severity)
+            .count()
+    }
+
+    /// The report as a dict with the CLI's JSON keys.
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        use pyo3::types::{PyDict, PyList};
+        let dict = PyDict::new(py);
+        dict.set_item("kind", &self.kind)?;
+        dict.set_item("path", &self.path)?;
+        dict.set_item("name", &self.name)?;
+        dict.set_item("version", &self.version)?;
+        dict.set_item("layer", &self.layer)?;
+        if let Some(top) = &self.archive_root {
+            dict.set_item("archive_root", top)?;
+        }
+        if let Some(config) = &self.config {
+            dict.set_item("config", config)?;
+        }
+        let list = PyList::empty(py);
+        for d in &self.diagnostics {
+            list.append(d.borrow(py).to_dict(py)?)?;
+        }
+        dict.set_item("diagnostics", list)?;
+        Ok(dict.into_any().unbind())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "<Report {} {}:{} ({}): {} findings>",
+            self.kind,
+            self.name.as_deref().unwrap_or("?"),
+            self.version.as_deref().unwrap_or("?"),
+            self.path,
+            self.diagnostics.len()
+        ) + if self.count(py, "error") > 0 {
+            " with errors"
+        } else {
+            ""
+        }
+    }
+}
+
+/// Where the configuration file comes from: `config` wins, else none with `isolated`,
+/// else the nearest one above each path (as the CLI).
+fn config_source(config: Option<PathBuf>, isolated: bool) -> spectro_packs::settings::ConfigSource {
+    use spectro_packs::settings::ConfigSource;
+    match (config, isolated) {
+        (Some(file), _) => ConfigSource::File(file),
+        (None, true) => ConfigSource::Isolated,
+        (None, false) => ConfigSource::Discover,
+    }
 }
 
 /// Run library work on a thread pool created for this call and gone after it: a forked
@@ -216,9 +325,10 @@ fn selection(
     .map_err(|e| to_py_err(e, domain))
 }
 
-/// Validate a pack directory, a folder of packs, or a pack archive.
+/// Validate a pack directory, a folder of packs, or a pack archive: one report per pack.
 #[pyfunction]
-#[pyo3(signature = (path, *, select = None, extend_select = None, ignore = None, severity = None))]
+#[pyo3(signature = (path, *, select = None, extend_select = None, ignore = None, severity = None, config = None, isolated = false))]
+#[allow(clippy::too_many_arguments)]
 fn validate(
     py: Python<'_>,
     path: PathBuf,
@@ -226,30 +336,28 @@ fn validate(
     extend_select: Option<Vec<String>>,
     ignore: Option<Vec<String>>,
     severity: Option<std::collections::HashMap<String, String>>,
-) -> PyResult<Vec<Py<Diagnostic>>> {
-    let mut opts = ValidateOptions::default();
-    opts.selection = selection(select, extend_select, ignore, severity, Domain::Pack)?;
+    config: Option<PathBuf>,
+    isolated: bool,
+) -> PyResult<Vec<Report>> {
+    let opts = ValidateOptions::default()
+        .with_selection(selection(
+            select,
+            extend_select,
+            ignore,
+            severity,
+            Domain::Pack,
+        )?)
+        .with_config(config_source(config, isolated));
     let reports = py
         .detach(|| fresh_pool(|| spectro_packs::validate_paths(&[&path], &opts)))
         .map_err(|e| to_py_err(e, Domain::Pack))?;
-    // Each finding says which pack it belongs to (a folder may hold hundreds).
-    reports
-        .iter()
-        .flat_map(|r| {
-            let pack = r.path.display().to_string();
-            r.diagnostics.iter().map(move |d| (pack.clone(), d))
-        })
-        .map(|(pack, d)| {
-            let mut out = Diagnostic::from(d);
-            out.pack = Some(pack);
-            Py::new(py, out)
-        })
-        .collect()
+    reports.iter().map(|r| Report::new(py, r)).collect()
 }
 
 /// Validate a cluster profile against local pack directories.
 #[pyfunction]
-#[pyo3(signature = (path, packs = None, *, select = None, extend_select = None, ignore = None, severity = None))]
+#[pyo3(signature = (path, packs = None, *, select = None, extend_select = None, ignore = None, severity = None, config = None, isolated = false))]
+#[allow(clippy::too_many_arguments)]
 fn validate_profile(
     py: Python<'_>,
     path: PathBuf,
@@ -258,14 +366,23 @@ fn validate_profile(
     extend_select: Option<Vec<String>>,
     ignore: Option<Vec<String>>,
     severity: Option<std::collections::HashMap<String, String>>,
-) -> PyResult<Vec<Py<Diagnostic>>> {
-    let mut opts = spectro_packs::ProfileOptions::default();
-    opts.pack_dirs = packs.unwrap_or_default();
-    opts.selection = selection(select, extend_select, ignore, severity, Domain::Profile)?;
+    config: Option<PathBuf>,
+    isolated: bool,
+) -> PyResult<Report> {
+    let opts = spectro_packs::ProfileOptions::default()
+        .with_pack_dirs(packs.unwrap_or_default())
+        .with_selection(selection(
+            select,
+            extend_select,
+            ignore,
+            severity,
+            Domain::Profile,
+        )?)
+        .with_config(config_source(config, isolated));
     let report = py
         .detach(|| fresh_pool(|| spectro_packs::validate_profile(&path, &opts)))
         .map_err(|e| to_py_err(e, Domain::Profile))?;
-    diagnostics(py, &report.diagnostics)
+    Report::new(py, &report)
 }
 
 /// Build `<name>-<version>.tar.gz`; returns the `sha256:` digest.
@@ -285,15 +402,13 @@ fn build_archive(
     Ok(built.digest)
 }
 
-/// Every lint rule: code, name, severity, summary, explanation.
+/// Every lint rule, of every family: the same dicts as `spectro rules --format json`
+/// (code, name, family, severity, since, summary, explanation).
 #[pyfunction]
 fn rules(py: Python<'_>) -> PyResult<Py<PyAny>> {
-    let v: Vec<serde_json::Value> = spectro_packs::all_rules()
-        .iter()
-        .chain(spectro_packs::all_profile_rules())
-        .map(|r| serde_json::json!({"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary, "explanation": r.explanation}))
-        .collect();
-    json_to_py(py, &serde_json::Value::Array(v))
+    let v = serde_json::to_value(spectro_packs::all_rules())
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    json_to_py(py, &v)
 }
 
 /// A pack registry: a local path / `file://` URL (the embedded OCI-layout registry) or
@@ -612,6 +727,7 @@ impl Registry {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Diagnostic>()?;
+    m.add_class::<Report>()?;
     m.add_class::<Pack>()?;
     m.add_class::<Registry>()?;
     m.add_function(wrap_pyfunction!(load_pack, m)?)?;

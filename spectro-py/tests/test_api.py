@@ -29,8 +29,12 @@ def test_load_pack_errors(tmp_path):
 
 
 def test_validate_clean_and_findings(fixtures):
-    assert sp.validate(fixtures / "packs/valid/hello-universe") == []
-    [d] = sp.validate(fixtures / "packs/invalid/PK006-invalid-enum-value")
+    [clean] = sp.validate(fixtures / "packs/valid/hello-universe")
+    assert (clean.kind, clean.name, clean.version, clean.layer, clean.diagnostics) == (
+        "pack", "hello-universe", "1.3.1", "addon", [])
+    [report] = sp.validate(fixtures / "packs/invalid/PK006-invalid-enum-value")
+    assert report.count("error") == 1 and "PK006-invalid-enum-value" in repr(report)
+    [d] = report.diagnostics
     assert (d.code, d.name, d.severity, d.file, d.pointer, d.line, d.column) == (
         "PK006", "invalid-enum-value", "error", "pack.json", "/layer", 14, 12)
     assert d.help == "did you mean `addon`?"
@@ -39,19 +43,22 @@ def test_validate_clean_and_findings(fixtures):
 
 def test_diagnostic_dict_matches_cli_json(fixtures):
     path = fixtures / "packs/invalid/VL004-image-entry-without-image"
-    ours = [d.to_dict() for d in sp.validate(path)]
+    [report] = sp.validate(path, isolated=True)
+    ours = report.to_dict()
     cli = subprocess.run([str(REPO / "target/debug/spectro"), "validate", "--format", "json", str(path)],
                          capture_output=True, text=True)
     if cli.returncode not in (0, 1):
         pytest.skip("spectro binary not built")
-    assert ours == json.loads(cli.stdout)["packs"][0]["diagnostics"]
+    assert ours == json.loads(cli.stdout)["reports"][0]
 
 
 def test_validate_folder_and_archive(fixtures, tmp_path):
-    assert sp.validate(fixtures / "packs/valid") == []
+    assert all(r.diagnostics == [] for r in sp.validate(fixtures / "packs/valid"))
     digest = sp.build_archive(fixtures / "packs/invalid/VL004-image-entry-without-image", tmp_path, validate=False)
     assert digest.startswith("sha256:") and len(digest) == 71
-    [d] = sp.validate(tmp_path / "hello-universe-1.3.1.tar.gz")
+    [report] = sp.validate(tmp_path / "hello-universe-1.3.1.tar.gz")
+    assert report.archive_root == "hello-universe" and report.path.endswith(".tar.gz")
+    [d] = report.diagnostics
     assert d.code == "VL004"
 
 
@@ -125,15 +132,24 @@ def test_validate_profile(fixtures):
     if not profiles:
         pytest.skip("no profile fixtures")
     for p in profiles:
-        for d in sp.validate_profile(p, packs=[fixtures / "profiles" / "packs"]):
+        report = sp.validate_profile(p, packs=[fixtures / "profiles" / "packs"])
+        assert report.kind == "profile" and report.path == str(p) and report.layer is None
+        for d in report.diagnostics:
             assert d.code.startswith("PF") and d.severity in ("error", "warning", "info")
+    edge = sp.validate_profile(fixtures / "profiles/invalid/PF003-duplicate-core-layer.json")
+    assert (edge.name, edge.version) == ("edge-cluster", "1.0.0")
     with pytest.raises(sp.SpectroError):
         sp.validate_profile(fixtures / "does-not-exist.json")
 
 
 def test_rules_catalogue():
-    codes = [r["code"] for r in sp.rules()]
-    assert "PK006" in codes and len(codes) == len(set(codes))
+    rules = sp.rules()
+    codes = [r["code"] for r in rules]
+    assert "PK006" in codes and "PF003" in codes and "SP001" in codes and len(codes) == len(set(codes))
+    cli = subprocess.run([str(REPO / "target/debug/spectro"), "rules", "--format", "json"],
+                         capture_output=True, text=True)
+    if cli.returncode == 0:
+        assert rules == json.loads(cli.stdout)
 
 
 def test_every_exception_is_a_spectro_error():
@@ -143,12 +159,38 @@ def test_every_exception_is_a_spectro_error():
 
 def test_rule_selection(fixtures):
     warn = fixtures / "packs/invalid/PK010-version-leading-v"
-    assert [d.code for d in sp.validate(warn)] == ["PK010"]
-    assert sp.validate(warn, ignore=["PK010"]) == []
-    assert sp.validate(warn, select=["VL"]) == []
-    assert sp.validate(warn, ignore=["PK"], extend_select=["version-leading-v"])[0].code == "PK010"
-    [promoted] = sp.validate(warn, severity={"PK010": "error"})
-    assert promoted.severity == "error"
+
+    def codes(**kw):
+        [report] = sp.validate(warn, **kw)
+        return [(d.code, d.severity) for d in report.diagnostics]
+
+    assert codes() == [("PK010", "warning")]
+    assert codes(ignore=["PK010"]) == []
+    assert codes(select=["VL"]) == []
+    assert codes(ignore=["PK"], extend_select=["version-leading-v"]) == [("PK010", "warning")]
+    assert codes(severity={"PK010": "error"}) == [("PK010", "error")]
     with pytest.raises(sp.PackError) as bad:
         sp.validate(warn, ignore=["PK999"])
     assert bad.value.kind == "invalid_input"
+
+
+def test_config_file_and_inline_suppression(fixtures, tmp_path):
+    pack = tmp_path / "packs" / "warn"
+    shutil.copytree(fixtures / "packs/invalid/PK010-version-leading-v", pack)
+    (tmp_path / "spectro.toml").write_text('[lint]\nignore = ["PK010"]\n')
+    [report] = sp.validate(pack)
+    assert report.diagnostics == [] and report.config == str(tmp_path / "spectro.toml")
+    [report] = sp.validate(pack, isolated=True)
+    assert [d.code for d in report.diagnostics] == ["PK010"] and report.config is None
+    (tmp_path / "other.toml").write_text('[lint.severity]\nPK010 = "info"\n')
+    [report] = sp.validate(pack, config=tmp_path / "other.toml")
+    assert [(d.code, d.severity) for d in report.diagnostics] == [("PK010", "info")]
+    (tmp_path / "spectro.toml").write_text("[lint]\nignor = []\n")
+    with pytest.raises(sp.PackError, match="line 2, column 1") as bad:
+        sp.validate(pack)
+    assert bad.value.kind == "invalid_input" and bad.value.path.endswith("spectro.toml")
+    (tmp_path / "spectro.toml").unlink()
+    values = pack / "values.yaml"
+    values.write_text(values.read_text() + "# spectro: ignore-file[VL003]\n")
+    [report] = sp.validate(pack)
+    assert [d.code for d in report.diagnostics] == ["PK010", "SP001"]

@@ -109,9 +109,9 @@ fn json_output_follows_the_documented_contract() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let packs = v["packs"].as_array().unwrap();
+    let packs = v["reports"].as_array().unwrap();
     assert_eq!(packs.len(), 2);
-    for key in ["path", "name", "version", "layer", "diagnostics"] {
+    for key in ["kind", "path", "name", "version", "layer", "diagnostics"] {
         assert!(packs[0].get(key).is_some(), "pack key {key}");
     }
     assert_eq!(packs[0]["name"], "hello-universe");
@@ -129,7 +129,8 @@ fn json_output_follows_the_documented_contract() {
         (d["line"].as_u64(), d["column"].as_u64()),
         (Some(7), Some(9))
     );
-    assert_eq!(v["summary"]["packs"], 2);
+    assert_eq!(packs[0]["kind"], "pack");
+    assert_eq!(v["summary"]["checked"], 2);
     assert_eq!(v["summary"]["errors"], 1);
     assert_eq!(v["summary"]["warnings"], 0);
 }
@@ -162,7 +163,7 @@ fn folders_are_searched_recursively() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Checked 6 packs"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Checked 7 packs"));
 }
 
 #[test]
@@ -202,7 +203,7 @@ fn rule_selection_silences_and_promotes_findings() {
             .output()
             .unwrap();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        let found = v["packs"][0]["diagnostics"]
+        let found = v["reports"][0]["diagnostics"]
             .as_array()
             .map(|a| {
                 a.iter()
@@ -246,4 +247,162 @@ fn rule_selection_silences_and_promotes_findings() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("VL999"));
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn corpus_pack_warning_silenced_by_flag_config_file_and_comment() {
+    let Some(corpus) = spectro_tests::corpus() else {
+        eprintln!("skipped: ../shared/corpus not present");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let pack = repo.join("packs/argo-cd");
+    copy_dir(&corpus.join("argo-cd/3.3.5"), &pack);
+    let found = |args: &[&str]| -> Vec<(String, u64)> {
+        let out = spectro()
+            .arg("validate")
+            .arg(&pack)
+            .args(["--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["reports"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_owned(),
+                    d["line"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    let vl003 = vec![("VL003".to_owned(), 5)];
+    assert_eq!(
+        found(&[]),
+        vl003,
+        "the pack's one warning, at values.yaml:5"
+    );
+
+    // 1. A flag.
+    assert_eq!(found(&["--ignore", "VL003"]), []);
+
+    // 2. The configuration file, found from the pack upwards; --isolated skips it.
+    let config = repo.join("spectro.toml");
+    std::fs::write(&config, "[lint]\nignore = [\"VL003\"]\n").unwrap();
+    assert_eq!(found(&[]), []);
+    assert_eq!(found(&["--isolated"]), vl003);
+    // The command line comes after the file: it can bring the rule back.
+    assert_eq!(found(&["--extend-select", "VL003"]), vl003);
+    // Per path, and from pyproject.toml's [tool.spectro].
+    std::fs::write(
+        &config,
+        "[lint.per-path.\"packs/argo-*\"]\nignore = [\"missing-images\"]\n",
+    )
+    .unwrap();
+    assert_eq!(found(&[]), []);
+    std::fs::remove_file(&config).unwrap();
+    std::fs::write(
+        repo.join("pyproject.toml"),
+        "[project]\nname = \"platform\"\n\n[tool.spectro.lint]\nignore = [\"VL\"]\n",
+    )
+    .unwrap();
+    assert_eq!(found(&[]), []);
+    let shown = spectro().arg("config").arg(&pack).output().unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("pyproject.toml")
+            && shown.contains("VL003 missing-images")
+            && shown.contains("off"),
+        "{shown}"
+    );
+    std::fs::remove_file(repo.join("pyproject.toml")).unwrap();
+    // --config names a file anywhere.
+    let elsewhere = tmp.path().join("ci.toml");
+    std::fs::write(&elsewhere, "[lint.severity]\nVL003 = \"error\"\n").unwrap();
+    let out = spectro()
+        .arg("validate")
+        .arg(&pack)
+        .arg("--config")
+        .arg(&elsewhere)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "promoted to an error by the file"
+    );
+
+    // 3. An inline comment: on the line, or alone on the line before.
+    let values = pack.join("values.yaml");
+    let original = std::fs::read_to_string(&values).unwrap();
+    let mut lines: Vec<String> = original.lines().map(str::to_owned).collect();
+    lines[4].push_str("  # spectro: ignore[VL003]");
+    std::fs::write(&values, lines.join("\n") + "\n").unwrap();
+    assert_eq!(found(&[]), []);
+    let mut lines: Vec<String> = original.lines().map(str::to_owned).collect();
+    lines.insert(
+        4,
+        "  # spectro: ignore[missing-images] images come from the chart".into(),
+    );
+    std::fs::write(&values, lines.join("\n") + "\n").unwrap();
+    assert_eq!(found(&[]), []);
+
+    // A suppression that silences nothing is itself a finding (SP001), at its code.
+    let mut lines: Vec<String> = original.lines().map(str::to_owned).collect();
+    lines[4].push_str("  # spectro: ignore[VL003, VL002]");
+    std::fs::write(&values, lines.join("\n") + "\n").unwrap();
+    assert_eq!(found(&[]), [("SP001".to_owned(), 5)]);
+    let human = spectro().arg("validate").arg(&pack).output().unwrap();
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        human.contains("values.yaml:5:49: SP001 warning suppression of `VL002` is unused"),
+        "{human}"
+    );
+    // ... unless SP001 is itself ignored.
+    assert_eq!(found(&["--ignore", "SP001"]), []);
+}
+
+#[test]
+fn a_broken_config_file_is_an_error_naming_its_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("hello");
+    copy_dir(&fixture("valid", "hello-universe"), &pack);
+    std::fs::write(
+        tmp.path().join("spectro.toml"),
+        "[lint]\nselect = [\"PK\"]\nignor = [\"VL003\"]\n",
+    )
+    .unwrap();
+    let out = spectro().arg("validate").arg(&pack).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("spectro.toml: line 3, column 1: unknown field `ignor`"),
+        "{err}"
+    );
+    // The JSON Schema for the file is embedded and printed like the others.
+    let schema = spectro().args(["schema", "config"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&schema.stdout).unwrap();
+    assert_eq!(v["properties"]["lint"]["additionalProperties"], false);
 }

@@ -159,3 +159,149 @@ fn completions_and_man_page() {
         assert!(out.contains("Examples:"), "{sub:?} --help has examples");
     }
 }
+
+/// The pack and profile runs compared below: one finding each.
+fn pack_and_profile(format: &str) -> [String; 2] {
+    let pack = fixtures().join("packs/invalid/PK006-invalid-enum-value");
+    let profile = fixtures().join("profiles/invalid/PF003-duplicate-core-layer.json");
+    let packs = fixtures().join("profiles/packs");
+    let root = spectro_tests::repo_root().display().to_string();
+    let (a, pack_out) = run(&[
+        "validate",
+        "--isolated",
+        "--format",
+        format,
+        "--select",
+        "PK006",
+        pack.to_str().unwrap(),
+    ]);
+    let (b, profile_out) = run(&[
+        "profile",
+        "validate",
+        "--isolated",
+        "--format",
+        format,
+        "--select",
+        "PF003",
+        "--packs",
+        packs.to_str().unwrap(),
+        profile.to_str().unwrap(),
+    ]);
+    assert_eq!((a, b), (Some(1), Some(1)), "{format}");
+    [pack_out, profile_out].map(|s| s.replace(&root, "<repo>"))
+}
+
+/// A JSON document's shape: keys and value kinds, not values.
+fn shape(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(a) => Value::Array(a.iter().take(1).map(shape).collect()),
+        Value::Number(_) => Value::from("number"),
+        Value::Bool(_) => Value::from("bool"),
+        // `null` and strings both stand for optional text (name, version, layer).
+        Value::Null | Value::String(_) => Value::from("text"),
+    }
+}
+
+/// A text output's skeleton: what kind of line each line is.
+fn skeleton(format: &str, text: &str) -> String {
+    let loc = regex::Regex::new(r"^\S+:\d+:\d+: [A-Z]{2}\d{3} (error|warning|info) ").unwrap();
+    let gutter = regex::Regex::new(r"^\d* +\|").unwrap();
+    let attr = regex::Regex::new(r#""[^"]*""#).unwrap();
+    let content = regex::Regex::new(r">[^<]+<").unwrap();
+    let gh = regex::Regex::new(
+        r"^::(error|warning|notice) file=[^,]+,line=\d+,col=\d+,title=[^:]+::.+$",
+    )
+    .unwrap();
+    // Help texts are optional (the pack's finding has one, the profile's not).
+    let text = regex::Regex::new(r"\nhelp: [^<]*")
+        .unwrap()
+        .replace_all(text, "");
+    text.lines()
+        .filter(|l| !l.starts_with("  = help"))
+        .map(|l| match format {
+            "human" if loc.is_match(l) => "finding".to_owned(),
+            "human" if gutter.is_match(l) => "source".to_owned(),
+            "human" if l.starts_with("Checked 1 ") => "summary".to_owned(),
+            "junit" => content
+                .replace_all(&attr.replace_all(l, "\"\""), "><")
+                .into_owned(),
+            "github" if gh.is_match(l) => "annotation".to_owned(),
+            _ => format!("unexpected: {l}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn pack_and_profile_output_have_one_shape_in_every_format() {
+    for format in ["human", "json", "jsonl", "sarif", "github", "junit"] {
+        let [pack, profile] = pack_and_profile(format);
+        match format {
+            "json" | "sarif" => {
+                let a: Value = serde_json::from_str(&pack).unwrap();
+                let b: Value = serde_json::from_str(&profile).unwrap();
+                assert_eq!(shape(&a), shape(&b), "{format}");
+            }
+            "jsonl" => {
+                let a: Vec<Value> = pack
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect();
+                let b: Vec<Value> = profile
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect();
+                assert_eq!(a.len(), 1);
+                assert_eq!(shape(&a[0]), shape(&b[0]), "{format}");
+            }
+            _ => {
+                let (a, b) = (skeleton(format, &pack), skeleton(format, &profile));
+                assert!(!a.contains("unexpected"), "{format}: {a}\n{pack}");
+                assert_eq!(a, b, "{format}:\n{pack}\n{profile}");
+            }
+        }
+        // What each format prints, for review (SARIF without its 66 rule texts).
+        let show = |s: &str| {
+            if format == "sarif" {
+                let mut v: Value = serde_json::from_str(s).unwrap();
+                let n = v["runs"][0]["tool"]["driver"]["rules"]
+                    .as_array()
+                    .unwrap()
+                    .len();
+                v["runs"][0]["tool"]["driver"]["rules"] = Value::from(format!("<{n} rules>"));
+                v["runs"][0]["tool"]["driver"]["version"] = Value::from("<version>");
+                serde_json::to_string_pretty(&v).unwrap()
+            } else {
+                s.to_owned()
+            }
+        };
+        insta::assert_snapshot!(format!("{format}-pack"), show(&pack));
+        insta::assert_snapshot!(format!("{format}-profile"), show(&profile));
+    }
+}
+
+#[test]
+fn junit_is_well_formed_xml_with_a_case_per_finding() {
+    let [pack, _] = pack_and_profile("junit");
+    assert!(pack.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    assert_eq!(pack.matches("<testcase ").count(), 1);
+    assert_eq!(pack.matches("<failure ").count(), 1);
+    assert_eq!(pack.matches("</testsuite>").count(), 1);
+    // A clean pack is one passing case.
+    let clean = fixtures().join("packs/valid/hello-universe");
+    let (code, out) = run(&[
+        "validate",
+        "--isolated",
+        "--format",
+        "junit",
+        clean.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains(r#"failures="0""#) && out.contains("<testcase name=\"pack\""),
+        "{out}"
+    );
+    let sarif = sarif_for("invalid/PK006-invalid-enum-value");
+    assert_eq!(sarif["runs"][0]["columnKind"], "unicodeCodePoints");
+}

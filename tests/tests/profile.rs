@@ -424,7 +424,8 @@ fn cli_profile_validate_exit_codes_and_json_contract() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let list = doc["profiles"].as_array().unwrap();
+    let list = doc["reports"].as_array().unwrap();
+    assert_eq!(list[0]["kind"], "profile");
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["name"], "edge-cluster");
     assert!(
@@ -450,7 +451,7 @@ fn cli_profile_validate_exit_codes_and_json_contract() {
     );
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"profiles": 2, "errors": 1, "warnings": 0, "infos": 2})
+        serde_json::json!({"checked": 2, "errors": 1, "warnings": 0, "infos": 2})
     );
 
     let missing = spectro()

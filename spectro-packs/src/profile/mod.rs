@@ -42,12 +42,12 @@ mod tag;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::Serialize;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::pack::LoadOptions;
 use crate::rules::Rule;
+use crate::settings::{ConfigSource, Resolver};
 
 pub use model::{
     PackType, PackValues, Profile, ProfilePack, ProfileType, ShapeProblem, UnknownValue, Variable,
@@ -65,71 +65,28 @@ pub struct ProfileOptions {
     pub pack_dirs: Vec<PathBuf>,
     /// Loading limits for the packs.
     pub load: LoadOptions,
-    /// Which rules report, at which severity.
+    /// Which rules report, at which severity (applied after the configuration file's
+    /// `[lint]` and before its `per-path` tables, as a command line is).
     pub selection: crate::RuleSelection,
+    /// Where the configuration file comes from (default: none is read).
+    pub config: ConfigSource,
 }
 
 builder!(ProfileOptions {
     with_pack_dirs => pack_dirs: Vec<PathBuf>,
     with_load => load: LoadOptions,
     with_selection => selection: crate::RuleSelection,
+    with_config => config: ConfigSource,
 });
 
-/// Findings for one profile.
-#[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
-pub struct ProfileReport {
-    /// The profile file as given.
-    pub path: PathBuf,
-    /// `metadata.name`, if readable.
-    pub name: Option<String>,
-    /// `spec.version`, if readable.
-    pub version: Option<String>,
-    /// Findings, sorted by line, column and code.
-    pub diagnostics: Vec<Diagnostic>,
-}
+/// A profile's report (a [`Report`](crate::Report) of kind
+/// [`ReportKind::Profile`](crate::ReportKind::Profile)).
+pub type ProfileReport = crate::Report;
 
-impl ProfileReport {
-    /// Number of findings with this severity.
-    pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == severity)
-            .count()
-    }
-}
+/// Totals over profile reports (the same [`Summary`](crate::Summary) as for packs).
+pub type ProfileSummary = crate::Summary;
 
-/// Totals over several profile reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct ProfileSummary {
-    /// Profiles validated.
-    pub profiles: usize,
-    /// Error findings.
-    pub errors: usize,
-    /// Warning findings.
-    pub warnings: usize,
-    /// Info findings.
-    pub infos: usize,
-}
-
-impl ProfileSummary {
-    /// Sum up reports.
-    pub fn of(reports: &[ProfileReport]) -> Self {
-        let mut s = ProfileSummary {
-            profiles: reports.len(),
-            ..ProfileSummary::default()
-        };
-        for r in reports {
-            s.errors += r.count(Severity::Error);
-            s.warnings += r.count(Severity::Warning);
-            s.infos += r.count(Severity::Info);
-        }
-        s
-    }
-}
-
-/// Every profile rule (code family `PF`), in code order.
+/// The profile rules (family `PF`), in code order; [`crate::all_rules`] has every family.
 pub fn all_profile_rules() -> &'static [&'static Rule] {
     rules::ALL
 }
@@ -139,22 +96,45 @@ pub fn check_profile(profile: &Profile, index: &PackIndex) -> Vec<Diagnostic> {
     rules::check_profile(profile, index)
 }
 
-fn report(profile: &Profile, index: &PackIndex, selection: &crate::RuleSelection) -> ProfileReport {
+fn report(
+    profile: &Profile,
+    index: &PackIndex,
+    opts: &ProfileOptions,
+    resolver: &Resolver,
+) -> Result<ProfileReport> {
+    let settings = resolver.settings_for(&profile.path)?;
+    let settings = settings.as_deref();
     let mut diagnostics = check_profile(profile, index);
-    selection.apply(&mut diagnostics);
-    ProfileReport {
+    let file = profile.file();
+    let mut yaml = model::is_yaml(&profile.path)
+        .then_some((file.as_str(), profile.text.as_str()))
+        .into_iter();
+    let on_disk = |_: &Diagnostic| profile.path.clone();
+    crate::report::finish(
+        settings,
+        &opts.selection,
+        &profile.path,
+        &on_disk,
+        &mut yaml,
+        &mut diagnostics,
+    );
+    Ok(crate::Report {
+        kind: crate::ReportKind::Profile,
         path: profile.path.clone(),
         name: profile.name.clone(),
         version: profile.version.clone(),
+        layer: None,
+        archive_root: None,
+        config: settings.map(|s| s.path.clone()),
         diagnostics,
-    }
+    })
 }
 
 /// Load one profile and its pack sources, and check it.
 pub fn validate_profile(path: impl AsRef<Path>, opts: &ProfileOptions) -> Result<ProfileReport> {
     let index = PackIndex::load(&opts.pack_dirs, &opts.load)?;
     let profile = load_profile(path)?;
-    Ok(report(&profile, &index, &opts.selection))
+    report(&profile, &index, opts, &Resolver::new(&opts.config))
 }
 
 /// Check several profiles against the same pack sources (loaded once). Reports come back
@@ -164,9 +144,10 @@ pub fn validate_profiles<P: AsRef<Path> + Sync>(
     opts: &ProfileOptions,
 ) -> Result<Vec<ProfileReport>> {
     let index = PackIndex::load(&opts.pack_dirs, &opts.load)?;
+    let resolver = Resolver::new(&opts.config);
     paths
         .par_iter()
-        .map(|p| load_profile(p).map(|profile| report(&profile, &index, &opts.selection)))
+        .map(|p| load_profile(p).and_then(|profile| report(&profile, &index, opts, &resolver)))
         .collect()
 }
 

@@ -303,7 +303,7 @@ impl Profile {
 }
 
 /// Whether a path names a YAML file (by extension); anything else is read as JSON.
-fn is_yaml(path: &Path) -> bool {
+pub(crate) fn is_yaml(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }

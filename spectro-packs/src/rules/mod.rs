@@ -1,15 +1,18 @@
 //! Lint rules. One file per rule; each declares its [`Rule`] (stable code, name,
 //! severity, explanation) and a `check` function over an in-memory [`Pack`].
 //!
-//! Codes are never reused. Prefixes: `PK` pack.json, `VL` values.yaml, `YM` YAML syntax,
-//! `MF` manifests, `PR` presets.yaml, `SC` schema.yaml, `FS` files on disk.
+//! Codes are never reused. Every rule belongs to a [`Family`], named by its code's two
+//! letters: see [`families`]. Profile rules (`PF`) live in `crate::profile`, the
+//! suppression rules (`SP`) here; [`all_rules`] is the one registry of all of them.
 
 use crate::diagnostic::{Diagnostic, Position, Severity};
 use crate::pack::Pack;
 use crate::schema::{SchemaKind, SchemaViolation, validate};
 use crate::syntax::Node;
 
-/// Static description of a rule.
+/// Static description of a rule. Serialises (for `spectro rules --format json`, Python
+/// and the docs) as `code`, `name`, `family`, `severity`, `since`, `summary`,
+/// `explanation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Rule {
@@ -28,6 +31,14 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The family the rule belongs to (by its code's letters).
+    pub fn family(&self) -> &'static Family {
+        FAMILIES
+            .iter()
+            .find(|f| self.code.starts_with(f.prefix))
+            .expect("every rule code starts with a family prefix")
+    }
+
     pub(crate) fn diag(
         &'static self,
         file: &str,
@@ -47,6 +58,75 @@ impl Rule {
             help: None,
         }
     }
+}
+
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Rule", 7)?;
+        st.serialize_field("code", self.code)?;
+        st.serialize_field("name", self.name)?;
+        st.serialize_field("family", self.family().prefix)?;
+        st.serialize_field("severity", &self.severity)?;
+        st.serialize_field("since", self.since)?;
+        st.serialize_field("summary", self.summary)?;
+        st.serialize_field("explanation", self.explanation)?;
+        st.end()
+    }
+}
+
+/// A family of rules: what its code prefix covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Family {
+    /// The two letters every code of the family starts with.
+    pub prefix: &'static str,
+    /// What the family checks.
+    pub description: &'static str,
+}
+
+static FAMILIES: &[Family] = &[
+    Family {
+        prefix: "PK",
+        description: "pack.json",
+    },
+    Family {
+        prefix: "VL",
+        description: "values.yaml",
+    },
+    Family {
+        prefix: "YM",
+        description: "YAML syntax",
+    },
+    Family {
+        prefix: "MF",
+        description: "manifests/",
+    },
+    Family {
+        prefix: "PR",
+        description: "presets.yaml",
+    },
+    Family {
+        prefix: "SC",
+        description: "schema.yaml",
+    },
+    Family {
+        prefix: "FS",
+        description: "files on disk",
+    },
+    Family {
+        prefix: "PF",
+        description: "cluster profiles",
+    },
+    Family {
+        prefix: "SP",
+        description: "suppression comments",
+    },
+];
+
+/// Every rule family, in listing order.
+pub fn families() -> &'static [Family] {
+    FAMILIES
 }
 
 mod refs;
@@ -86,6 +166,8 @@ mod sc002_schema_key_not_in_values;
 mod sc003_invalid_schema_template;
 mod sc004_unknown_format_type;
 mod sc005_value_violates_schema;
+mod sp001_unused_suppression;
+mod sp002_invalid_suppression;
 mod vl001_missing_values_file;
 mod vl002_invalid_namespace;
 mod vl003_missing_images;
@@ -94,8 +176,11 @@ mod ym001_invalid_yaml;
 mod ym002_duplicate_yaml_key;
 mod ym003_strict_yaml_only;
 
-/// Every rule, in code order.
-pub(crate) static ALL: &[&Rule] = &[
+pub(crate) use sp001_unused_suppression::RULE as UNUSED_SUPPRESSION;
+pub(crate) use sp002_invalid_suppression::RULE as INVALID_SUPPRESSION;
+
+/// The pack rules (run by [`check_pack`]), in code order.
+pub(crate) static PACK: &[&Rule] = &[
     &pk001_missing_pack_json::RULE,
     &pk002_invalid_json::RULE,
     &pk003_duplicate_json_key::RULE,
@@ -185,12 +270,22 @@ fn run_all(c: &mut Checker<'_>) {
     fs005_pack_tree_truncated::check(c);
 }
 
-/// Every rule spectro knows, in code order.
+/// The one registry: pack rules, profile rules, then suppression rules.
+static ALL: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock::new(|| {
+    PACK.iter()
+        .chain(crate::profile::all_profile_rules())
+        .copied()
+        .chain([&UNUSED_SUPPRESSION, &INVALID_SUPPRESSION])
+        .collect()
+});
+
+/// Every rule spectro knows, of every family: pack rules (PK, VL, YM, MF, PR, SC, FS),
+/// profile rules (PF) and suppression rules (SP).
 pub fn all_rules() -> &'static [&'static Rule] {
-    ALL
+    &ALL
 }
 
-/// The rule with this code (case-insensitive) or name.
+/// The rule with this code (case-insensitive) or name, of any family.
 pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
     ALL.iter()
         .copied()
@@ -327,7 +422,8 @@ mod tests {
     fn codes_and_names_are_unique_and_well_formed() {
         let mut codes = std::collections::HashSet::new();
         let mut names = std::collections::HashSet::new();
-        for r in ALL {
+        for r in all_rules() {
+            assert_eq!(&r.code[..2], r.family().prefix);
             assert!(codes.insert(r.code), "duplicate code {}", r.code);
             assert!(names.insert(r.name), "duplicate name {}", r.name);
             assert!(r.code.len() == 5 && r.code[..2].bytes().all(|b| b.is_ascii_uppercase()));

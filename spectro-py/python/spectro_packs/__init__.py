@@ -53,6 +53,7 @@ class NotFoundError(RegistryError):
 from ._native import (  # noqa: E402  (the exceptions must exist before the native module loads)
     Diagnostic,
     Pack,
+    Report,
     Registry,
     build_archive,
     load_pack,
@@ -72,6 +73,7 @@ __all__ = [
     "NotFoundError",
     "Diagnostic",
     "Pack",
+    "Report",
     "Registry",
     "build_archive",
     "load_pack",

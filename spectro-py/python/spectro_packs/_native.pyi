@@ -10,6 +10,7 @@ __all__ = [
     "Diagnostic",
     "Pack",
     "Registry",
+    "Report",
     "__version__",
     "build_archive",
     "load_pack",
@@ -20,7 +21,6 @@ __all__ = [
 
 @final
 class Diagnostic:
-    pack: Optional[str]
     code: str
     name: str
     severity: str
@@ -33,6 +33,19 @@ class Diagnostic:
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+@final
+class Report:
+    kind: str
+    path: str
+    name: Optional[str]
+    version: Optional[str]
+    layer: Optional[str]
+    archive_root: Optional[str]
+    config: Optional[str]
+    diagnostics: list[Diagnostic]
+    def count(self, severity: str) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Pack:
@@ -74,7 +87,9 @@ def validate(
     extend_select: Optional[Sequence[str]] = None,
     ignore: Optional[Sequence[str]] = None,
     severity: Optional[Mapping[str, str]] = None,
-) -> list[Diagnostic]: ...
+    config: Optional[_Path] = None,
+    isolated: bool = False,
+) -> list[Report]: ...
 def validate_profile(
     path: _Path,
     packs: Optional[Sequence[_Path]] = None,
@@ -83,6 +98,8 @@ def validate_profile(
     extend_select: Optional[Sequence[str]] = None,
     ignore: Optional[Sequence[str]] = None,
     severity: Optional[Mapping[str, str]] = None,
-) -> list[Diagnostic]: ...
+    config: Optional[_Path] = None,
+    isolated: bool = False,
+) -> Report: ...
 def build_archive(pack_dir: _Path, out: _Path, *, validate: bool = True) -> str: ...
 def rules() -> list[dict[str, Any]]: ...
