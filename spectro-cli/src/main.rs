@@ -57,6 +57,11 @@ enum Command {
         after_help = "Examples:\n  spectro config packs/nginx\n  spectro config packs/nginx --all --json\n  spectro config . --ignore VL003"
     )]
     Config(config_cmd::ConfigArgs),
+    /// Run the language server on stdin/stdout: findings while typing, for the whole pack.
+    #[command(
+        after_help = "Editors start it; see the README for VS Code, Neovim, Helix and Zed.\nIt reads spectro.toml like `spectro validate`, and takes select/ignore/extendSelect/severity\nfrom the editor's settings (initializationOptions, workspace/didChangeConfiguration)."
+    )]
+    Lsp,
     /// Print shell completions (bash, zsh, fish, ...).
     #[command(
         after_help = "Examples:\n  spectro completions bash > /etc/bash_completion.d/spectro\n  spectro completions zsh > \"${fpath[1]}/_spectro\"\n  spectro completions fish > ~/.config/fish/completions/spectro.fish"
@@ -436,6 +441,9 @@ fn main() -> ExitCode {
         Command::Profile(cmd) => profile_cmd::run(cmd),
         Command::Rules { rule, format } => rules(rule.as_deref(), format),
         Command::Config(args) => config_cmd::run(args),
+        Command::Lsp => spectro_packs::lsp::run_stdio()
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Into::into),
         Command::Schema { kind } => {
             let k = match kind {
                 SchemaArg::Pack => spectro_packs::schema::SchemaKind::Pack,

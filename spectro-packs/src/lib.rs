@@ -123,6 +123,7 @@
 //! |---|---|---|
 //! | *(default)* | the linter, profiles, archives, the embedded registry | no HTTP stack, no async runtime |
 //! | `remote` | `registry::OciRegistry`: `oci://` registries (Palette's layout, ORAS 1.0.0 manifests), credentials, retries, resumable uploads | `reqwest` (blocking), `rustls` |
+//! | `lsp` | `lsp::serve`: the language server behind `spectro lsp` | `lsp-server`, `gen-lsp-types` (no async runtime) |
 //!
 //! ## Environment
 //!
@@ -156,6 +157,9 @@ pub mod archive;
 mod diagnostic;
 mod error;
 mod layer;
+#[cfg(feature = "lsp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lsp")))]
+pub mod lsp;
 mod manifest;
 mod pack;
 pub mod profile;
@@ -180,8 +184,8 @@ pub use manifest::{
     ScheduleType,
 };
 pub use pack::{
-    EntryKind, FileStatus, LoadOptions, LoadProblem, Pack, SourceFile, TreeEntry, discover_packs,
-    files, load_pack, load_pack_with,
+    EntryKind, FileStatus, LoadOptions, LoadProblem, Overlay, Pack, SourceFile, TreeEntry,
+    discover_packs, files, load_pack, load_pack_overlay, load_pack_with,
 };
 pub use profile::{
     ProfileOptions, ProfileReport, ProfileSummary, all_profile_rules, validate_profile,

@@ -246,6 +246,20 @@ pub fn load_pack(dir: impl AsRef<Path>) -> Result<Pack> {
 /// Fails only when `dir` itself cannot be used; every problem with the files inside is
 /// recorded in the [`Pack`] and reported by the rules.
 pub fn load_pack_with(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<Pack> {
+    load_pack_overlay(dir, opts, &Overlay::new())
+}
+
+/// Open editor buffers: file path → unsaved text. The path is the pack folder joined with
+/// the file's path in the pack, as the pack is loaded (absolute when the folder is).
+pub type Overlay = std::collections::HashMap<PathBuf, String>;
+
+/// Load a pack directory with some files' text taken from `overlay` (unsaved editor
+/// buffers) instead of the disk. The same size limit applies to buffer text.
+pub fn load_pack_overlay(
+    dir: impl AsRef<Path>,
+    opts: &LoadOptions,
+    overlay: &Overlay,
+) -> Result<Pack> {
     let root = dir.as_ref().to_path_buf();
     let meta = fs::metadata(&root).map_err(|e| Error::io(&root, e))?;
     if !meta.is_dir() {
@@ -270,26 +284,26 @@ pub fn load_pack_with(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<Pack>
         || {
             rayon::join(
                 || {
-                    read_source(&root, files::PACK_JSON, opts, |t| {
+                    read_source(overlay, &root, files::PACK_JSON, opts, |t| {
                         parse_json(t).map(|d| vec![d])
                     })
                 },
-                || read_source(&root, files::VALUES, opts, single),
+                || read_source(overlay, &root, files::VALUES, opts, single),
             )
         },
         || {
             rayon::join(
                 || {
                     rayon::join(
-                        || read_source(&root, files::PRESETS, opts, single),
-                        || read_source(&root, files::SCHEMA, opts, single),
+                        || read_source(overlay, &root, files::PRESETS, opts, single),
+                        || read_source(overlay, &root, files::SCHEMA, opts, single),
                     )
                 },
                 || {
                     manifest_paths
                         .par_iter()
                         .map(|e| {
-                            read_source(&root, &e.path, opts, |t| {
+                            read_source(overlay, &root, &e.path, opts, |t| {
                                 crate::syntax::check_yaml_stream(
                                     &neutralize_templates(t),
                                     opts.yaml,
@@ -322,7 +336,7 @@ pub fn load_pack_with(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<Pack>
 /// Only `pack.json`, parsed into the typed manifest (default when missing or invalid):
 /// what `pack build --no-validate` needs, without listing the tree or parsing any YAML.
 pub(crate) fn load_manifest_only(root: &Path, opts: &LoadOptions) -> PackManifest {
-    read_source(root, files::PACK_JSON, opts, |t| {
+    read_source(&Overlay::new(), root, files::PACK_JSON, opts, |t| {
         parse_json(t).map(|d| vec![d])
     })
     .document()
@@ -345,6 +359,7 @@ fn read_header(root: &Path, rel: &str, tree: &[TreeEntry]) -> Option<Vec<u8>> {
 }
 
 fn read_source(
+    overlay: &Overlay,
     root: &Path,
     rel: &str,
     opts: &LoadOptions,
@@ -356,6 +371,21 @@ fn read_source(
         status: FileStatus::Missing,
     };
     let path = root.join(rel);
+    if let Some(text) = overlay.get(&path) {
+        if text.len() as u64 > opts.max_file_size {
+            sf.status = FileStatus::Unreadable(LoadProblem::TooLarge {
+                size: text.len() as u64,
+                limit: opts.max_file_size,
+            });
+            return sf;
+        }
+        sf.status = match parse(text) {
+            Ok(docs) => FileStatus::Parsed(docs),
+            Err(e) => FileStatus::Invalid(e),
+        };
+        sf.text = text.clone();
+        return sf;
+    }
     let lmeta = match fs::symlink_metadata(&path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return sf,

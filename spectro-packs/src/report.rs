@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Result;
 use crate::layer::Layer;
-use crate::pack::{LoadOptions, discover_packs, load_pack_with};
+use crate::pack::{LoadOptions, Overlay, discover_packs, load_pack_overlay, load_pack_with};
 use crate::rules::check_pack;
 use crate::settings::{ConfigSource, Resolver, Settings};
 use crate::suppress::Suppressions;
@@ -24,12 +24,15 @@ pub struct ValidateOptions {
     pub selection: crate::RuleSelection,
     /// Where the configuration file comes from (default: none is read).
     pub config: ConfigSource,
+    /// Unsaved editor buffers read instead of the files on disk (pack folders only).
+    pub overlay: Option<std::sync::Arc<Overlay>>,
 }
 
 builder!(ValidateOptions {
     with_load => load: LoadOptions,
     with_selection => selection: crate::RuleSelection,
     with_config => config: ConfigSource,
+    with_overlay => overlay: std::sync::Arc<Overlay>,
 });
 
 /// What a [`Report`] is about.
@@ -224,7 +227,10 @@ fn validate_one(path: &Path, opts: &ValidateOptions, resolver: &Resolver) -> Res
         report.archive_root = Some(x.top_dir);
         return Ok(report);
     }
-    let pack = load_pack_with(path, &opts.load)?;
+    let pack = match &opts.overlay {
+        Some(overlay) => load_pack_overlay(path, &opts.load, overlay)?,
+        None => load_pack_with(path, &opts.load)?,
+    };
     let on_disk = |d: &Diagnostic| path.join(&d.file);
     let mut report = pack_report(&pack, settings, opts, path, &on_disk);
     report.path = path.to_path_buf();

@@ -1,0 +1,470 @@
+//! `spectro lsp`: a language server (stdio) that lints whole packs from the editor's
+//! unsaved buffers and publishes findings for every file of the pack.
+//!
+//! Built on rust-analyzer's synchronous `lsp-server` and the generated `gen-lsp-types`:
+//! one thread owns the state (open buffers, the last published findings per pack), so
+//! notifications are handled in the order they came, as the protocol requires.
+//!
+//! - **Documents**: full and incremental sync. A change in any file of a pack (found as
+//!   the nearest folder above the file holding `pack.json`) re-lints that pack with every
+//!   open buffer of it laid over the disk, and publishes for each file of the pack with
+//!   findings, open or not; files whose findings went away get an empty list.
+//! - **Settings**: the nearest `spectro.toml` / `[tool.spectro]` applies as for the CLI,
+//!   read again on every lint (so edits to it apply without restart); the client's
+//!   `initializationOptions` and `workspace/didChangeConfiguration` settings (`select`,
+//!   `extendSelect`, `ignore`, `severity`) are the command line's layer.
+//! - **Positions** in the encoding negotiated at `initialize` (UTF-32, UTF-8 or UTF-16);
+//!   a finding's range runs to the end of its token.
+//! - **Hover** over a finding: the rule's explanation (`spectro rules CODE`).
+//!
+//! Not yet: profiles, quick fixes, completion, schema hovers, watched files (a file
+//! changed outside the editor is seen at the next edit or save).
+
+mod text;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use gen_lsp_types as lsp;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use serde_json::{Value, json};
+
+use crate::settings::ConfigSource;
+use crate::{Diagnostic, RuleSelection, Severity, ValidateOptions};
+use text::Encoding;
+
+/// Run the server over stdin/stdout until the client says `exit`.
+pub fn run_stdio() -> crate::Result<()> {
+    let (connection, io) = Connection::stdio();
+    let result = serve(&connection);
+    drop(connection);
+    io.join()
+        .map_err(|e| crate::Error::io(PathBuf::from("<stdio>"), e))?;
+    result
+}
+
+/// Run the server on a connection (stdio, or `Connection::memory()` in tests) until
+/// the client says `exit` or goes away.
+pub fn serve(connection: &Connection) -> crate::Result<()> {
+    let protocol = |e: lsp_server::ProtocolError| {
+        crate::Error::Unsupported(format!("language server protocol: {e}"))
+    };
+    let (id, params) = connection.initialize_start().map_err(protocol)?;
+    let params: lsp::InitializeParams =
+        serde_json::from_value(params).unwrap_or_else(|_| lsp::InitializeParams::default());
+    let offered: Vec<String> = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let encoding = Encoding::negotiate(&offered);
+    let mut server = Server {
+        encoding,
+        docs: HashMap::new(),
+        published: HashMap::new(),
+        findings: HashMap::new(),
+        selection: RuleSelection::default(),
+        setting_error: None,
+    };
+    if let Some(options) = &params.initialization_options {
+        server.apply_settings(options);
+    }
+    let result = json!({
+        "capabilities": {
+            "positionEncoding": encoding.name(),
+            "textDocumentSync": {
+                "openClose": true,
+                "change": 2,
+                "save": {"includeText": false},
+            },
+            "hoverProvider": true,
+        },
+        "serverInfo": {"name": "spectro", "version": env!("CARGO_PKG_VERSION")},
+    });
+    connection.initialize_finish(id, result).map_err(protocol)?;
+    for message in &connection.receiver {
+        match message {
+            Message::Request(req) => {
+                if connection.handle_shutdown(&req).map_err(protocol)? {
+                    return Ok(());
+                }
+                let response = server.request(req);
+                let _ = connection.sender.send(response.into());
+            }
+            Message::Notification(note) => {
+                for out in server.notification(note) {
+                    let _ = connection.sender.send(out.into());
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// An open buffer.
+struct Doc {
+    version: i32,
+    text: String,
+}
+
+/// A finding as published, kept for hovers.
+struct Published {
+    range: lsp::Range,
+    code: &'static str,
+}
+
+struct Server {
+    encoding: Encoding,
+    /// Open buffers by file path.
+    docs: HashMap<PathBuf, Doc>,
+    /// Per pack folder: the files last published with findings.
+    published: HashMap<PathBuf, HashSet<PathBuf>>,
+    /// Per file: the findings last published.
+    findings: HashMap<PathBuf, Vec<Published>>,
+    /// The client's settings: the command line's layer.
+    selection: RuleSelection,
+    /// The client's settings did not parse: said once in a message.
+    setting_error: Option<String>,
+}
+
+/// `{select, extendSelect, ignore, severity}` from the client (top level, or under
+/// `spectro`).
+fn selection_from(options: &Value) -> Result<RuleSelection, String> {
+    let options = options.get("spectro").unwrap_or(options);
+    let list = |key: &str| -> Vec<String> {
+        options
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let select = options
+        .get("select")
+        .and_then(Value::as_array)
+        .map(|_| list("select"));
+    let severity: Vec<String> = options
+        .get("severity")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|l| format!("{k}={l}")))
+                .collect()
+        })
+        .unwrap_or_default();
+    RuleSelection::parse(
+        select.as_deref(),
+        &list("extendSelect"),
+        &list("ignore"),
+        &severity,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The nearest folder at or above `file`'s folder that holds a `pack.json`.
+fn pack_root_of(file: &Path) -> Option<PathBuf> {
+    file.parent()?
+        .ancestors()
+        .find(|dir| dir.join(crate::files::PACK_JSON).is_file())
+        .map(Path::to_path_buf)
+}
+
+fn file_path(uri: &lsp::Uri) -> Option<PathBuf> {
+    if uri.scheme() != "file" {
+        return None;
+    }
+    uri.to_file_path().ok()
+}
+
+fn severity(s: Severity) -> lsp::DiagnosticSeverity {
+    match s {
+        Severity::Error => lsp::DiagnosticSeverity::Error,
+        Severity::Warning => lsp::DiagnosticSeverity::Warning,
+        _ => lsp::DiagnosticSeverity::Information,
+    }
+}
+
+impl Server {
+    fn apply_settings(&mut self, options: &Value) {
+        match selection_from(options) {
+            Ok(s) => {
+                self.selection = s;
+                self.setting_error = None;
+            }
+            Err(e) => self.setting_error = Some(e),
+        }
+    }
+
+    fn request(&mut self, req: Request) -> Response {
+        let id = req.id.clone();
+        let method = req.method.clone();
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match method.as_str() {
+                "textDocument/hover" => {
+                    match serde_json::from_value::<lsp::HoverParams>(req.params) {
+                        Ok(p) => Ok(self.hover(&p)),
+                        Err(e) => Err((ErrorCode::InvalidParams, e.to_string())),
+                    }
+                }
+                other => Err((
+                    ErrorCode::MethodNotFound,
+                    format!("spectro does not answer `{other}`"),
+                )),
+            }));
+        match outcome {
+            Ok(Ok(value)) => Response::new_ok(id, value),
+            Ok(Err((code, message))) => Response::new_err(id, code as i32, message),
+            Err(_) => Response::new_err(
+                id,
+                ErrorCode::InternalError as i32,
+                format!("spectro failed on `{method}`"),
+            ),
+        }
+    }
+
+    fn notification(&mut self, note: Notification) -> Vec<Notification> {
+        let method = note.method.clone();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(note))).unwrap_or_else(
+            |_| {
+                vec![show_message(
+                    1,
+                    &format!("spectro failed on `{method}`; the findings may be stale"),
+                )]
+            },
+        )
+    }
+
+    fn handle(&mut self, note: Notification) -> Vec<Notification> {
+        let params = note.params;
+        let touched: Option<PathBuf> = match note.method.as_str() {
+            "textDocument/didOpen" => serde_json::from_value::<lsp::DidOpenTextDocumentParams>(params)
+                .ok()
+                .and_then(|p| {
+                    let path = file_path(&p.text_document.uri)?;
+                    self.docs.insert(
+                        path.clone(),
+                        Doc {
+                            version: p.text_document.version,
+                            text: p.text_document.text,
+                        },
+                    );
+                    Some(path)
+                }),
+            "textDocument/didChange" => {
+                serde_json::from_value::<lsp::DidChangeTextDocumentParams>(params)
+                    .ok()
+                    .and_then(|p| {
+                        let path = file_path(&p.text_document.text_document_identifier.uri)?;
+                        let doc = self.docs.get_mut(&path)?;
+                        doc.version = p.text_document.version;
+                        for change in p.content_changes {
+                            match change {
+                                lsp::TextDocumentContentChangeEvent::TextDocumentContentChangePartial(c) => {
+                                    text::apply_edit(&mut doc.text, c.range, &c.text, self.encoding);
+                                }
+                                lsp::TextDocumentContentChangeEvent::TextDocumentContentChangeWholeDocument(c) => {
+                                    doc.text = c.text;
+                                }
+                            }
+                        }
+                        Some(path)
+                    })
+            }
+            "textDocument/didSave" => serde_json::from_value::<lsp::DidSaveTextDocumentParams>(params)
+                .ok()
+                .and_then(|p| file_path(&p.text_document.uri)),
+            "textDocument/didClose" => {
+                serde_json::from_value::<lsp::DidCloseTextDocumentParams>(params)
+                    .ok()
+                    .and_then(|p| {
+                        let path = file_path(&p.text_document.uri)?;
+                        self.docs.remove(&path);
+                        Some(path)
+                    })
+            }
+            "workspace/didChangeConfiguration" => {
+                if let Some(settings) = params.get("settings") {
+                    self.apply_settings(settings);
+                }
+                let roots: HashSet<PathBuf> = self
+                    .docs
+                    .keys()
+                    .filter_map(|p| pack_root_of(p))
+                    .collect();
+                let mut out = Vec::new();
+                if let Some(e) = &self.setting_error {
+                    out.push(show_message(1, &format!("spectro settings: {e}")));
+                }
+                for root in roots {
+                    out.extend(self.lint(&root));
+                }
+                return out;
+            }
+            _ => None,
+        };
+        let Some(path) = touched else {
+            return Vec::new();
+        };
+        match pack_root_of(&path) {
+            Some(root) => self.lint(&root),
+            None => Vec::new(),
+        }
+    }
+
+    /// Lint one pack with its open buffers and publish for every file of it.
+    fn lint(&mut self, root: &Path) -> Vec<Notification> {
+        let overlay: crate::Overlay = self
+            .docs
+            .iter()
+            .filter(|(p, _)| p.starts_with(root))
+            .map(|(p, d)| (p.clone(), d.text.clone()))
+            .collect();
+        let opts = ValidateOptions::default()
+            .with_selection(self.selection.clone())
+            .with_config(ConfigSource::Discover)
+            .with_overlay(Arc::new(overlay));
+        let report = match crate::validate_pack_with(root, &opts) {
+            Ok(r) => r,
+            Err(e) => {
+                return vec![show_message(
+                    1,
+                    &format!("spectro could not lint {}: {e}", root.display()),
+                )];
+            }
+        };
+        let mut by_file: BTreeMap<PathBuf, Vec<&Diagnostic>> = BTreeMap::new();
+        for d in &report.diagnostics {
+            let mut file = root.join(&d.file);
+            // A finding about a file that is not there (a missing values.yaml, logo)
+            // is shown on pack.json, which names the pack.
+            if d.line.is_none() && !file.is_file() && !self.docs.contains_key(&file) {
+                file = root.join(crate::files::PACK_JSON);
+            }
+            by_file.entry(file).or_default().push(d);
+        }
+        let mut out = Vec::new();
+        let previous = self.published.remove(root).unwrap_or_default();
+        for gone in previous.iter().filter(|p| !by_file.contains_key(*p)) {
+            self.findings.remove(gone);
+            if let Some(n) = self.publish(gone, Vec::new()) {
+                out.push(n);
+            }
+        }
+        let mut now = HashSet::new();
+        for (file, findings) in by_file {
+            let text = match self.docs.get(&file) {
+                Some(d) => d.text.clone(),
+                None => std::fs::read_to_string(&file).unwrap_or_default(),
+            };
+            let starts = text::line_starts(&text);
+            let mut kept = Vec::new();
+            let diagnostics: Vec<lsp::Diagnostic> = findings
+                .iter()
+                .map(|d| {
+                    let range = match (d.line, d.column) {
+                        (Some(l), Some(c)) => {
+                            text::finding_range(&text, &starts, l.get(), c.get(), self.encoding)
+                        }
+                        _ => lsp::Range::default(),
+                    };
+                    kept.push(Published {
+                        range,
+                        code: d.code,
+                    });
+                    let mut message = d.message.clone();
+                    if !file.ends_with(&d.file) {
+                        message = format!("{}: {message}", d.file);
+                    }
+                    if let Some(h) = &d.help {
+                        message.push_str(&format!("\n\nhelp: {h}"));
+                    }
+                    lsp::Diagnostic::new(
+                        range,
+                        Some(severity(d.severity)),
+                        Some(lsp::Code::String(d.code.to_owned())),
+                        None,
+                        Some("spectro".to_owned()),
+                        lsp::Message::String(message),
+                        None,
+                        None,
+                        Some(json!({"rule": d.name, "pointer": d.pointer})),
+                    )
+                })
+                .collect();
+            self.findings.insert(file.clone(), kept);
+            if let Some(n) = self.publish(&file, diagnostics) {
+                out.push(n);
+            }
+            now.insert(file);
+        }
+        self.published.insert(root.to_path_buf(), now);
+        out
+    }
+
+    fn publish(&self, file: &Path, diagnostics: Vec<lsp::Diagnostic>) -> Option<Notification> {
+        let uri = lsp::Uri::from_file_path(file).ok()?;
+        let version = self.docs.get(file).map(|d| d.version);
+        let params = lsp::PublishDiagnosticsParams::new(uri, version, diagnostics);
+        Some(Notification::new(
+            "textDocument/publishDiagnostics".to_owned(),
+            params,
+        ))
+    }
+
+    /// The explanation of each rule with a finding under the cursor.
+    fn hover(&self, p: &lsp::HoverParams) -> Value {
+        let at = &p.text_document_position_params;
+        let Some(path) = file_path(&at.text_document.uri) else {
+            return Value::Null;
+        };
+        let pos = at.position;
+        let inside = |r: &lsp::Range| {
+            let after_start = (pos.line, pos.character) >= (r.start.line, r.start.character);
+            let before_end = (pos.line, pos.character) <= (r.end.line, r.end.character);
+            after_start && before_end
+        };
+        let mut codes: Vec<&str> = self
+            .findings
+            .get(&path)
+            .into_iter()
+            .flatten()
+            .filter(|f| inside(&f.range))
+            .map(|f| f.code)
+            .collect();
+        codes.dedup();
+        let parts: Vec<String> = codes
+            .iter()
+            .filter_map(|c| crate::find_rule(c))
+            .map(|r| {
+                format!(
+                    "### {} `{}` ({})\n\n{}\n\n{}",
+                    r.code, r.name, r.severity, r.summary, r.explanation
+                )
+            })
+            .collect();
+        if parts.is_empty() {
+            return Value::Null;
+        }
+        json!({"contents": {"kind": "markdown", "value": parts.join("\n\n---\n\n")}})
+    }
+}
+
+/// `window/showMessage` (1 error, 2 warning, 3 info).
+fn show_message(kind: u8, message: &str) -> Notification {
+    Notification::new(
+        "window/showMessage".to_owned(),
+        json!({"type": kind, "message": message}),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,378 @@
+//! The server on an in-process connection (`Connection::memory()`), driven as an editor
+//! would: initialize, open, edit without saving, hover, reconfigure, shut down.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use lsp_server::{Connection, Message, Notification, Request, RequestId};
+use serde_json::{Value, json};
+
+use crate::Layer;
+use crate::scaffold::{NewPack, new_pack};
+
+struct Client {
+    conn: Connection,
+    server: Option<JoinHandle<crate::Result<()>>>,
+    next_id: i32,
+    /// Notifications received while waiting for a response.
+    pending: Vec<Notification>,
+}
+
+impl Client {
+    fn start(encodings: &[&str], options: Value) -> Client {
+        let (server_end, client_end) = Connection::memory();
+        let server = std::thread::spawn(move || super::serve(&server_end));
+        let mut c = Client {
+            conn: client_end,
+            server: Some(server),
+            next_id: 0,
+            pending: Vec::new(),
+        };
+        let mut caps = json!({});
+        if !encodings.is_empty() {
+            caps["general"] = json!({"positionEncodings": encodings});
+        }
+        let init = c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": caps, "initializationOptions": options}),
+        );
+        assert!(init["capabilities"]["hoverProvider"].as_bool().unwrap());
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        self.conn
+            .sender
+            .send(Notification::new(method.to_owned(), params).into())
+            .unwrap();
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        self.conn
+            .sender
+            .send(Request::new(id.clone(), method.to_owned(), params).into())
+            .unwrap();
+        loop {
+            match self
+                .conn
+                .receiver
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap()
+            {
+                Message::Response(r) if r.id == id => {
+                    return match r.response_result {
+                        Ok(v) => v,
+                        Err(e) => json!({"error": e.code, "message": e.message}),
+                    };
+                }
+                Message::Notification(n) => self.pending.push(n),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    /// The next `publishDiagnostics` per file, until `files` have all been published.
+    fn publishes(&mut self, files: &[&Path]) -> Vec<(PathBuf, Value)> {
+        let mut got: Vec<(PathBuf, Value)> = Vec::new();
+        let mut queue: std::collections::VecDeque<Notification> = self.pending.drain(..).collect();
+        while !files.iter().all(|f| got.iter().any(|(p, _)| p == f)) {
+            let n = match queue.pop_front() {
+                Some(n) => n,
+                None => match self.conn.receiver.recv_timeout(Duration::from_secs(30)) {
+                    Ok(Message::Notification(n)) => n,
+                    other => panic!("waiting for {files:?}, got {other:?}"),
+                },
+            };
+            if n.method == "textDocument/publishDiagnostics" {
+                let uri = url::Url::parse(n.params["uri"].as_str().unwrap()).unwrap();
+                got.push((uri.to_file_path().unwrap(), n.params));
+            } else {
+                panic!("unexpected notification {n:?}");
+            }
+        }
+        self.pending.extend(queue);
+        got
+    }
+
+    /// A round trip: everything the server sent before it is in `pending` after it.
+    fn sync(&mut self) -> Vec<Notification> {
+        let r = self.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": "file:///nonexistent/x.yaml"}, "position": {"line": 0, "character": 0}}),
+        );
+        assert_eq!(r, Value::Null);
+        std::mem::take(&mut self.pending)
+    }
+
+    fn open(&self, path: &Path, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(path), "languageId": "yaml", "version": 1, "text": text}}),
+        );
+    }
+
+    fn change(&self, path: &Path, version: i32, changes: Value) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(path), "version": version}, "contentChanges": changes}),
+        );
+    }
+
+    fn shutdown(mut self) {
+        let r = self.request("shutdown", Value::Null);
+        assert_eq!(r, Value::Null);
+        self.notify("exit", Value::Null);
+        self.server.take().unwrap().join().unwrap().unwrap();
+        assert!(self.pending.is_empty(), "left unread: {:?}", self.pending);
+    }
+}
+
+fn uri(path: &Path) -> String {
+    url::Url::from_file_path(path).unwrap().to_string()
+}
+
+fn codes(publish: &Value) -> Vec<String> {
+    publish["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn pack() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_pack(tmp.path(), &NewPack::new("hello", Layer::Addon)).unwrap();
+    // Canonical, as an editor's URIs are.
+    let dir = dir.canonicalize().unwrap();
+    (tmp, dir)
+}
+
+#[test]
+fn unsaved_edits_are_linted_and_cleared() {
+    let (_tmp, dir) = pack();
+    let values = dir.join("values.yaml");
+    let text = std::fs::read_to_string(&values).unwrap();
+    let mut c = Client::start(&[], json!({}));
+    c.open(&values, &text);
+    let first = c.sync();
+    assert!(
+        first.is_empty(),
+        "a clean pack publishes nothing: {first:?}"
+    );
+    // Break the namespace in the buffer only (line 2 is `  namespace: "hello"`).
+    c.change(
+        &values,
+        2,
+        json!([{"range": {"start": {"line": 1, "character": 14}, "end": {"line": 1, "character": 19}}, "text": "Bad_NS"}]),
+    );
+    let got = c.publishes(&[&values]);
+    let (_, p) = &got[0];
+    assert_eq!(codes(p), ["VL002"]);
+    assert_eq!(p["version"], 2);
+    let d = &p["diagnostics"][0];
+    assert_eq!(d["source"], "spectro");
+    assert_eq!(d["severity"], 1);
+    // The range covers the quoted value: `"Bad_NS"`, characters 13..21.
+    assert_eq!(
+        d["range"],
+        json!({"start": {"line": 1, "character": 13}, "end": {"line": 1, "character": 21}})
+    );
+    assert!(
+        std::fs::read_to_string(&values)
+            .unwrap()
+            .contains("\"hello\""),
+        "disk untouched"
+    );
+
+    // Hover on it: the rule's explanation.
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&values)}, "position": {"line": 1, "character": 15}}),
+    );
+    let md = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        md.contains("VL002") && md.contains("invalid-namespace") && md.contains("## Why"),
+        "{md}"
+    );
+    let nothing = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&values)}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(nothing, Value::Null);
+
+    // Fixed with a full-text change: the file is cleared with an empty list.
+    c.change(&values, 3, json!([{"text": text}]));
+    let got = c.publishes(&[&values]);
+    assert_eq!(codes(&got[0].1), Vec::<String>::new());
+
+    // Unknown requests get an error, not a crash.
+    let r = c.request("textDocument/formatting", json!({}));
+    assert_eq!(r["error"], -32601);
+    c.shutdown();
+}
+
+#[test]
+fn an_edit_in_one_file_publishes_findings_in_another() {
+    let (_tmp, dir) = pack();
+    std::fs::write(
+        dir.join("schema.yaml"),
+        "pack.namespace:\n  schema: '{{ required | format \"${string}\" }}'\n",
+    )
+    .unwrap();
+    let values = dir.join("values.yaml");
+    let schema = dir.join("schema.yaml");
+    let mut c = Client::start(&["utf-16"], json!({}));
+    c.open(&values, &std::fs::read_to_string(&values).unwrap());
+    assert!(c.sync().is_empty());
+    // Drop `namespace` from the unsaved values.yaml: schema.yaml (not open) now names a
+    // key values.yaml lacks.
+    c.change(
+        &values,
+        2,
+        json!([{"range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}}, "text": ""}]),
+    );
+    let got = c.publishes(&[&schema]);
+    let (_, p) = got.iter().find(|(f, _)| f == &schema).unwrap();
+    assert!(codes(p).contains(&"SC002".to_owned()), "{p}");
+    assert_eq!(p.get("version"), None, "not open: no version");
+    // Closing the buffer lints the pack from disk again: schema.yaml is cleared.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&values)}}),
+    );
+    let got = c.publishes(&[&schema]);
+    assert!(
+        got.iter()
+            .all(|(_, p)| codes(p).is_empty() || !codes(p).contains(&"SC002".to_owned()))
+    );
+    c.shutdown();
+}
+
+#[test]
+fn columns_follow_the_negotiated_encoding() {
+    // pack.json on one line, with an emoji before the bad `layer` value.
+    let line = r#"{"name": "hello", "displayName": "Hello 😀", "version": "1.0.0", "layer": "addons", "addonType": "system app", "cloudTypes": ["all"]}"#;
+    let chars_before = line[..line.find("\"addons\"").unwrap()].chars().count() as u64;
+    for (offered, unit, want) in [
+        (vec![], "utf-16", chars_before + 1),
+        (vec!["utf-16"], "utf-16", chars_before + 1),
+        (
+            vec!["utf-8", "utf-16"],
+            "utf-8",
+            line.find("\"addons\"").unwrap() as u64,
+        ),
+        (vec!["utf-8", "utf-32"], "utf-32", chars_before),
+    ] {
+        let (_tmp, dir) = pack();
+        let file = dir.join("pack.json");
+        let mut c = Client::start(&offered, json!({}));
+        c.open(&file, line);
+        let got = c.publishes(&[&file]);
+        let (_, p) = &got[0];
+        let d = p["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == "PK006")
+            .unwrap_or_else(|| panic!("{p}"));
+        assert_eq!(
+            d["range"]["start"]["character"].as_u64(),
+            Some(want),
+            "{unit}"
+        );
+        assert_eq!(
+            d["range"]["end"]["character"].as_u64(),
+            Some(want + 8),
+            "{unit}: the range covers `\"addons\"`"
+        );
+        c.shutdown();
+    }
+}
+
+#[test]
+fn settings_from_the_client_and_the_config_file_apply_without_restart() {
+    let (tmp, dir) = pack();
+    let values = dir.join("values.yaml");
+    let broken = std::fs::read_to_string(&values)
+        .unwrap()
+        .replace("\"hello\"", "Bad_NS");
+    let mut c = Client::start(&[], json!({"ignore": ["VL002"]}));
+    c.open(&values, &broken);
+    assert!(c.sync().is_empty(), "ignored by initializationOptions");
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"spectro": {"severity": {"VL002": "info"}}}}),
+    );
+    let got = c.publishes(&[&values]);
+    assert_eq!(got[0].1["diagnostics"][0]["severity"], 3);
+    // A spectro.toml above the pack is read on every lint.
+    std::fs::write(
+        tmp.path().join("spectro.toml"),
+        "[lint]\nignore = [\"VL\"]\n",
+    )
+    .unwrap();
+    c.change(&values, 2, json!([{"text": broken.clone()}]));
+    let got = c.publishes(&[&values]);
+    assert!(codes(&got[0].1).is_empty());
+    // A bad setting is said once, and the old selection stays.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"spectro": {"ignore": ["VL999"]}}}),
+    );
+    let n = c
+        .conn
+        .receiver
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap();
+    let Message::Notification(n) = n else {
+        panic!("{n:?}")
+    };
+    assert_eq!(n.method, "window/showMessage");
+    assert!(n.params["message"].as_str().unwrap().contains("VL999"));
+    c.shutdown();
+}
+
+#[test]
+fn hostile_buffers_and_positions_get_findings_not_crashes() {
+    let (_tmp, dir) = pack();
+    let values = dir.join("values.yaml");
+    let mut c = Client::start(&[], json!({}));
+    // 100,000 nested flow sequences: a YAML finding (depth limit), not a stack overflow.
+    c.open(&values, &"[".repeat(100_000));
+    let got = c.publishes(&[&values]);
+    assert!(
+        codes(&got[0].1).contains(&"YM001".to_owned()),
+        "{}",
+        got[0].1
+    );
+    // Positions past the end and inside a surrogate pair are clamped.
+    c.change(&values, 2, json!([{"text": "pack:\n  namespace: 😀\n"}]));
+    let _ = c.publishes(&[&values]);
+    c.change(
+        &values,
+        3,
+        json!([{"range": {"start": {"line": 1, "character": 14}, "end": {"line": 99, "character": 7}}, "text": "x"}]),
+    );
+    let after = c.sync();
+    assert!(
+        after
+            .iter()
+            .all(|n| n.method == "textDocument/publishDiagnostics"),
+        "{after:?}"
+    );
+    // A change to a document that was never opened is ignored.
+    c.change(&dir.join("presets.yaml"), 1, json!([{"text": "x: ["}]));
+    assert!(c.sync().is_empty());
+    // Hover on a closed document: nothing.
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&dir.join("nope.yaml"))}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(r, Value::Null);
+    c.shutdown();
+}

@@ -1,0 +1,219 @@
+//! Positions between spectro (1-based line, column in characters) and LSP (0-based line,
+//! `character` in the negotiated unit: UTF-8 bytes, UTF-16 code units or UTF-32 code
+//! points), and edits of a buffer by LSP ranges.
+
+use gen_lsp_types::{Position, Range};
+
+/// The position encoding agreed with the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Utf8,
+    Utf16,
+    Utf32,
+}
+
+impl Encoding {
+    /// What the server answers, from what the client offers: UTF-32 (spectro's own unit),
+    /// then UTF-8, else UTF-16 (the protocol's default, and all an old client knows).
+    pub(crate) fn negotiate(offered: &[String]) -> Encoding {
+        if offered.iter().any(|e| e == "utf-32") {
+            Encoding::Utf32
+        } else if offered.iter().any(|e| e == "utf-8") {
+            Encoding::Utf8
+        } else {
+            Encoding::Utf16
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Utf16 => "utf-16",
+            Encoding::Utf32 => "utf-32",
+        }
+    }
+
+    fn units(self, ch: char) -> usize {
+        match self {
+            Encoding::Utf8 => ch.len_utf8(),
+            Encoding::Utf16 => ch.len_utf16(),
+            Encoding::Utf32 => 1,
+        }
+    }
+}
+
+/// Byte offsets where each line starts; lines end at `\n`, `\r\n` or a lone `\r`, as
+/// LSP counts them.
+pub(crate) fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => starts.push(i + 1),
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                starts.push(i + 2);
+                i += 1;
+            }
+            b'\r' => starts.push(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
+}
+
+/// The text of line `index` (0-based) without its terminator; empty past the end.
+pub(crate) fn line<'t>(text: &'t str, starts: &[usize], index: usize) -> &'t str {
+    let Some(&start) = starts.get(index) else {
+        return "";
+    };
+    let end = starts.get(index + 1).copied().unwrap_or(text.len());
+    text[start..end].trim_end_matches(['\n', '\r'])
+}
+
+/// Units of `enc` in the first `chars` characters of `line` (clamped to the line).
+pub(crate) fn units_of_chars(line: &str, chars: usize, enc: Encoding) -> u32 {
+    let n: usize = line.chars().take(chars).map(|c| enc.units(c)).sum();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Byte offset in `line` of a position given in units of `enc`; a position inside a
+/// character or past the end is clamped (to that character's start, to the line's end),
+/// as the protocol asks of a server.
+pub(crate) fn byte_of_units(line: &str, units: u32, enc: Encoding) -> usize {
+    let mut seen = 0usize;
+    for (i, ch) in line.char_indices() {
+        let next = seen + enc.units(ch);
+        if next > units as usize {
+            return i;
+        }
+        seen = next;
+    }
+    line.len()
+}
+
+/// Byte offset in `text` of an LSP position.
+pub(crate) fn offset(text: &str, starts: &[usize], pos: Position, enc: Encoding) -> usize {
+    let index = pos.line as usize;
+    if index >= starts.len() {
+        return text.len();
+    }
+    starts[index] + byte_of_units(line(text, starts, index), pos.character, enc)
+}
+
+/// Apply an edit of `range` (in `enc`) to `text`. A range whose end is before its start
+/// is taken as empty at its start.
+pub(crate) fn apply_edit(text: &mut String, range: Range, new_text: &str, enc: Encoding) {
+    let starts = line_starts(text);
+    let start = offset(text, &starts, range.start, enc);
+    let end = offset(text, &starts, range.end, enc).max(start);
+    text.replace_range(start..end, new_text);
+}
+
+/// The range shown for a finding at 1-based `line`/`column` (characters): from there to
+/// the end of the token (a quoted string with its quotes, else up to whitespace or one
+/// of `,:]}#`), at least one character when the line has one there.
+pub(crate) fn finding_range(
+    text: &str,
+    starts: &[usize],
+    line_no: u32,
+    column: u32,
+    enc: Encoding,
+) -> Range {
+    let index = line_no.saturating_sub(1) as usize;
+    let src = line(text, starts, index);
+    let chars: Vec<char> = src.chars().collect();
+    let start = (column.saturating_sub(1) as usize).min(chars.len());
+    let mut end = start;
+    match chars.get(start) {
+        Some(&q @ ('"' | '\'')) => {
+            end += 1;
+            while end < chars.len() {
+                let c = chars[end];
+                end += 1;
+                if c == q && (q == '\'' || chars[end - 2] != '\\') {
+                    break;
+                }
+            }
+        }
+        Some(_) => {
+            while end < chars.len() {
+                let c = chars[end];
+                let key_end = c == ':' && chars.get(end + 1).is_none_or(|n| n.is_whitespace());
+                if c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#') || key_end {
+                    break;
+                }
+                end += 1;
+            }
+            end = end.max(start + 1).min(chars.len());
+        }
+        None => {}
+    }
+    let line32 = u32::try_from(index).unwrap_or(u32::MAX);
+    Range::new(
+        Position::new(line32, units_of_chars(src, start, enc)),
+        Position::new(line32, units_of_chars(src, end, enc)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_emoji_counts_by_the_negotiated_unit() {
+        // spectro column 9 is `b` of `bad`.
+        let src = "name: 😀 bad";
+        assert_eq!(units_of_chars(src, 8, Encoding::Utf32), 8);
+        assert_eq!(units_of_chars(src, 8, Encoding::Utf16), 9);
+        assert_eq!(units_of_chars(src, 8, Encoding::Utf8), 11);
+        for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            let u = units_of_chars(src, 8, enc);
+            assert_eq!(&src[byte_of_units(src, u, enc)..], "bad", "{enc:?}");
+        }
+        // Inside the emoji (a UTF-16 surrogate half): clamped to its start.
+        assert_eq!(byte_of_units(src, 7, Encoding::Utf16), 6);
+        assert_eq!(byte_of_units(src, 999, Encoding::Utf16), src.len());
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_lone_cr() {
+        let text = "a\nb\r\nc\rd";
+        let starts = line_starts(text);
+        assert_eq!(starts, [0, 2, 5, 7]);
+        let lines: Vec<&str> = (0..4).map(|i| line(text, &starts, i)).collect();
+        assert_eq!(lines, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn incremental_edits_apply_in_every_encoding() {
+        for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            let mut text = "name: 😀 bad\nnext: 1\n".to_owned();
+            let at = units_of_chars("name: 😀 bad", 8, enc);
+            let range = Range::new(Position::new(0, at), Position::new(0, at + 3));
+            apply_edit(&mut text, range, "good", enc);
+            assert_eq!(text, "name: 😀 good\nnext: 1\n", "{enc:?}");
+            // Past the end of the document: appended.
+            apply_edit(
+                &mut text,
+                Range::new(Position::new(9, 0), Position::new(9, 0)),
+                "x",
+                enc,
+            );
+            assert!(text.ends_with("1\nx"));
+        }
+    }
+
+    #[test]
+    fn ranges_cover_the_token() {
+        let text = "pack:\n  namespace: \"My_NS\"  # c\n  layer: addons,\n";
+        let starts = line_starts(text);
+        let r = finding_range(text, &starts, 2, 14, Encoding::Utf16);
+        assert_eq!((r.start.character, r.end.character), (13, 20));
+        let r = finding_range(text, &starts, 2, 3, Encoding::Utf16);
+        assert_eq!((r.start.character, r.end.character), (2, 11));
+        let r = finding_range(text, &starts, 3, 10, Encoding::Utf16);
+        assert_eq!((r.start.character, r.end.character), (9, 15));
+    }
+}
