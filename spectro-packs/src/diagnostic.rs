@@ -153,6 +153,33 @@ pub struct Diagnostic {
     /// A hint on how to fix it (for example a did-you-mean); `null` in JSON when there is
     /// none, so every finding has the same keys.
     pub help: Option<String>,
+    /// A mechanical fix, when the rule knows the one answer (for editors' quick fixes;
+    /// not in the JSON output).
+    #[serde(skip)]
+    pub fix: Option<Fix>,
+}
+
+/// A fix for a finding: replace the token at the finding's position (a key, a scalar, a
+/// quoted string with its quotes) with `replacement`. The replacement is the bare value:
+/// a frontend keeps the token's quotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Fix {
+    /// What the fix does, for a menu: ``Replace with `addon` ``.
+    pub title: String,
+    /// The new value of the token.
+    pub replacement: String,
+}
+
+impl Fix {
+    /// Replace the token with `replacement`, titled after it.
+    pub fn replace_with(replacement: impl Into<String>) -> Self {
+        let replacement = replacement.into();
+        Fix {
+            title: format!("Replace with `{replacement}`"),
+            replacement,
+        }
+    }
 }
 
 impl Diagnostic {

@@ -176,7 +176,7 @@ pub mod syntax;
 pub mod values_schema;
 mod version;
 
-pub use diagnostic::{Diagnostic, OneIndexed, Position, Severity, sanitize};
+pub use diagnostic::{Diagnostic, Fix, OneIndexed, Position, Severity, sanitize};
 pub use error::{Error, ErrorKind, Result};
 pub use layer::{Layer, UnknownLayer};
 pub use manifest::{

@@ -16,9 +16,13 @@
 //! - **Positions** in the encoding negotiated at `initialize` (UTF-32, UTF-8 or UTF-16);
 //!   a finding's range runs to the end of its token.
 //! - **Hover** over a finding: the rule's explanation (`spectro rules CODE`).
+//! - **Quick fixes** for findings whose rule knows the one answer (a did-you-mean, a
+//!   leading `v`, `iamge`): the edit is computed here and travels in the diagnostic's
+//!   `data`, because some clients send the range back in other units. A
+//!   `source.fixAll.spectro` action applies every such fix of a file.
 //!
-//! Not yet: profiles, quick fixes, completion, schema hovers, watched files (a file
-//! changed outside the editor is seen at the next edit or save).
+//! Not yet: profiles, completion, schema hovers, watched files (a file changed outside
+//! the editor is seen at the next edit or save).
 
 mod text;
 
@@ -83,6 +87,7 @@ pub fn serve(connection: &Connection) -> crate::Result<()> {
                 "save": {"includeText": false},
             },
             "hoverProvider": true,
+            "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll.spectro"]},
         },
         "serverInfo": {"name": "spectro", "version": env!("CARGO_PKG_VERSION")},
     });
@@ -113,10 +118,12 @@ struct Doc {
     text: String,
 }
 
-/// A finding as published, kept for hovers.
+/// A finding as published, kept for hovers and fix-all.
 struct Published {
     range: lsp::Range,
     code: &'static str,
+    /// Title and the edit (range, new text) of its fix.
+    fix: Option<(String, lsp::Range, String)>,
 }
 
 struct Server {
@@ -215,6 +222,7 @@ impl Server {
                         Err(e) => Err((ErrorCode::InvalidParams, e.to_string())),
                     }
                 }
+                "textDocument/codeAction" => Ok(self.code_actions(&req.params)),
                 other => Err((
                     ErrorCode::MethodNotFound,
                     format!("spectro does not answer `{other}`"),
@@ -376,9 +384,16 @@ impl Server {
                         }
                         _ => lsp::Range::default(),
                     };
+                    let fix = d.fix.as_ref().map(|f| {
+                        let start = text::offset(&text, &starts, range.start, self.encoding);
+                        let end = text::offset(&text, &starts, range.end, self.encoding);
+                        let token = &text[start..end.max(start)];
+                        (f.title.clone(), range, requote(token, &f.replacement))
+                    });
                     kept.push(Published {
                         range,
                         code: d.code,
+                        fix: fix.clone(),
                     });
                     let mut message = d.message.clone();
                     if !file.ends_with(&d.file) {
@@ -396,7 +411,13 @@ impl Server {
                         lsp::Message::String(message),
                         None,
                         None,
-                        Some(json!({"rule": d.name, "pointer": d.pointer})),
+                        Some(match &fix {
+                            Some((title, r, new_text)) => json!({
+                                "rule": d.name, "pointer": d.pointer,
+                                "fix": {"title": title, "range": r, "newText": new_text},
+                            }),
+                            None => json!({"rule": d.name, "pointer": d.pointer}),
+                        }),
                     )
                 })
                 .collect();
@@ -455,6 +476,79 @@ impl Server {
             return Value::Null;
         }
         json!({"contents": {"kind": "markdown", "value": parts.join("\n\n---\n\n")}})
+    }
+}
+
+impl Server {
+    /// Quick fixes from the `data` of the diagnostics the client sends (their ranges are
+    /// not trusted: some clients send them back in other units), and a fix-all action
+    /// over the file's last published findings.
+    fn code_actions(&self, params: &Value) -> Value {
+        let Some(uri) = params["textDocument"]["uri"].as_str() else {
+            return json!([]);
+        };
+        let only: Vec<&str> = params["context"]["only"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let wants = |kind: &str| only.is_empty() || only.iter().any(|o| kind.starts_with(o));
+        let mut actions = Vec::new();
+        if wants("quickfix") {
+            for d in params["context"]["diagnostics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let fix = &d["data"]["fix"];
+                if d["source"] != "spectro" || !fix.is_object() {
+                    continue;
+                }
+                actions.push(json!({
+                    "title": fix["title"],
+                    "kind": "quickfix",
+                    "diagnostics": [d],
+                    "isPreferred": true,
+                    "edit": {"changes": {uri: [{"range": fix["range"], "newText": fix["newText"]}]}},
+                }));
+            }
+        }
+        let path = lsp::Uri::parse(uri).ok().and_then(|u| file_path(&u));
+        if wants("source.fixAll.spectro")
+            && let Some(found) = path.as_ref().and_then(|p| self.findings.get(p))
+        {
+            let mut edits: Vec<&(String, lsp::Range, String)> =
+                found.iter().filter_map(|f| f.fix.as_ref()).collect();
+            edits.sort_by_key(|(_, r, _)| (r.start.line, r.start.character));
+            // Overlapping edits cannot be applied together: the first wins.
+            let mut kept: Vec<Value> = Vec::new();
+            let mut last_end = (0u32, 0u32);
+            for (_, r, new_text) in edits {
+                if kept.is_empty() || (r.start.line, r.start.character) >= last_end {
+                    kept.push(json!({"range": r, "newText": new_text}));
+                    last_end = (r.end.line, r.end.character);
+                }
+            }
+            if !kept.is_empty() {
+                actions.push(json!({
+                    "title": "Fix all spectro findings with a known fix",
+                    "kind": "source.fixAll.spectro",
+                    "edit": {"changes": {uri: kept}},
+                }));
+            }
+        }
+        Value::Array(actions)
+    }
+}
+
+/// The replacement for a token, keeping the token's quotes (JSON or YAML double quotes
+/// with JSON escaping, YAML single quotes with `''`).
+fn requote(token: &str, value: &str) -> String {
+    if token.starts_with('"') {
+        serde_json::to_string(value).unwrap_or_else(|_| format!("\"{value}\""))
+    } else if token.starts_with('\'') {
+        format!("'{}'", value.replace('\'', "''"))
+    } else {
+        value.to_owned()
     }
 }
 

@@ -376,3 +376,65 @@ fn hostile_buffers_and_positions_get_findings_not_crashes() {
     assert_eq!(r, Value::Null);
     c.shutdown();
 }
+
+#[test]
+fn quick_fixes_come_from_data_and_fix_all_applies_them() {
+    let (_tmp, dir) = pack();
+    let file = dir.join("pack.json");
+    // Two fixable findings, a leading `v` and a typo in `layer`, after an emoji.
+    let text = r#"{"name": "hello", "displayName": "😀", "version": "v1.0.0", "layer": "adon", "addonType": "system app", "cloudTypes": ["all"]}"#;
+    let mut c = Client::start(&[], json!({}));
+    c.open(&file, text);
+    let got = c.publishes(&[&file]);
+    let diags = got[0].1["diagnostics"].as_array().unwrap().clone();
+    let pk006 = diags.iter().find(|d| d["code"] == "PK006").unwrap().clone();
+    assert_eq!(pk006["data"]["fix"]["newText"], "\"addon\"");
+    // A client that sends the diagnostic back with byte columns (Neovim 0.7): the fix
+    // still edits the right characters, because its range comes from `data`.
+    let mut mangled = pk006.clone();
+    mangled["range"]["start"]["character"] = json!(99);
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&file)}, "range": pk006["range"], "context": {"diagnostics": [mangled], "only": ["quickfix"]}}),
+    );
+    let edit = &actions[0]["edit"]["changes"][uri(&file)][0];
+    assert_eq!(actions[0]["title"], "Replace with `addon`");
+    assert_eq!(edit["range"], pk006["range"]);
+    let mut fixed = text.to_owned();
+    super::text::apply_edit(
+        &mut fixed,
+        serde_json::from_value(edit["range"].clone()).unwrap(),
+        edit["newText"].as_str().unwrap(),
+        super::text::Encoding::Utf16,
+    );
+    assert!(fixed.contains(r#""layer": "addon","#), "{fixed}");
+    // Fix all: both edits, applied in one go (last first, so ranges stay valid).
+    let all = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&file)}, "range": pk006["range"], "context": {"diagnostics": [], "only": ["source.fixAll"]}}),
+    );
+    assert_eq!(all[0]["kind"], "source.fixAll.spectro");
+    let edits = all[0]["edit"]["changes"][uri(&file)].as_array().unwrap();
+    assert_eq!(edits.len(), 2);
+    let mut fixed = text.to_owned();
+    for e in edits.iter().rev() {
+        super::text::apply_edit(
+            &mut fixed,
+            serde_json::from_value(e["range"].clone()).unwrap(),
+            e["newText"].as_str().unwrap(),
+            super::text::Encoding::Utf16,
+        );
+    }
+    assert!(
+        fixed.contains(r#""version": "1.0.0", "layer": "addon""#),
+        "{fixed}"
+    );
+    c.change(&file, 2, json!([{"text": fixed}]));
+    let got = c.publishes(&[&file]);
+    let left = codes(&got[0].1);
+    assert!(
+        !left.contains(&"PK006".to_owned()) && !left.contains(&"PK010".to_owned()),
+        "{left:?}"
+    );
+    c.shutdown();
+}

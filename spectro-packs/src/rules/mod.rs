@@ -56,6 +56,7 @@ impl Rule {
             line: pos.map(|p| p.line),
             column: pos.map(|p| p.column),
             help: None,
+            fix: None,
         }
     }
 }

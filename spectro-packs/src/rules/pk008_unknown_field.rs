@@ -43,6 +43,7 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         );
         if let Some(s) = did_you_mean(&key, known.iter().map(String::as_str)) {
             d.help = Some(format!("did you mean `{s}`?"));
+            d.fix = Some(crate::diagnostic::Fix::replace_with(s));
         }
         c.push(d);
     }

@@ -28,6 +28,7 @@ pub(crate) fn check(c: &mut Checker<'_>) {
             format!("version `{v}` has a leading `v`"),
         );
         d.help = Some(format!("write `{rest}`"));
+        d.fix = Some(crate::diagnostic::Fix::replace_with(rest));
         c.push(d);
     }
 }

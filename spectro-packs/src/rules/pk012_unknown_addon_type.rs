@@ -51,6 +51,9 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         Some(pos),
         format!("addonType `{t}` is not a known add-on type"),
     );
-    d.help = did_you_mean(t, KNOWN.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+    if let Some(s) = did_you_mean(t, KNOWN.iter().copied()) {
+        d.help = Some(format!("did you mean `{s}`?"));
+        d.fix = Some(crate::diagnostic::Fix::replace_with(s));
+    }
     c.push(d);
 }

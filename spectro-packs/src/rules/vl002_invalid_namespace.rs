@@ -51,6 +51,7 @@ pub(crate) fn check(c: &mut Checker<'_>) {
     let fixed = s.to_ascii_lowercase().replace(['_', '.', ' '], "-");
     if DNS_LABEL.is_match(&fixed) && fixed.len() <= 63 {
         d.help = Some(format!("e.g. `{fixed}`"));
+        d.fix = Some(crate::diagnostic::Fix::replace_with(fixed));
     }
     c.push(d);
 }

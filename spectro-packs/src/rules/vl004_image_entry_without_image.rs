@@ -59,6 +59,7 @@ pub(crate) fn check(c: &mut Checker<'_>) {
                             "`{}` looks like a typo of `image`",
                             e.key.key_text()
                         ));
+                        d.fix = Some(crate::diagnostic::Fix::replace_with("image"));
                     }
                     c.push(d);
                 }
