@@ -22,6 +22,7 @@ command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 command -v openssl >/dev/null || need_apt+=(openssl)   # the TLS test registry's throw-away CA
 command -v skopeo >/dev/null || need_apt+=(skopeo)
 command -v umoci >/dev/null || need_apt+=(umoci)
+command -v nvim >/dev/null || need_apt+=(neovim)     # a real editor for `spectro lsp`
 python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)   # venvs for the Python tests
 if [ ${#need_apt[@]} -gt 0 ]; then
     log "installing ${need_apt[*]} (Debian packages)"
@@ -74,7 +75,7 @@ VENV=${SPECTRO_VENV:-$ROOT/.venv}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install -q --disable-pip-version-check maturin pytest mypy oras==0.2.43
+"$VENV/bin/pip" install -q --disable-pip-version-check maturin pytest mypy oras==0.2.43 pytest-lsp==1.0.1
 
 # The artifacts (tarball, wheel, sdist, crates) exactly as scripts/dist.sh makes them, but
 # with the dev profile in the main target dir, where the tests already built everything:
@@ -89,6 +90,18 @@ scripts/check_dist.sh "$ROOT/target/dist"
 cargo build -q -p spectro-cli   # the pytest suite compares with the CLI's JSON
 "$VENV/bin/python" -m pytest -q spectro-py/tests 2>&1 | tee "$LOGDIR/pytest.log"
 (cd "$LOGDIR" && "$VENV/bin/python" -m mypy.stubtest spectro_packs)
+
+log "language server: pytest-lsp with recorded editor capabilities, then headless Neovim"
+SPECTRO_BIN="$ROOT/target/debug/spectro" "$VENV/bin/python" -m pytest -q -c tests/lsp/pytest.ini tests/lsp 2>&1 \
+    | tee "$LOGDIR/pytest-lsp.log"
+if command -v nvim >/dev/null; then
+    NV=$(mktemp -d -p "$LOGDIR")
+    cp -r fixtures/packs/valid/hello-universe "$NV/pack"
+    SPECTRO_BIN="$ROOT/target/debug/spectro" SPECTRO_PACK="$NV/pack" \
+        timeout 120 nvim --headless --clean -u NONE -c 'luafile tests/lsp/nvim.lua'
+else
+    log "nvim not installed: the Neovim test is skipped"
+fi
 
 # One closing line over every suite, so the total is visible at the end of the run.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1); if ($i ~ /^ignored/) s += $(i-1) } }

@@ -43,9 +43,15 @@ pub fn run_stdio() -> crate::Result<()> {
     let (connection, io) = Connection::stdio();
     let result = serve(&connection);
     drop(connection);
-    io.join()
-        .map_err(|e| crate::Error::io(PathBuf::from("<stdio>"), e))?;
-    result
+    let joined = io.join();
+    // After `shutdown` and `exit`, editors close the pipes at once: what the I/O threads
+    // say about that (a broken pipe, a message after `exit`) does not matter. Before
+    // it, their error is the reason the session ended.
+    match (result, joined) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Err(e)) => Err(crate::Error::io(PathBuf::from("<stdio>"), e)),
+        (Err(e), Ok(())) => Err(e),
+    }
 }
 
 /// Run the server on a connection (stdio, or `Connection::memory()` in tests) until
@@ -95,8 +101,12 @@ pub fn serve(connection: &Connection) -> crate::Result<()> {
     for message in &connection.receiver {
         match message {
             Message::Request(req) => {
-                if connection.handle_shutdown(&req).map_err(protocol)? {
-                    return Ok(());
+                match connection.handle_shutdown(&req) {
+                    Ok(true) => return Ok(()),
+                    Ok(false) => {}
+                    // The client went away after asking to shut down: done as well.
+                    Err(e) if e.channel_is_disconnected() => return Ok(()),
+                    Err(e) => return Err(protocol(e)),
                 }
                 let response = server.request(req);
                 let _ = connection.sender.send(response.into());
@@ -109,7 +119,9 @@ pub fn serve(connection: &Connection) -> crate::Result<()> {
             Message::Response(_) => {}
         }
     }
-    Ok(())
+    Err(crate::Error::Unsupported(
+        "the client closed the connection without `shutdown`".into(),
+    ))
 }
 
 /// An open buffer.
