@@ -406,3 +406,28 @@ fn a_broken_config_file_is_an_error_naming_its_place() {
     let v: Value = serde_json::from_slice(&schema.stdout).unwrap();
     assert_eq!(v["properties"]["lint"]["additionalProperties"], false);
 }
+
+#[test]
+fn the_readme_config_example_loads_and_matches_the_config_schema() {
+    // The `[lint]` example of the README, as users copy it.
+    let readme = std::fs::read_to_string(spectro_tests::repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("```toml\n[lint]")
+        .expect("README has a [lint] example")
+        + 8;
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("spectro.toml");
+    std::fs::write(&file, example).unwrap();
+    let settings = spectro_packs::settings::Settings::load(&file).unwrap();
+    assert_eq!(settings.per_path.len(), 2);
+    // The same file, as JSON, against the JSON Schema editors use.
+    let doc: Value = toml::from_str(example).unwrap();
+    let schema: Value =
+        serde_json::from_str(spectro_packs::schema::SchemaKind::Config.text()).unwrap();
+    let validator = jsonschema::options().build(&schema).unwrap();
+    assert!(validator.is_valid(&doc), "{example}");
+    // A typo is caught by both.
+    let typo: Value = toml::from_str("[lint]\nignor = [\"VL003\"]\n").unwrap();
+    assert!(!validator.is_valid(&typo));
+}
