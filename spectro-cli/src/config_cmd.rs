@@ -50,8 +50,8 @@ pub(crate) fn run(args: ConfigArgs) -> Result<ExitCode, Box<dyn std::error::Erro
     let mut out = anstream::stdout().lock();
     if args.json {
         let doc = json!({
-            "path": args.path,
-            "config": settings.as_ref().map(|s| &s.path),
+            "path": args.path.to_string_lossy(),
+            "config": settings.as_ref().map(|s| s.path.to_string_lossy()),
             "lint": settings.as_ref().map(|s| json!({
                 "selection": s.selection,
                 "per-path": s.per_path.iter().map(|o| json!({"pattern": o.pattern, "selection": o.selection})).collect::<Vec<_>>(),

@@ -187,7 +187,7 @@ impl Emitter for Jsonl {
         for (r, d) in findings(run) {
             let mut v = serde_json::to_value(d)?;
             v["kind"] = json!(r.kind);
-            v["path"] = json!(r.path);
+            v["path"] = json!(r.path.to_string_lossy());
             serde_json::to_writer(&mut *out, &v)?;
             writeln!(out)?;
         }
@@ -227,7 +227,7 @@ impl Emitter for Sarif {
             .collect();
         let results: Vec<serde_json::Value> = findings(run)
             .map(|(r, d)| {
-                let uri = r.display_path(d).replace('\\', "/");
+                let uri = sarif_uri(&r.display_path(d).replace('\\', "/"));
                 let mut physical = json!({"artifactLocation": {"uri": uri}});
                 if let (Some(l), Some(c)) = (d.line, d.column) {
                     physical["region"] = json!({"startLine": l.get(), "startColumn": c.get()});
@@ -267,6 +267,23 @@ impl Emitter for Sarif {
         serde_json::to_writer_pretty(&mut *out, &log)?;
         writeln!(out)
     }
+}
+
+/// A path as a SARIF `uri`: percent-encoded (a space or `#` in a folder name would
+/// otherwise end or break it), `file://` for an absolute path.
+fn sarif_uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn gh_escape_data(s: &str) -> String {
@@ -424,6 +441,16 @@ mod tests {
         let (shown, pad) = source_excerpt("\tkey:\tv", 5);
         assert_eq!(shown.chars().nth(pad.chars().count()), Some('\t'));
         assert!(pad.starts_with('\t'));
+    }
+
+    #[test]
+    fn sarif_uris_are_percent_encoded() {
+        assert_eq!(
+            sarif_uri("packs/my pack#2/values.yaml"),
+            "packs/my%20pack%232/values.yaml"
+        );
+        assert_eq!(sarif_uri("/abs/x.tgz!/top/f"), "file:///abs/x.tgz!/top/f");
+        assert_eq!(sarif_uri("é"), "%C3%A9");
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub struct Report {
     /// What was checked.
     pub kind: ReportKind,
     /// The pack directory, pack archive or profile file, as given or discovered.
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// The pack's `name` or the profile's `metadata.name`, if readable.
     pub name: Option<String>,
@@ -75,10 +76,29 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archive_root: Option<String>,
     /// The configuration file that applied, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "lossy_optional_path"
+    )]
     pub config: Option<PathBuf>,
     /// Findings, sorted by file, line, column and code.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Paths as text in every output, also when not UTF-8 (a file name from an archive or a
+/// foreign file system): invalid bytes become U+FFFD instead of failing the output.
+fn lossy_path<S: serde::Serializer>(p: &Path, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
+}
+
+fn lossy_optional_path<S: serde::Serializer>(
+    p: &Option<PathBuf>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => lossy_path(p, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// A pack's report (a [`Report`] of kind [`ReportKind::Pack`]).

@@ -71,7 +71,8 @@ impl FromStr for RuleSelector {
             return Ok(RuleSelector::Rule(rule.code));
         }
         let upper = t.to_ascii_uppercase();
-        let shaped = upper.len() >= 2
+        let shaped = upper.is_ascii()
+            && upper.len() >= 2
             && upper.len() < 5
             && upper[..2].bytes().all(|b| b.is_ascii_uppercase())
             && upper[2..].bytes().all(|b| b.is_ascii_digit());

@@ -236,10 +236,12 @@ impl Settings {
                 matcher,
             });
         }
-        let root = path
+        // `spectro.toml` alone has the parent "": the current folder.
+        let parent = path
             .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let root = canonical(parent);
         Ok(Settings {
             path: path.to_path_buf(),
             root,
@@ -252,8 +254,7 @@ impl Settings {
     /// A `pyproject.toml` without `[tool.spectro]` is passed over, as ruff passes over
     /// one without `[tool.ruff]`.
     pub fn find(start: impl AsRef<Path>) -> Option<PathBuf> {
-        let start = start.as_ref();
-        let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+        let start = canonical(start.as_ref());
         let first = if start.is_dir() {
             Some(start.as_path())
         } else {
@@ -305,14 +306,33 @@ fn read_config(path: &Path) -> Result<String> {
     })
 }
 
+/// An absolute path with `..` and symbolic links resolved. For a path that does not
+/// exist (a file inside an archive, a missing values.yaml), its nearest existing ancestor
+/// is resolved and the rest appended, so that `..` cannot lead discovery or globs astray.
+fn canonical(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rest = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        if let Ok(real) = cur.canonicalize() {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                cur = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
 /// `path` relative to `root`, `/`-separated, when it is inside it.
 fn relative_to(root: &Path, path: &Path) -> Option<String> {
-    let abs = |p: &Path| {
-        p.canonicalize()
-            .or_else(|_| std::path::absolute(p))
-            .unwrap_or_else(|_| p.to_path_buf())
-    };
-    let rel = abs(path).strip_prefix(abs(root)).ok()?.to_path_buf();
+    let rel = canonical(path)
+        .strip_prefix(canonical(root))
+        .ok()?
+        .to_path_buf();
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

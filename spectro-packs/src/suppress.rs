@@ -55,16 +55,28 @@ pub(crate) struct Suppressions {
 }
 
 /// Byte offset of the comment's `#` on a line, if the line has a comment: a `#` at the
-/// start or after whitespace, outside quotes.
+/// start or after whitespace, outside quoted scalars. A quote opens a quoted scalar only
+/// where a scalar starts (after `: `, `- `, `[`, `{`, `,` or at the line's start), so
+/// the apostrophe in `text: it's fine` is text.
 fn comment_start(line: &str) -> Option<usize> {
     let bytes = line.as_bytes();
     let (mut single, mut double) = (false, false);
+    let opens = |i: usize| {
+        matches!(
+            line[..i].trim_end().bytes().last(),
+            None | Some(b':' | b'-' | b'[' | b'{' | b',' | b'?')
+        )
+    };
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'\\' if double => i += 1,
-            b'"' if !single => double = !double,
-            b'\'' if !double => single = !single,
+            b'"' if double => double = false,
+            b'"' if !single && opens(i) => double = true,
+            // `''` inside a single-quoted scalar is a quote.
+            b'\'' if single && bytes.get(i + 1) == Some(&b'\'') => i += 1,
+            b'\'' if single => single = false,
+            b'\'' if !double && opens(i) => single = true,
             b'#' if !single && !double && (i == 0 || bytes[i - 1].is_ascii_whitespace()) => {
                 return Some(i);
             }
@@ -77,6 +89,22 @@ fn comment_start(line: &str) -> Option<usize> {
 
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The indentation a block scalar opened on `line` is measured from: the line's, or for
+/// `- key: |` the key's column after the dashes (the scalar belongs to the key).
+fn block_parent_indent(line: &str) -> usize {
+    let mut col = indent(line);
+    let mut rest = &line[col..];
+    while let Some(after) = rest.strip_prefix("- ") {
+        let inner = after.trim_start_matches(' ');
+        if !inner.contains(':') {
+            break;
+        }
+        col += line[col..].len() - inner.len();
+        rest = inner;
+    }
+    col
 }
 
 /// Whether a line (without its comment) opens a block scalar (`key: |`, `- >-`).
@@ -118,7 +146,7 @@ impl Suppressions {
             let hash = comment_start(line);
             let code_part = hash.map_or(line, |h| &line[..h]);
             if opens_block_scalar(code_part) {
-                block = Some(indent(line));
+                block = Some(block_parent_indent(line));
             }
             let Some(hash) = hash else { continue };
             let comment = &line[hash + 1..];
@@ -313,5 +341,19 @@ mod tests {
         assert!(s.problems.iter().all(|d| d.code == "SP002"));
         assert!(s.entries.is_empty(), "{:?}", s.entries);
         assert_eq!(s.problems[1].column.unwrap().get(), 24);
+    }
+
+    #[test]
+    fn apostrophes_in_plain_text_and_keys_after_a_dash() {
+        let text = "a: it's fine  # spectro: ignore[VL003]\nb: 5\"  # spectro: ignore[VL002]\n\
+                    c: 'it''s'  # spectro: ignore[VL004]\nitems:\n  - script: |\n      echo # not a comment\n    \
+                    name: x  # spectro: ignore[PK010]\n";
+        let mut s = Suppressions::scan("values.yaml", text);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert!(s.silences(&finding("VL003", 1)));
+        assert!(s.silences(&finding("VL002", 2)));
+        assert!(s.silences(&finding("VL004", 3)));
+        assert!(s.silences(&finding("PK010", 7)));
+        assert_eq!(s.entries.len(), 4);
     }
 }

@@ -188,7 +188,18 @@ fn pack_and_profile(format: &str) -> [String; 2] {
         profile.to_str().unwrap(),
     ]);
     assert_eq!((a, b), (Some(1), Some(1)), "{format}");
-    [pack_out, profile_out].map(|s| s.replace(&root, "<repo>"))
+    // SARIF percent-encodes paths: the root as it appears there too.
+    let encoded: String = root
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/!".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    [pack_out, profile_out].map(|s| s.replace(&root, "<repo>").replace(&encoded, "<repo>"))
 }
 
 /// A JSON document's shape: keys and value kinds, not values.

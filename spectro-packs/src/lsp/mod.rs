@@ -80,6 +80,7 @@ pub fn serve(connection: &Connection) -> crate::Result<()> {
         findings: HashMap::new(),
         selection: RuleSelection::default(),
         setting_error: None,
+        lint_errors: HashMap::new(),
     };
     if let Some(options) = &params.initialization_options {
         server.apply_settings(options);
@@ -98,6 +99,11 @@ pub fn serve(connection: &Connection) -> crate::Result<()> {
         "serverInfo": {"name": "spectro", "version": env!("CARGO_PKG_VERSION")},
     });
     connection.initialize_finish(id, result).map_err(protocol)?;
+    if let Some(e) = &server.setting_error {
+        let _ = connection
+            .sender
+            .send(show_message(1, &format!("spectro settings: {e}")).into());
+    }
     for message in &connection.receiver {
         match message {
             Message::Request(req) => {
@@ -150,6 +156,8 @@ struct Server {
     selection: RuleSelection,
     /// The client's settings did not parse: said once in a message.
     setting_error: Option<String>,
+    /// Per pack folder: the last reason it could not be linted (said once).
+    lint_errors: HashMap<PathBuf, String>,
 }
 
 /// `{select, extendSelect, ignore, severity}` from the client (top level, or under
@@ -312,7 +320,10 @@ impl Server {
                     })
             }
             "workspace/didChangeConfiguration" => {
-                if let Some(settings) = params.get("settings") {
+                // Pull-model clients send `null` here: keep what we have.
+                if let Some(settings) = params.get("settings").filter(|v| v.is_object())
+                    && settings.get("spectro").is_none_or(Value::is_object)
+                {
                     self.apply_settings(settings);
                 }
                 let roots: HashSet<PathBuf> = self
@@ -355,12 +366,22 @@ impl Server {
         let report = match crate::validate_pack_with(root, &opts) {
             Ok(r) => r,
             Err(e) => {
-                return vec![show_message(
-                    1,
-                    &format!("spectro could not lint {}: {e}", root.display()),
-                )];
+                // Old findings (and their fixes) no longer match the buffers: clear them,
+                // and say why once, not on every keystroke.
+                let mut out = Vec::new();
+                for gone in self.published.remove(root).unwrap_or_default() {
+                    self.findings.remove(&gone);
+                    out.extend(self.publish(&gone, Vec::new()));
+                }
+                let message = format!("spectro could not lint {}: {e}", root.display());
+                if self.lint_errors.get(root) != Some(&message) {
+                    out.push(show_message(1, &message));
+                    self.lint_errors.insert(root.to_path_buf(), message);
+                }
+                return out;
             }
         };
+        self.lint_errors.remove(root);
         let mut by_file: BTreeMap<PathBuf, Vec<&Diagnostic>> = BTreeMap::new();
         for d in &report.diagnostics {
             let mut file = root.join(&d.file);
@@ -390,13 +411,15 @@ impl Server {
             let diagnostics: Vec<lsp::Diagnostic> = findings
                 .iter()
                 .map(|d| {
-                    let range = match (d.line, d.column) {
+                    let (range, whole) = match (d.line, d.column) {
                         (Some(l), Some(c)) => {
                             text::finding_range(&text, &starts, l.get(), c.get(), self.encoding)
                         }
-                        _ => lsp::Range::default(),
+                        _ => (lsp::Range::default(), false),
                     };
-                    let fix = d.fix.as_ref().map(|f| {
+                    // Only when the token is the whole value: `namespace: My NS` would
+                    // otherwise become `my-ns NS`.
+                    let fix = d.fix.as_ref().filter(|_| whole).map(|f| {
                         let start = text::offset(&text, &starts, range.start, self.encoding);
                         let end = text::offset(&text, &starts, range.end, self.encoding);
                         let token = &text[start..end.max(start)];

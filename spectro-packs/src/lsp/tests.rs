@@ -438,3 +438,44 @@ fn quick_fixes_come_from_data_and_fix_all_applies_them() {
     );
     c.shutdown();
 }
+
+#[test]
+fn a_broken_config_clears_findings_and_is_said_once() {
+    let (tmp, dir) = pack();
+    let values = dir.join("values.yaml");
+    let broken = std::fs::read_to_string(&values)
+        .unwrap()
+        .replace("\"hello\"", "Bad_NS");
+    let mut c = Client::start(&[], json!({}));
+    c.open(&values, &broken);
+    assert_eq!(codes(&c.publishes(&[&values])[0].1), ["VL002"]);
+    std::fs::write(tmp.path().join("spectro.toml"), "[lint]\nignor = []\n").unwrap();
+    c.change(&values, 2, json!([{"text": broken.clone()}]));
+    let sent = c.sync();
+    let methods: Vec<&str> = sent.iter().map(|n| n.method.as_str()).collect();
+    assert_eq!(
+        methods,
+        ["textDocument/publishDiagnostics", "window/showMessage"]
+    );
+    assert_eq!(sent[0].params["diagnostics"], json!([]));
+    assert!(
+        sent[1].params["message"]
+            .as_str()
+            .unwrap()
+            .contains("ignor")
+    );
+    // The same failure again: nothing new is said.
+    c.change(&values, 3, json!([{"text": broken.clone()}]));
+    assert!(c.sync().is_empty());
+    // Fixed: the findings come back.
+    std::fs::remove_file(tmp.path().join("spectro.toml")).unwrap();
+    c.change(&values, 4, json!([{"text": broken}]));
+    assert_eq!(codes(&c.publishes(&[&values])[0].1), ["VL002"]);
+    // `settings: null` (pull-model clients) keeps the current selection.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    assert_eq!(codes(&c.publishes(&[&values])[0].1), ["VL002"]);
+    c.shutdown();
+}

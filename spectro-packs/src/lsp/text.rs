@@ -113,26 +113,38 @@ pub(crate) fn apply_edit(text: &mut String, range: Range, new_text: &str, enc: E
 
 /// The range shown for a finding at 1-based `line`/`column` (characters): from there to
 /// the end of the token (a quoted string with its quotes, else up to whitespace or one
-/// of `,:]}#`), at least one character when the line has one there.
+/// of `,:]}#`), at least one character when the line has one there. The flag says
+/// whether the token is the whole scalar (a terminated quoted string, or a plain word
+/// that nothing but `:`, `,`, `]`, `}` or a comment follows), so that replacing it
+/// replaces the value and nothing else.
 pub(crate) fn finding_range(
     text: &str,
     starts: &[usize],
     line_no: u32,
     column: u32,
     enc: Encoding,
-) -> Range {
+) -> (Range, bool) {
     let index = line_no.saturating_sub(1) as usize;
     let src = line(text, starts, index);
     let chars: Vec<char> = src.chars().collect();
     let start = (column.saturating_sub(1) as usize).min(chars.len());
     let mut end = start;
+    let mut whole = false;
     match chars.get(start) {
         Some(&q @ ('"' | '\'')) => {
             end += 1;
             while end < chars.len() {
                 let c = chars[end];
                 end += 1;
-                if c == q && (q == '\'' || chars[end - 2] != '\\') {
+                if q == '"' && c == '\\' {
+                    end = (end + 1).min(chars.len());
+                } else if c == q {
+                    // `''` inside a single-quoted YAML string is a quote.
+                    if q == '\'' && chars.get(end) == Some(&'\'') {
+                        end += 1;
+                        continue;
+                    }
+                    whole = true;
                     break;
                 }
             }
@@ -147,13 +159,24 @@ pub(crate) fn finding_range(
                 end += 1;
             }
             end = end.max(start + 1).min(chars.len());
+            let rest = &chars[end..];
+            let gap = rest.iter().take_while(|c| c.is_whitespace()).count();
+            whole = match rest.get(gap) {
+                None | Some(':' | ',' | ']' | '}') => true,
+                // A comment needs a space before it; `a#b` is one plain scalar.
+                Some('#') => gap > 0,
+                Some(_) => false,
+            };
         }
         None => {}
     }
     let line32 = u32::try_from(index).unwrap_or(u32::MAX);
-    Range::new(
-        Position::new(line32, units_of_chars(src, start, enc)),
-        Position::new(line32, units_of_chars(src, end, enc)),
+    (
+        Range::new(
+            Position::new(line32, units_of_chars(src, start, enc)),
+            Position::new(line32, units_of_chars(src, end, enc)),
+        ),
+        whole,
     )
 }
 
@@ -209,11 +232,23 @@ mod tests {
     fn ranges_cover_the_token() {
         let text = "pack:\n  namespace: \"My_NS\"  # c\n  layer: addons,\n";
         let starts = line_starts(text);
-        let r = finding_range(text, &starts, 2, 14, Encoding::Utf16);
-        assert_eq!((r.start.character, r.end.character), (13, 20));
-        let r = finding_range(text, &starts, 2, 3, Encoding::Utf16);
-        assert_eq!((r.start.character, r.end.character), (2, 11));
-        let r = finding_range(text, &starts, 3, 10, Encoding::Utf16);
-        assert_eq!((r.start.character, r.end.character), (9, 15));
+        let (r, whole) = finding_range(text, &starts, 2, 14, Encoding::Utf16);
+        assert_eq!((r.start.character, r.end.character, whole), (13, 20, true));
+        let (r, whole) = finding_range(text, &starts, 2, 3, Encoding::Utf16);
+        assert_eq!((r.start.character, r.end.character, whole), (2, 11, true));
+        let (r, whole) = finding_range(text, &starts, 3, 10, Encoding::Utf16);
+        assert_eq!((r.start.character, r.end.character, whole), (9, 15, true));
+        // A plain value of two words: the range is the first, and it is not the value.
+        let text = "namespace: My Namespace\nv: \"a\\\"b\", x\nw: 'it''s'\nu: \"open\n";
+        let starts = line_starts(text);
+        let (r, whole) = finding_range(text, &starts, 1, 12, Encoding::Utf16);
+        assert_eq!((r.start.character, r.end.character, whole), (11, 13, false));
+        // Escaped quotes do not end a string; `''` does not end a YAML one.
+        let (r, whole) = finding_range(text, &starts, 2, 4, Encoding::Utf16);
+        assert_eq!((r.start.character, r.end.character, whole), (3, 9, true));
+        let (r, whole) = finding_range(text, &starts, 3, 4, Encoding::Utf16);
+        assert_eq!((r.start.character, r.end.character, whole), (3, 10, true));
+        let (_, whole) = finding_range(text, &starts, 4, 4, Encoding::Utf16);
+        assert!(!whole, "an unterminated string is not replaced");
     }
 }
