@@ -79,8 +79,7 @@ const WINDOW: usize = 100;
 /// The source line shown under a finding and the caret's padding, both computed on the
 /// escaped text, so the caret stays under its character when control characters before
 /// it are shown as `\u{1b}` and the like.
-fn source_excerpt(src: &str, column: usize) -> (String, String) {
-    let chars: Vec<char> = src.chars().collect();
+fn source_excerpt(chars: &[char], column: usize) -> (String, String) {
     let col0 = column.min(chars.len());
     let start = col0.saturating_sub(WINDOW / 2);
     let end = (start + WINDOW).min(chars.len());
@@ -103,6 +102,10 @@ impl Emitter for Human {
         let bold = Style::new().bold();
         let dim = AnsiColor::Blue.on_default().bold();
         let mut sources: HashMap<PathBuf, Option<String>> = HashMap::new();
+        // The line of the previous finding, split into characters: findings come sorted
+        // by file and line, so a long line (a one-line pack.json or profile export with
+        // thousands of findings) is found and split once, not once per finding.
+        let mut current: Option<(PathBuf, usize, Option<Vec<char>>)> = None;
         for (r, d) in findings(run).filter(|_| !run.quiet) {
             let sev = severity_style(d.severity);
             let path = r.display_path(d);
@@ -118,15 +121,26 @@ impl Emitter for Human {
                 d.severity,
                 sanitize(&d.message)
             )?;
-            let line_text = match (d.line, r.source_path(d)) {
-                (Some(line), Some(file)) => sources
-                    .entry(file.clone())
-                    .or_insert_with(|| std::fs::read_to_string(&file).ok())
-                    .as_deref()
-                    .and_then(|t| t.lines().nth(line.to_zero_indexed())),
+            let line_chars = match (d.line, r.source_path(d)) {
+                (Some(line), Some(file)) => {
+                    let index = line.to_zero_indexed();
+                    let same = current
+                        .as_ref()
+                        .is_some_and(|(f, l, _)| *f == file && *l == index);
+                    if !same {
+                        let chars = sources
+                            .entry(file.clone())
+                            .or_insert_with(|| std::fs::read_to_string(&file).ok())
+                            .as_deref()
+                            .and_then(|t| t.lines().nth(index))
+                            .map(|l| l.chars().collect());
+                        current = Some((file, index, chars));
+                    }
+                    current.as_ref().and_then(|(_, _, c)| c.as_deref())
+                }
                 _ => None,
             };
-            if let (Some(line), Some(col), Some(src)) = (d.line, d.column, line_text) {
+            if let (Some(line), Some(col), Some(src)) = (d.line, d.column, line_chars) {
                 let (shown, pad) = source_excerpt(src, col.to_zero_indexed());
                 let gutter = " ".repeat(line.to_string().len());
                 writeln!(out, "{dim}{gutter} |{dim:#}")?;
@@ -431,14 +445,16 @@ mod tests {
     fn the_caret_stays_under_its_character_after_escaped_controls() {
         // `\u{1b}` before the column is shown as six characters: the caret moves with it.
         let src = "a\u{1b}b: value";
-        let (shown, pad) = source_excerpt(src, 3);
+        let chars: Vec<char> = src.chars().collect();
+        let (shown, pad) = source_excerpt(&chars, 3);
         let caret_at = pad.chars().count();
         assert_eq!(
             shown.chars().nth(caret_at),
             Some(':'),
             "{shown:?} / {pad:?}"
         );
-        let (shown, pad) = source_excerpt("\tkey:\tv", 5);
+        let chars: Vec<char> = "\tkey:\tv".chars().collect();
+        let (shown, pad) = source_excerpt(&chars, 5);
         assert_eq!(shown.chars().nth(pad.chars().count()), Some('\t'));
         assert!(pad.starts_with('\t'));
     }

@@ -407,14 +407,20 @@ impl Server {
                 None => std::fs::read_to_string(&file).unwrap_or_default(),
             };
             let starts = text::line_starts(&text);
+            let mut line_cache = None;
             let mut kept = Vec::new();
             let diagnostics: Vec<lsp::Diagnostic> = findings
                 .iter()
                 .map(|d| {
                     let (range, whole) = match (d.line, d.column) {
-                        (Some(l), Some(c)) => {
-                            text::finding_range(&text, &starts, l.get(), c.get(), self.encoding)
-                        }
+                        (Some(l), Some(c)) => text::finding_range(
+                            &text,
+                            &starts,
+                            l.get(),
+                            c.get(),
+                            self.encoding,
+                            &mut line_cache,
+                        ),
                         _ => (lsp::Range::default(), false),
                     };
                     // Only when the token is the whole value: `namespace: My NS` would

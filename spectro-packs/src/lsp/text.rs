@@ -73,6 +73,7 @@ pub(crate) fn line<'t>(text: &'t str, starts: &[usize], index: usize) -> &'t str
 }
 
 /// Units of `enc` in the first `chars` characters of `line` (clamped to the line).
+#[cfg(test)]
 pub(crate) fn units_of_chars(line: &str, chars: usize, enc: Encoding) -> u32 {
     let n: usize = line.chars().take(chars).map(|c| enc.units(c)).sum();
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -117,16 +118,22 @@ pub(crate) fn apply_edit(text: &mut String, range: Range, new_text: &str, enc: E
 /// whether the token is the whole scalar (a terminated quoted string, or a plain word
 /// that nothing but `:`, `,`, `]`, `}` or a comment follows), so that replacing it
 /// replaces the value and nothing else.
+///
+/// `cache` keeps the last line split into characters: findings come sorted by line, so a
+/// long line with many findings is split once.
 pub(crate) fn finding_range(
     text: &str,
     starts: &[usize],
     line_no: u32,
     column: u32,
     enc: Encoding,
+    cache: &mut Option<(usize, Vec<char>)>,
 ) -> (Range, bool) {
     let index = line_no.saturating_sub(1) as usize;
-    let src = line(text, starts, index);
-    let chars: Vec<char> = src.chars().collect();
+    if cache.as_ref().is_none_or(|(l, _)| *l != index) {
+        *cache = Some((index, line(text, starts, index).chars().collect()));
+    }
+    let chars: &[char] = cache.as_ref().map_or(&[], |(_, c)| c.as_slice());
     let start = (column.saturating_sub(1) as usize).min(chars.len());
     let mut end = start;
     let mut whole = false;
@@ -171,10 +178,14 @@ pub(crate) fn finding_range(
         None => {}
     }
     let line32 = u32::try_from(index).unwrap_or(u32::MAX);
+    let units = |n: usize| {
+        let u: usize = chars[..n].iter().map(|&c| enc.units(c)).sum();
+        u32::try_from(u).unwrap_or(u32::MAX)
+    };
     (
         Range::new(
-            Position::new(line32, units_of_chars(src, start, enc)),
-            Position::new(line32, units_of_chars(src, end, enc)),
+            Position::new(line32, units(start)),
+            Position::new(line32, units(end)),
         ),
         whole,
     )
@@ -232,23 +243,23 @@ mod tests {
     fn ranges_cover_the_token() {
         let text = "pack:\n  namespace: \"My_NS\"  # c\n  layer: addons,\n";
         let starts = line_starts(text);
-        let (r, whole) = finding_range(text, &starts, 2, 14, Encoding::Utf16);
+        let (r, whole) = finding_range(text, &starts, 2, 14, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (13, 20, true));
-        let (r, whole) = finding_range(text, &starts, 2, 3, Encoding::Utf16);
+        let (r, whole) = finding_range(text, &starts, 2, 3, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (2, 11, true));
-        let (r, whole) = finding_range(text, &starts, 3, 10, Encoding::Utf16);
+        let (r, whole) = finding_range(text, &starts, 3, 10, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (9, 15, true));
         // A plain value of two words: the range is the first, and it is not the value.
         let text = "namespace: My Namespace\nv: \"a\\\"b\", x\nw: 'it''s'\nu: \"open\n";
         let starts = line_starts(text);
-        let (r, whole) = finding_range(text, &starts, 1, 12, Encoding::Utf16);
+        let (r, whole) = finding_range(text, &starts, 1, 12, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (11, 13, false));
         // Escaped quotes do not end a string; `''` does not end a YAML one.
-        let (r, whole) = finding_range(text, &starts, 2, 4, Encoding::Utf16);
+        let (r, whole) = finding_range(text, &starts, 2, 4, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (3, 9, true));
-        let (r, whole) = finding_range(text, &starts, 3, 4, Encoding::Utf16);
+        let (r, whole) = finding_range(text, &starts, 3, 4, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (3, 10, true));
-        let (_, whole) = finding_range(text, &starts, 4, 4, Encoding::Utf16);
+        let (_, whole) = finding_range(text, &starts, 4, 4, Encoding::Utf16, &mut None);
         assert!(!whole, "an unterminated string is not replaced");
     }
 }
