@@ -306,6 +306,110 @@ fn item12_lying_sizes_are_caught_on_real_bytes() {
     hostile(gzip(&t.0), |p| matches!(p, ArchiveProblem::Corrupt(_)));
 }
 
+/// A PAX record `size=N`: the size that overrides the next entry's header (how GNU tar
+/// and bsdtar read it), so every reader agrees on where the data ends.
+fn pax(records: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in records {
+        let body = format!(" {k}={v}\n");
+        let mut len = body.len() + 1;
+        while format!("{len}{body}").len() != len {
+            len += 1;
+        }
+        out.extend_from_slice(format!("{len}{body}").as_bytes());
+    }
+    out
+}
+
+#[test]
+fn item12_a_pax_size_overrides_the_header_and_is_counted_on_bytes_read() {
+    // The ustar header says 1 byte, the PAX record 5000: 5000 bytes are the file.
+    let mut t = RawTar::default().pack();
+    t = t.entry("p/PaxHeaders/f", b'x', &pax(&[("size", "5000")]));
+    t.0.extend_from_slice(&header(b"p/f", b'0', 1, 0o644, b""));
+    t.0.extend_from_slice(&[7u8; 5000]);
+    t.0.extend(std::iter::repeat_n(0u8, 512 - 5000 % 512));
+    let bytes = t.gz();
+    let s = Sandbox::new();
+    let out = s.extract_bytes(&bytes, &ExtractOptions::default()).unwrap();
+    assert_eq!(fs::read(out.root.join("f")).unwrap(), vec![7u8; 5000]);
+    // Under a 4 KiB per-file cap the same archive is refused, and nothing is left.
+    let s = Sandbox::new();
+    let mut o = small_limits();
+    o.limits.max_file_bytes = 4096;
+    let p = problem(s.extract_bytes(&bytes, &o));
+    assert_eq!(
+        p,
+        ArchiveProblem::Limit {
+            what: "per-file size",
+            limit: 4096
+        }
+    );
+    s.assert_clean();
+}
+
+#[test]
+fn long_name_and_pax_records_are_capped_before_they_are_read_whole() {
+    // tar readers load GNU long names and PAX records into memory: one claiming 64 MiB (a
+    // few KiB of gzip) is refused at 1 MiB, whatever the file caps are.
+    for typ in [b'L', b'K', b'x'] {
+        let mut t = RawTar::default().pack();
+        let claimed = 64u64 << 20;
+        t.0.extend_from_slice(&header(b"././@LongLink", typ, claimed, 0o644, b""));
+        t.0.extend(std::iter::repeat_n(b'a', claimed as usize));
+        t = t.file("p/x", b"x");
+        let p = problem(Sandbox::new().extract_bytes(&t.gz(), &ExtractOptions::default()));
+        assert_eq!(
+            p,
+            ArchiveProblem::Limit {
+                what: "tar header and extension size",
+                limit: 1 << 20
+            },
+            "type {}",
+            typ as char
+        );
+    }
+    // A directory entry claiming data has it counted under the per-file cap.
+    let mut t = RawTar::default().pack();
+    t.0.extend_from_slice(&header(b"p/d/", b'5', 2 << 20, 0o755, b""));
+    t.0.extend(std::iter::repeat_n(0u8, 2 << 20));
+    let s = Sandbox::new();
+    let p = problem(s.extract_bytes(&t.gz(), &small_limits()));
+    assert!(
+        matches!(
+            p,
+            ArchiveProblem::Limit {
+                what: "per-file size",
+                ..
+            }
+        ),
+        "{p:?}"
+    );
+    s.assert_clean();
+    // Real long names (GNU and PAX) still extract.
+    let long = format!("p/{}/values.txt", "d".repeat(200));
+    let mut name = long.clone().into_bytes();
+    name.push(0);
+    let gnu = RawTar::default()
+        .pack()
+        .entry("././@LongLink", b'L', &name)
+        .file(&long[..99], b"gnu");
+    let s = Sandbox::new();
+    let out = s
+        .extract_bytes(&gnu.gz(), &ExtractOptions::default())
+        .unwrap();
+    assert_eq!(fs::read(out.root.join(&long[2..])).unwrap(), b"gnu");
+    let posix = RawTar::default()
+        .pack()
+        .entry("p/PaxHeaders/x", b'x', &pax(&[("path", &long)]))
+        .file("p/short", b"pax");
+    let s = Sandbox::new();
+    let out = s
+        .extract_bytes(&posix.gz(), &ExtractOptions::default())
+        .unwrap();
+    assert_eq!(fs::read(out.root.join(&long[2..])).unwrap(), b"pax");
+}
+
 #[test]
 fn item13_entry_count_is_capped() {
     let mut t = RawTar::default().pack();

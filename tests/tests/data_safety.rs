@@ -1333,6 +1333,31 @@ fn item24_a_full_disk_is_blamed_on_the_destination_and_leaves_nothing() {
 }
 
 #[test]
+fn item20_a_full_disk_during_extraction_is_blamed_on_the_destination_and_leaves_nothing() {
+    use spectro_packs::archive::{ExtractOptions, extract_archive};
+    let work = tempfile::tempdir().unwrap();
+    let mnt = work.path().join("small");
+    fs::create_dir(&mnt).unwrap();
+    let Some(_guard) = mount_tmpfs(&mnt, "size=256k", "disk-full-on-extract case not covered")
+    else {
+        return;
+    };
+    // The archive (outside the small disk) is a few KiB of gzip: the disk fills while the
+    // extracted files are written, not while anything is downloaded.
+    let p = versioned("nginx-chart", "1.0.0", work.path());
+    fs::write(p.join("zeros.bin"), vec![0u8; 2 << 20]).unwrap();
+    let archive = work.path().join("nginx-1.0.0.tar.gz");
+    build_archive(&p, &archive, &BuildOptions::default()).unwrap();
+    assert!(fs::metadata(&archive).unwrap().len() < 128 << 10);
+    let e = extract_archive(&archive, &mnt, &ExtractOptions::default()).unwrap_err();
+    let text = e.to_string();
+    assert_eq!(e.kind(), spectro_packs::ErrorKind::Io, "{text}");
+    assert!(text.contains(mnt.to_str().unwrap()), "{text}");
+    assert!(!text.contains("corrupt"), "blamed on the archive: {text}");
+    assert!(names_in(&mnt).is_empty(), "{:?}", names_in(&mnt));
+}
+
+#[test]
 fn item25_a_closed_stdout_is_not_an_error() {
     let mut child = Command::new(spectro_bin())
         .arg("rules")

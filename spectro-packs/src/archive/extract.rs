@@ -113,7 +113,10 @@ pub fn extract_archive(
         staging.path(),
         &opts.limits,
     )
-    .map_err(|(entry, problem)| fail(entry, problem))?;
+    .map_err(|f| match f {
+        Fail::Bad(entry, problem) => fail(entry, problem),
+        Fail::Write(path, e) => Error::io(path, e),
+    })?;
     let staged = staging.path().join(&top);
     let name = pack_json_name(&staged.join("pack.json"))
         .ok_or_else(|| fail(Some(format!("{top}/pack.json")), ArchiveProblem::NoIdentity))?;
@@ -190,7 +193,23 @@ fn pack_json_name(path: &Path) -> Option<String> {
     v.get("name")?.as_str().map(str::to_owned)
 }
 
-type Fail = (Option<String>, ArchiveProblem);
+/// Why unpacking stopped: the archive is bad (with the entry, when known), or writing the
+/// staged copy failed (a full disk is the destination's fault, not the archive's).
+enum Fail {
+    Bad(Option<String>, ArchiveProblem),
+    Write(PathBuf, io::Error),
+}
+
+impl From<(Option<String>, ArchiveProblem)> for Fail {
+    fn from((entry, problem): (Option<String>, ArchiveProblem)) -> Self {
+        Fail::Bad(entry, problem)
+    }
+}
+
+/// Most bytes `tar` may read between two entries: headers and the GNU long-name,
+/// long-link and PAX extension records, which the tar reader loads whole into memory. Real
+/// ones are a few hundred bytes; without this cap a few KiB of gzip could claim gigabytes.
+pub(crate) const MAX_HEADER_BYTES: u64 = 1 << 20;
 
 fn corrupt(e: &io::Error) -> ArchiveProblem {
     ArchiveProblem::Corrupt(e.to_string())
@@ -227,6 +246,29 @@ struct Capped<R> {
     left: u64,
     what: &'static str,
     limit: u64,
+}
+
+/// The stream under `tar`, with the total cap and, while `tar` reads between entries, the
+/// header cap ([`MAX_HEADER_BYTES`]); `header_left` is shared with the loop that arms it.
+struct Framed<R> {
+    inner: Capped<R>,
+    header_left: std::rc::Rc<std::cell::Cell<Option<u64>>>,
+}
+
+impl<R: Read> Read for Framed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(left) = self.header_left.get() {
+            if n as u64 > left {
+                return Err(io::Error::other(CapHit(
+                    "tar header and extension size",
+                    MAX_HEADER_BYTES,
+                )));
+            }
+            self.header_left.set(Some(left - n as u64));
+        }
+        Ok(n)
+    }
 }
 
 impl<R: Read> Read for Capped<R> {
@@ -266,7 +308,7 @@ fn unpack<R: BufRead>(
     // gets a clear message.
     let head = src.fill_buf().map_err(|e| (None, corrupt(&e)))?;
     if head.len() < 2 || head[0] != 0x1f || head[1] != 0x8b {
-        return Err((None, ArchiveProblem::NotGzip));
+        return Err(Fail::from((None, ArchiveProblem::NotGzip)));
     }
     let mut gz = flate2::bufread::GzDecoder::new(src);
     let total_cap = Capped {
@@ -275,29 +317,39 @@ fn unpack<R: BufRead>(
         what: "total size",
         limit: limits.max_total_bytes,
     };
-    let mut tar = tar::Archive::new(total_cap);
+    let header_left = std::rc::Rc::new(std::cell::Cell::new(None));
+    let mut tar = tar::Archive::new(Framed {
+        inner: total_cap,
+        header_left: header_left.clone(),
+    });
     let mut seen: HashSet<String> = HashSet::new();
     let mut top: Option<String> = None;
     let (mut files, mut bytes, mut count) = (0u64, 0u64, 0u64);
-    let entries = tar.entries().map_err(|e| (None, corrupt(&e)))?;
+    let mut entries = tar.entries().map_err(|e| (None, corrupt(&e)))?;
     let mut broken: Option<io::Error> = None;
-    for entry in entries {
-        let mut entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
+    loop {
+        // Everything `tar` reads to reach the next entry's data is headers and extension
+        // records (entry data is always read to its end below): cap it.
+        header_left.set(Some(MAX_HEADER_BYTES));
+        let next = entries.next();
+        header_left.set(None);
+        let mut entry = match next {
+            None => break,
+            Some(Ok(e)) => e,
+            Some(Err(e)) => {
                 broken = Some(e);
                 break;
             }
         };
         count += 1;
         if count > limits.max_entries {
-            return Err((
+            return Err(Fail::from((
                 None,
                 ArchiveProblem::Limit {
                     what: "entry count",
                     limit: limits.max_entries,
                 },
-            ));
+            )));
         }
         let raw = entry.path_bytes().into_owned();
         let name = String::from_utf8_lossy(&raw).into_owned();
@@ -316,68 +368,98 @@ fn unpack<R: BufRead>(
             _ => Some("special"),
         };
         if let Some(what) = forbidden {
-            return Err(fail(ArchiveProblem::ForbiddenEntry(what)));
+            return Err(Fail::from(fail(ArchiveProblem::ForbiddenEntry(what))));
         }
         let is_dir = kind == tar::EntryType::Directory;
         match &top {
-            None if parts.len() == 1 && !is_dir => return Err(fail(ArchiveProblem::NotOneTopDir)),
+            None if parts.len() == 1 && !is_dir => {
+                return Err(Fail::from(fail(ArchiveProblem::NotOneTopDir)));
+            }
             None => top = Some(parts[0].clone()),
             Some(t) if *t != parts[0] || (parts.len() == 1 && !is_dir) => {
-                return Err(fail(ArchiveProblem::NotOneTopDir));
+                return Err(Fail::from(fail(ArchiveProblem::NotOneTopDir)));
             }
             Some(_) => {}
+        }
+        if is_dir {
+            // A directory entry carries no data, but one that claims some has it read here
+            // under the per-file cap (not skipped inside the header budget).
+            let mut capped = Capped {
+                inner: &mut entry,
+                left: limits.max_file_bytes,
+                what: "per-file size",
+                limit: limits.max_file_bytes,
+            };
+            io::copy(&mut capped, &mut io::sink())
+                .map_err(|e| fail(cap_of(&e).unwrap_or_else(|| corrupt(&e))))?;
         }
         let rel = parts.join("/");
         if !seen.insert(rel.clone()) {
             // The top directory listed twice is harmless; anything else is ambiguous.
             if !(is_dir && parts.len() == 1) {
-                return Err(fail(ArchiveProblem::DuplicateEntry));
+                return Err(Fail::from(fail(ArchiveProblem::DuplicateEntry)));
             }
             continue;
         }
         let out = parts.iter().fold(staging.to_path_buf(), |p, c| p.join(c));
+        let written = |p: &Path| {
+            let p = p.to_path_buf();
+            move |e| Fail::Write(p, e)
+        };
         if is_dir {
-            mkdirs(&out).map_err(|e| fail(corrupt(&e)))?;
+            mkdirs(&out).map_err(written(&out))?;
             continue;
         }
         if let Some(parent) = out.parent() {
-            mkdirs(parent).map_err(|e| fail(corrupt(&e)))?;
+            mkdirs(parent).map_err(written(parent))?;
         }
         let exec = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
-        let mut f = create_file(&out, exec).map_err(|e| fail(corrupt(&e)))?;
+        let mut f = create_file(&out, exec).map_err(written(&out))?;
         let mut capped = Capped {
             inner: &mut entry,
             left: limits.max_file_bytes,
             what: "per-file size",
             limit: limits.max_file_bytes,
         };
-        let n = io::copy(&mut capped, &mut f)
-            .map_err(|e| fail(cap_of(&e).unwrap_or_else(|| corrupt(&e))))?;
-        f.flush().map_err(|e| fail(corrupt(&e)))?;
+        // Read and write apart, so a failed write (a full disk) is not blamed on the
+        // archive.
+        let mut n = 0u64;
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let got = capped
+                .read(&mut buf)
+                .map_err(|e| fail(cap_of(&e).unwrap_or_else(|| corrupt(&e))))?;
+            if got == 0 {
+                break;
+            }
+            f.write_all(&buf[..got]).map_err(written(&out))?;
+            n += got as u64;
+        }
+        f.flush().map_err(written(&out))?;
         bytes += n;
         files += 1;
         if bytes > limits.max_total_bytes {
-            return Err(fail(ArchiveProblem::Limit {
+            return Err(Fail::from(fail(ArchiveProblem::Limit {
                 what: "total size",
                 limit: limits.max_total_bytes,
-            }));
+            })));
         }
     }
     if let Some(e) = broken {
         if let Some(cap) = cap_of(&e) {
-            return Err((None, cap));
+            return Err(Fail::from((None, cap)));
         }
         // The tar data ended with the first gzip member while another member follows
         // (`cat a.gz b.gz`, some parallel compressors): say that, not "truncated".
         let _ = tar.into_inner();
         let next = gz.get_mut().fill_buf().map_err(|e| (None, corrupt(&e)))?;
         if next.starts_with(&[0x1f, 0x8b]) {
-            return Err((None, ArchiveProblem::MultiMember));
+            return Err(Fail::from((None, ArchiveProblem::MultiMember)));
         }
-        return Err((None, corrupt(&e)));
+        return Err(Fail::from((None, corrupt(&e))));
     }
     let Some(top) = top else {
-        return Err((None, ArchiveProblem::Empty));
+        return Err(Fail::from((None, ArchiveProblem::Empty)));
     };
     // Drain what follows the tar end-of-archive blocks (zero padding) to reach the gzip
     // trailer: this verifies the CRC and size, and catches truncation.
@@ -387,8 +469,13 @@ fn unpack<R: BufRead>(
         match rest.read(&mut buf) {
             Ok(0) => break,
             Ok(n) if buf[..n].iter().all(|b| *b == 0) => {}
-            Ok(_) => return Err((None, ArchiveProblem::TrailingData)),
-            Err(e) => return Err((None, cap_of(&e).unwrap_or_else(|| corrupt(&e)))),
+            Ok(_) => return Err(Fail::from((None, ArchiveProblem::TrailingData))),
+            Err(e) => {
+                return Err(Fail::from((
+                    None,
+                    cap_of(&e).unwrap_or_else(|| corrupt(&e)),
+                )));
+            }
         }
     }
     // Bytes after the gzip member (a second member or garbage) are refused, so what was
@@ -396,10 +483,10 @@ fn unpack<R: BufRead>(
     let mut src = gz.into_inner();
     let left = src.fill_buf().map_err(|e| (None, corrupt(&e)))?;
     if !left.is_empty() {
-        return Err((None, ArchiveProblem::TrailingData));
+        return Err(Fail::from((None, ArchiveProblem::TrailingData)));
     }
     if !staging.join(&top).join("pack.json").is_file() {
-        return Err((None, ArchiveProblem::NoPackJson));
+        return Err(Fail::from((None, ArchiveProblem::NoPackJson)));
     }
     Ok((top, files, bytes))
 }
