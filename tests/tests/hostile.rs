@@ -185,3 +185,85 @@ fn control_characters_in_fields_are_escaped_in_messages() {
         .expect("PK013");
     assert!(!d.message.contains('\u{1b}'), "{:?}", d.message);
 }
+
+#[test]
+fn null_and_wrongly_typed_fields_are_findings_not_panics() {
+    let t = tempfile::tempdir().unwrap();
+    pack_with(
+        t.path(),
+        br#"{"name": "x", "displayName": null, "version": 1, "layer": "os", "cloudTypes": [null], "constraints": {"dependencies": [null, {"packName": 7}]}}"#,
+        b"pack: null\n",
+    );
+    // Loading alone never panics on the typed model.
+    spectro_packs::load_pack(t.path()).unwrap();
+    let r = validate_pack(t.path()).unwrap();
+    let at = |ptr: &str| {
+        r.diagnostics
+            .iter()
+            .any(|d| d.file == "pack.json" && d.pointer == ptr && d.code == "PK005")
+    };
+    for ptr in ["/displayName", "/version", "/cloudTypes/0"] {
+        assert!(at(ptr), "no PK005 at {ptr}: {:?}", r.diagnostics);
+    }
+    // A profile whose packs are null is a shape finding, not a crash.
+    let profile = t.path().join("profile.json");
+    fs::write(
+        &profile,
+        r#"{"metadata": {"name": null}, "spec": {"template": {"type": "cluster", "packs": [null, 3]}}}"#,
+    )
+    .unwrap();
+    let r = spectro_packs::validate_profile(&profile, &Default::default()).unwrap();
+    assert!(
+        r.diagnostics.iter().any(|d| d.code == "PF002"),
+        "{:?}",
+        r.diagnostics
+    );
+}
+
+#[test]
+fn pathological_patterns_in_schema_formats_are_bounded() {
+    use spectro_packs::values_schema::parse_constraint;
+    let constraint = |format: &str| parse_constraint(&format!("{{{{ format \"{format}\" }}}}"));
+    // Nested quantifiers: the regex crate runs in linear time (no backtracking), so 100 000
+    // characters that almost match are decided at once.
+    let c = constraint("${string:/^(a+)+$/}").unwrap();
+    let value = format!("v: {}!\n", "a".repeat(100_000));
+    let doc = spectro_packs::syntax::parse_yaml(&value, Default::default()).unwrap();
+    // (A backtracking engine would not finish this line in our lifetime.)
+    assert!(c.format.unwrap().check(doc.root.get("v").unwrap()).is_some());
+    // A pattern whose compiled program would be huge is refused with a message, not built.
+    let e = constraint("${string:/a{1000}{1000}{1000}/}").unwrap_err();
+    assert!(e.to_string().contains("regular expression"), "{e}");
+    // ... and in a pack's schema.yaml it is a finding with the place, not a hang.
+    let t = tempfile::tempdir().unwrap();
+    pack_with(t.path(), GOOD_JSON, b"pack:\n  namespace: x\nname: a\n");
+    fs::write(
+        t.path().join("schema.yaml"),
+        "name:\n  schema: '{{ format \"${string:/a{1000}{1000}{1000}/}\" }}'\n",
+    )
+    .unwrap();
+    let r = validate_pack(t.path()).unwrap();
+    assert!(
+        r.diagnostics.iter().any(|d| d.file == "schema.yaml"),
+        "{:?}",
+        r.diagnostics
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped_like_helm_does() {
+    let t = tempfile::tempdir().unwrap();
+    let mut json = "\u{feff}".as_bytes().to_vec();
+    json.extend_from_slice(GOOD_JSON);
+    pack_with(t.path(), &json, "\u{feff}pack:\n  namespace: x\n".as_bytes());
+    let r = validate_pack(t.path()).unwrap();
+    let syntax: Vec<_> = r
+        .diagnostics
+        .iter()
+        .filter(|d| matches!(d.code, "PK002" | "YM001" | "FS003"))
+        .collect();
+    assert!(syntax.is_empty(), "{syntax:?}");
+    // Positions after the mark are still exact (line 1, the mark is not a column).
+    let doc = spectro_packs::syntax::parse_json("\u{feff}{\"a\": 1}").unwrap();
+    assert_eq!(doc.root.get("a").unwrap().pos.line.get(), 1);
+}
