@@ -132,7 +132,7 @@ impl Emitter for Human {
                             .entry(file.clone())
                             .or_insert_with(|| std::fs::read_to_string(&file).ok())
                             .as_deref()
-                            .and_then(|t| t.lines().nth(index))
+                            .and_then(|t| spectro_packs::syntax::lines(t).nth(index))
                             .map(|l| l.chars().collect());
                         current = Some((file, index, chars));
                     }

@@ -23,6 +23,19 @@ use spectro_packs::{Severity, Summary, ValidateOptions, all_rules, find_rule, va
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Change a safety limit for this run (repeatable), e.g. --limit file-size=64MiB;
+    /// `spectro limits` lists them with their defaults.
+    #[arg(long = "limit", global = true, value_name = "KEY=VALUE")]
+    limits: Vec<String>,
+}
+
+/// The limits of this run: the defaults with every `--limit` applied (set once in
+/// `main`, before any command runs).
+static LIMITS: std::sync::OnceLock<spectro_packs::Limits> = std::sync::OnceLock::new();
+
+/// This run's limits.
+pub(crate) fn limits() -> &'static spectro_packs::Limits {
+    LIMITS.get_or_init(spectro_packs::Limits::default)
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +70,16 @@ enum Command {
         after_help = "Examples:\n  spectro config packs/nginx\n  spectro config packs/nginx --all --json\n  spectro config . --ignore VL003"
     )]
     Config(config_cmd::ConfigArgs),
+    /// List the safety limits (sizes, counts, time-outs), their values for this run and
+    /// their defaults; change one with --limit KEY=VALUE.
+    #[command(
+        after_help = "Examples:\n  spectro limits\n  spectro limits --json\n  spectro validate big-pack/ --limit file-size=64MiB"
+    )]
+    Limits {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the language server on stdin/stdout: findings while typing, for the whole pack.
     #[command(
         after_help = "Editors start it; see the README for VS Code, Neovim, Helix and Zed.\nIt reads spectro.toml like `spectro validate`, and takes select/ignore/extendSelect/severity\nfrom the editor's settings (initializationOptions, workspace/didChangeConfiguration)."
@@ -436,12 +459,21 @@ impl FailOn {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let mut run_limits = spectro_packs::Limits::default();
+    for pair in &cli.limits {
+        if let Err(e) = run_limits.set_pair(pair) {
+            let _ = writeln!(anstream::stderr(), "error: --limit {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let _ = LIMITS.set(run_limits);
     let result = match cli.command {
+        Command::Limits { json } => print_limits(json),
         Command::Validate(args) => validate(args),
         Command::Profile(cmd) => profile_cmd::run(cmd),
         Command::Rules { rule, format } => rules(rule.as_deref(), format),
         Command::Config(args) => config_cmd::run(args),
-        Command::Lsp => spectro_packs::lsp::run_stdio()
+        Command::Lsp => spectro_packs::lsp::run_stdio_with(&limits().load_options())
             .map(|()| ExitCode::SUCCESS)
             .map_err(Into::into),
         Command::Schema { kind } => {
@@ -639,8 +671,52 @@ fn hint(e: &spectro_packs::Error) -> Option<&'static str> {
     }
 }
 
+fn print_limits(json: bool) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use spectro_packs::limits::{FIXED_LIMITS, LIMITS};
+    let mut out = anstream::stdout().lock();
+    if json {
+        let rows: Vec<serde_json::Value> = LIMITS
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "key": s.key, "value": s.get(limits()), "default": s.default_value(),
+                    "unit": format!("{:?}", s.unit).to_lowercase(), "caps": s.caps, "why": s.why,
+                })
+            })
+            .collect();
+        let fixed: Vec<serde_json::Value> = FIXED_LIMITS
+            .iter()
+            .map(|f| serde_json::json!({"caps": f.caps, "value": f.value, "why": f.why}))
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({"limits": rows, "fixed": fixed}),
+        )?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = LIMITS.iter().map(|s| s.key.len()).max().unwrap_or(0);
+    for s in LIMITS {
+        let value = s.get(limits());
+        let note = if value == s.default_value() {
+            String::new()
+        } else {
+            format!(" (default {})", s.display(s.default_value()))
+        };
+        writeln!(out, "{:width$}  {}{note}", s.key, s.display(value))?;
+        writeln!(out, "{:width$}  caps {}", "", s.caps)?;
+    }
+    writeln!(out, "\nFixed (not configurable):")?;
+    for f in FIXED_LIMITS {
+        writeln!(out, "  {}: {}", f.caps, f.value)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn validate(args: ValidateArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let opts = ValidateOptions::default()
+        .with_load(limits().load_options())
+        .with_extract(limits().extract_limits())
         .with_selection(args.lint.rules.selection()?)
         .with_config(args.lint.config.source());
     let all = validate_paths(&args.paths, &opts)?;
@@ -658,6 +734,7 @@ fn pack_build(
     let mut opts = spectro_packs::archive::BuildOptions::default();
     opts.validate = !no_validate;
     opts.level = level;
+    opts.load = limits().load_options();
     if let Some(epoch) = registry_cmd::source_date_epoch()? {
         opts.mtime = epoch;
     }

@@ -34,6 +34,8 @@ pub(crate) struct ValidateArgs {
 pub(crate) fn run(cmd: ProfileCommand) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let ProfileCommand::Validate(args) = cmd;
     let opts = ProfileOptions::default()
+        .with_load(crate::limits().load_options())
+        .with_max_profile_bytes(crate::limits().profile_size)
         .with_pack_dirs(args.packs.clone())
         .with_selection(args.lint.rules.selection()?)
         .with_config(args.lint.config.source());

@@ -51,11 +51,20 @@ fn remote_options(
     tls: &TlsFlags,
 ) -> Result<RemoteOptions, Box<dyn std::error::Error>> {
     let local = RegistryLocation::Local(PathBuf::new());
+    let config = registry::config::config_path(&spectro_home_from_env());
+    if let Some(warning) = Config::permission_warning(&config) {
+        let _ = writeln!(
+            anstream::stderr(),
+            "warning: {}",
+            spectro_packs::sanitize(&warning)
+        );
+    }
     let mut opts = RemoteOptions::from_env(text, saved.unwrap_or(&local))?;
     opts.plain_http |= tls.plain_http;
     opts.insecure |= tls.insecure;
     opts.ca_files = tls.ca_file.clone();
     opts.cancel = Some(cancel_flag());
+    crate::limits().apply_remote(&mut opts);
     Ok(opts)
 }
 
@@ -161,6 +170,8 @@ pub(crate) fn push(
 ) -> CmdResult {
     let reg = open(flags)?;
     let mut opts = PushOptions::default();
+    opts.load = crate::limits().load_options();
+    opts.extract = crate::limits().extract_limits();
     opts.force = force;
     opts.no_validate = no_validate;
     opts.created = Some(created_now()?);
@@ -210,6 +221,8 @@ pub(crate) fn pull(
     let reg = open(flags)?;
     let r = PackRef::parse(reference)?;
     let mut opts = PullOptions::default();
+    opts.extract = crate::limits().extract_limits();
+    opts.max_archive_bytes = crate::limits().layer_size;
     opts.archive_only = archive;
     opts.overwrite = force;
     let (progress, cancel) = progress_and_cancel("pulling");
@@ -399,8 +412,10 @@ pub(crate) fn login(
     if password.is_empty() {
         return Err("the password is empty".into());
     }
+    // Checked before anything is sent (the save would refuse it only after the ping).
+    let credential = Credential::try_basic(&username, &password)?;
     let mut opts = remote_options(input, None, tls)?;
-    opts.credential = Some(Credential::basic(&username, &password));
+    opts.credential = Some(credential);
     let reg = OciRegistry::connect(&loc, opts.clone())?;
     reg.ping()
         .map_err(|e| format!("login to {host} failed: {e}"))?;

@@ -98,7 +98,8 @@ fn validate_overlay(files: &[(&str, String)]) {
             continue;
         };
         if let Some(pos) = d.position() {
-            let lines = text.split('\n').count().max(1);
+            // Lines as YAML, LSP and editors count them (a lone CR ends a line too).
+            let lines = spectro_packs::syntax::lines(text).count().max(1);
             assert!(
                 pos.line.get() as usize <= lines + 1,
                 "{} finding at line {} of a {lines}-line file",
@@ -106,7 +107,13 @@ fn validate_overlay(files: &[(&str, String)]) {
                 pos.line.get()
             );
         }
-        // Rendering with the source line must not panic (caret on any column).
+        // The finding's line exists, so human output can show it.
+        if let Some(pos) = d.position()
+            && !text.is_empty()
+            && (pos.line.get() as usize) <= spectro_packs::syntax::lines(text).count()
+        {
+            assert!(spectro_packs::syntax::source_line(text, pos.line.get() as usize).is_some());
+        }
         let _ = d.to_string();
     }
 }

@@ -157,6 +157,7 @@ pub mod archive;
 mod diagnostic;
 mod error;
 mod layer;
+pub mod limits;
 #[cfg(feature = "lsp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "lsp")))]
 pub mod lsp;
@@ -179,6 +180,7 @@ mod version;
 pub use diagnostic::{Diagnostic, Fix, OneIndexed, Position, Severity, sanitize};
 pub use error::{Error, ErrorKind, Result};
 pub use layer::{Layer, UnknownLayer};
+pub use limits::Limits;
 pub use manifest::{
     Component, Constraints, Dependency, DependencyType, PackManifest, Resource, ResourceType,
     ScheduleType,

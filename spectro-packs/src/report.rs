@@ -26,6 +26,8 @@ pub struct ValidateOptions {
     pub config: ConfigSource,
     /// Unsaved editor buffers read instead of the files on disk (pack folders only).
     pub overlay: Option<std::sync::Arc<Overlay>>,
+    /// Caps for extracting pack archives before checking them.
+    pub extract: crate::archive::ExtractLimits,
 }
 
 builder!(ValidateOptions {
@@ -33,6 +35,7 @@ builder!(ValidateOptions {
     with_selection => selection: crate::RuleSelection,
     with_config => config: ConfigSource,
     with_overlay => overlay: std::sync::Arc<Overlay>,
+    with_extract => extract: crate::archive::ExtractLimits,
 });
 
 /// What a [`Report`] is about.
@@ -237,7 +240,7 @@ fn validate_one(path: &Path, opts: &ValidateOptions, resolver: &Resolver) -> Res
         let x = crate::archive::extract_archive(
             path,
             tmp.path(),
-            &crate::archive::ExtractOptions::default(),
+            &crate::archive::ExtractOptions::default().with_limits(opts.extract),
         )?;
         let pack = load_pack_with(&x.root, &opts.load)?;
         // Per-path globs see the archive as the pack folder.

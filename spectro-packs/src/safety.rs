@@ -204,6 +204,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     create_dirs(dir, if secret { 0o700 } else { 0o755 })?;
+    // What a killed run left beside this file (an `index.json`, a `config.json`) goes
+    // here, where nothing else would ever remove it.
+    sweep_stale(dir);
     let mut tmp = temp_file_in(dir, "tmp", secret).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     persist(tmp, path)

@@ -277,7 +277,18 @@ mod tests {
         assert_eq!(sel("PK"), RuleSelector::Prefix("PK".into()));
         assert_eq!(sel("pf01"), RuleSelector::Prefix("PF01".into()));
         assert_eq!(sel("all"), RuleSelector::All);
-        for bad in ["", "P", "PK999", "ZZ", "PK0100", "no-such-rule", "P1"] {
+        for bad in [
+            "",
+            "P",
+            "PK999",
+            "ZZ",
+            "PK0100",
+            "no-such-rule",
+            "P1",
+            "€",
+            "P€",
+            "PK€01",
+        ] {
             assert!(
                 bad.parse::<RuleSelector>().is_err(),
                 "{bad:?} must be refused"

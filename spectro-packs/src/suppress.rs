@@ -135,7 +135,7 @@ impl Suppressions {
             return s;
         }
         let mut block: Option<usize> = None;
-        for (index, line) in text.lines().enumerate() {
+        for (index, line) in crate::syntax::lines(text).enumerate() {
             let line_no = index + 1;
             if let Some(parent) = block {
                 if line.trim().is_empty() || indent(line) > parent {

@@ -602,7 +602,9 @@ impl Registry {
         let cancel: registry::CancelFlag = Default::default();
         opts.cancel = Some(cancel.clone());
         opts.credential = match (username, password) {
-            (Some(u), Some(p)) => Some(Credential::basic(u, p)),
+            (Some(u), Some(p)) => {
+                Some(Credential::try_basic(u, p).map_err(|e| to_py_err(e, Domain::Registry))?)
+            }
             (None, None) => None,
             _ => {
                 return Err(PyValueError::new_err(

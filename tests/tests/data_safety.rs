@@ -1514,3 +1514,119 @@ fn item32_credential_helpers_run_only_when_asked_and_are_bounded() {
     assert_eq!(run.code, Some(2), "{}", run.out);
     assert!(run.err.contains("printed more than"), "{}", run.err);
 }
+
+/// Every folder under `root` holding an `index.json` (the layouts of a layout registry).
+fn layouts_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.ends_with("blobs") {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "index.json") {
+                out.push(d.clone());
+            }
+        }
+    }
+    out
+}
+
+fn plant_stale(path: &Path) {
+    fs::write(path, b"half-written").unwrap();
+    let old = SystemTime::now() - Duration::from_secs(2 * 3600);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+}
+
+#[test]
+fn item60_what_a_killed_writer_left_beside_index_json_and_config_json_is_swept() {
+    let work = tempfile::tempdir().unwrap();
+    let reg = LayoutRegistry::open(work.path().join("reg")).unwrap();
+    let a = versioned("nginx-chart", "1.0.0", &work.path().join("a"));
+    let b = versioned("nginx-chart", "1.0.1", &work.path().join("b"));
+    reg.push(&a, &PushOptions::default()).unwrap();
+    let layout = layouts_under(&work.path().join("reg")).pop().unwrap();
+    // A writer killed between creating its temporary index and renaming it.
+    let stale = layout.join(".spectro-tmp-k1ll3d");
+    plant_stale(&stale);
+    // A fresh one may belong to a writer still running: kept.
+    let fresh = layout.join(".spectro-tmp-fr35h1");
+    fs::write(&fresh, b"x").unwrap();
+    reg.push(&b, &PushOptions::default()).unwrap();
+    assert!(!stale.exists(), "stale temporary index left behind");
+    assert!(fresh.exists(), "a running writer's file was removed");
+    fs::remove_file(&fresh).unwrap();
+    // With the leftover gone, removing every version removes the emptied layout.
+    for v in ["nginx:1.0.0", "nginx:1.0.1"] {
+        reg.delete(&r(v)).unwrap();
+    }
+    assert!(
+        !layout.exists(),
+        "emptied layout kept: {:?}",
+        names_in(&layout)
+    );
+    // The same for $SPECTRO_HOME/config.json.
+    use spectro_packs::registry::config::Config;
+    let home = work.path().join("home");
+    fs::create_dir(&home).unwrap();
+    let stale = home.join(".spectro-tmp-c0nf1g");
+    plant_stale(&stale);
+    Config::update(&home.join("config.json"), |c| {
+        c.set_login("h.io", "u", "p", false, false)
+    })
+    .unwrap();
+    assert!(!stale.exists());
+}
+
+#[test]
+#[cfg(unix)]
+fn item60_lock_files_that_are_symbolic_links_are_refused_not_followed() {
+    use spectro_packs::registry::config::Config;
+    let work = tempfile::tempdir().unwrap();
+    let victim = work.path().join("victim");
+    let root = work.path().join("reg");
+    fs::create_dir(&root).unwrap();
+    std::os::unix::fs::symlink(&victim, root.join(".lock")).unwrap();
+    let reg = LayoutRegistry::open(&root).unwrap();
+    let a = versioned("nginx-chart", "1.0.0", &work.path().join("a"));
+    let e = reg.push(&a, &PushOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+    assert!(!victim.exists(), "the link was followed");
+    let home = work.path().join("home");
+    fs::create_dir(&home).unwrap();
+    std::os::unix::fs::symlink(&victim, home.join(".config.lock")).unwrap();
+    let e = Config::update(&home.join("config.json"), |_| Ok(())).unwrap_err();
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+    assert!(!victim.exists(), "the link was followed");
+}
+
+#[test]
+#[cfg(unix)]
+fn item56_a_login_file_readable_by_others_is_warned_about_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.json");
+    fs::write(&config, r#"{"auths": {}}"#).unwrap();
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o644)).unwrap();
+    // Any remote command reads the logins first; port 9 answers nothing, which is fine.
+    let args = [
+        "pack",
+        "ls",
+        "-r",
+        "oci://127.0.0.1:9/base",
+        "--plain-http",
+        "--limit",
+        "retries=0",
+    ];
+    let out = run_spectro(home.path(), &args, &[], None);
+    assert!(out.err.contains("chmod 600"), "{}", out.err);
+    assert!(out.err.contains("config.json"), "{}", out.err);
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run_spectro(home.path(), &args, &[], None);
+    assert!(!out.err.contains("chmod"), "{}", out.err);
+}

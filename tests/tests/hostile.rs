@@ -230,7 +230,12 @@ fn pathological_patterns_in_schema_formats_are_bounded() {
     let value = format!("v: {}!\n", "a".repeat(100_000));
     let doc = spectro_packs::syntax::parse_yaml(&value, Default::default()).unwrap();
     // (A backtracking engine would not finish this line in our lifetime.)
-    assert!(c.format.unwrap().check(doc.root.get("v").unwrap()).is_some());
+    assert!(
+        c.format
+            .unwrap()
+            .check(doc.root.get("v").unwrap())
+            .is_some()
+    );
     // A pattern whose compiled program would be huge is refused with a message, not built.
     let e = constraint("${string:/a{1000}{1000}{1000}/}").unwrap_err();
     assert!(e.to_string().contains("regular expression"), "{e}");
@@ -255,7 +260,11 @@ fn a_byte_order_mark_is_skipped_like_helm_does() {
     let t = tempfile::tempdir().unwrap();
     let mut json = "\u{feff}".as_bytes().to_vec();
     json.extend_from_slice(GOOD_JSON);
-    pack_with(t.path(), &json, "\u{feff}pack:\n  namespace: x\n".as_bytes());
+    pack_with(
+        t.path(),
+        &json,
+        "\u{feff}pack:\n  namespace: x\n".as_bytes(),
+    );
     let r = validate_pack(t.path()).unwrap();
     let syntax: Vec<_> = r
         .diagnostics

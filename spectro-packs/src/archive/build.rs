@@ -26,12 +26,15 @@ pub struct BuildOptions {
     pub mtime: u64,
     /// gzip level 1-9. Default 6 (same as `gzip`/`tar czf`).
     pub level: u32,
+    /// Limits for loading the pack (the lint and pack.json).
+    pub load: LoadOptions,
 }
 
 builder!(BuildOptions {
     with_validate => validate: bool,
     with_mtime => mtime: u64,
     with_level => level: u32,
+    with_load => load: LoadOptions,
 });
 
 impl Default for BuildOptions {
@@ -40,6 +43,7 @@ impl Default for BuildOptions {
             validate: true,
             mtime: DEFAULT_MTIME,
             level: 6,
+            load: LoadOptions::default(),
         }
     }
 }
@@ -123,7 +127,7 @@ pub fn build_archive(
     // found no error.
     std::thread::scope(|s| {
         let lint = s.spawn(|| {
-            load_pack_with(dir, &LoadOptions::default()).map(|pack| {
+            load_pack_with(dir, &opts.load).map(|pack| {
                 check_pack(&pack)
                     .iter()
                     .filter(|d| d.severity == Severity::Error)
@@ -159,7 +163,7 @@ fn write_archive(
             Some(Err(panic)) => std::panic::resume_unwind(panic),
         }
     };
-    let manifest = crate::pack::load_manifest_only(dir, &LoadOptions::default());
+    let manifest = crate::pack::load_manifest_only(dir, &opts.load);
     let (Some(name), Some(version)) = (manifest.name.as_deref(), manifest.version.as_deref())
     else {
         lint_verdict()?;

@@ -40,8 +40,13 @@ use text::Encoding;
 
 /// Run the server over stdin/stdout until the client says `exit`.
 pub fn run_stdio() -> crate::Result<()> {
+    run_stdio_with(&crate::LoadOptions::default())
+}
+
+/// [`run_stdio`] with other loading limits (`max_file_size` also caps editor buffers).
+pub fn run_stdio_with(load: &crate::LoadOptions) -> crate::Result<()> {
     let (connection, io) = Connection::stdio();
-    let result = serve(&connection);
+    let result = serve_with(&connection, load);
     drop(connection);
     let joined = io.join();
     // After `shutdown` and `exit`, editors close the pipes at once: what the I/O threads
@@ -57,6 +62,11 @@ pub fn run_stdio() -> crate::Result<()> {
 /// Run the server on a connection (stdio, or `Connection::memory()` in tests) until
 /// the client says `exit` or goes away.
 pub fn serve(connection: &Connection) -> crate::Result<()> {
+    serve_with(connection, &crate::LoadOptions::default())
+}
+
+/// [`serve`] with other loading limits (`max_file_size` also caps editor buffers).
+pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::Result<()> {
     let protocol = |e: lsp_server::ProtocolError| {
         crate::Error::Unsupported(format!("language server protocol: {e}"))
     };
@@ -74,6 +84,7 @@ pub fn serve(connection: &Connection) -> crate::Result<()> {
         .collect();
     let encoding = Encoding::negotiate(&offered);
     let mut server = Server {
+        load: *load,
         encoding,
         docs: HashMap::new(),
         published: HashMap::new(),
@@ -145,6 +156,8 @@ struct Published {
 }
 
 struct Server {
+    /// Loading limits for every lint.
+    load: crate::LoadOptions,
     encoding: Encoding,
     /// Open buffers by file path.
     docs: HashMap<PathBuf, Doc>,
@@ -360,6 +373,7 @@ impl Server {
             .map(|(p, d)| (p.clone(), d.text.clone()))
             .collect();
         let opts = ValidateOptions::default()
+            .with_load(self.load)
             .with_selection(self.selection.clone())
             .with_config(ConfigSource::Discover)
             .with_overlay(Arc::new(overlay));

@@ -42,26 +42,7 @@ impl Encoding {
     }
 }
 
-/// Byte offsets where each line starts; lines end at `\n`, `\r\n` or a lone `\r`, as
-/// LSP counts them.
-pub(crate) fn line_starts(text: &str) -> Vec<usize> {
-    let mut starts = vec![0];
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\n' => starts.push(i + 1),
-            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
-                starts.push(i + 2);
-                i += 1;
-            }
-            b'\r' => starts.push(i + 1),
-            _ => {}
-        }
-        i += 1;
-    }
-    starts
-}
+pub(crate) use crate::syntax::line_starts;
 
 /// The text of line `index` (0-based) without its terminator; empty past the end.
 pub(crate) fn line<'t>(text: &'t str, starts: &[usize], index: usize) -> &'t str {

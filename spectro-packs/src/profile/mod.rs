@@ -51,13 +51,13 @@ use crate::settings::{ConfigSource, Resolver};
 
 pub use model::{
     PackType, PackValues, Profile, ProfilePack, ProfileType, ShapeProblem, UnknownValue, Variable,
-    load_profile, parse_profile,
+    load_profile, load_profile_capped, parse_profile,
 };
 pub use source::{PackIndex, Resolution};
 pub use tag::{TagLabel, TagPattern};
 
 /// Options for [`validate_profile`] and [`validate_profiles`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ProfileOptions {
     /// Local pack sources: pack directories, or folders searched recursively for packs
@@ -70,9 +70,27 @@ pub struct ProfileOptions {
     pub selection: crate::RuleSelection,
     /// Where the configuration file comes from (default: none is read).
     pub config: ConfigSource,
+    /// Largest profile file read (default [`DEFAULT_MAX_PROFILE_BYTES`]).
+    pub max_profile_bytes: u64,
+}
+
+/// Default of [`ProfileOptions::max_profile_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_PROFILE_BYTES: u64 = 64 << 20;
+
+impl Default for ProfileOptions {
+    fn default() -> Self {
+        ProfileOptions {
+            pack_dirs: Vec::new(),
+            load: LoadOptions::default(),
+            selection: crate::RuleSelection::default(),
+            config: ConfigSource::default(),
+            max_profile_bytes: DEFAULT_MAX_PROFILE_BYTES,
+        }
+    }
 }
 
 builder!(ProfileOptions {
+    with_max_profile_bytes => max_profile_bytes: u64,
     with_pack_dirs => pack_dirs: Vec<PathBuf>,
     with_load => load: LoadOptions,
     with_selection => selection: crate::RuleSelection,
@@ -133,7 +151,7 @@ fn report(
 /// Load one profile and its pack sources, and check it.
 pub fn validate_profile(path: impl AsRef<Path>, opts: &ProfileOptions) -> Result<ProfileReport> {
     let index = PackIndex::load(&opts.pack_dirs, &opts.load)?;
-    let profile = load_profile(path)?;
+    let profile = load_profile_capped(path, opts.max_profile_bytes)?;
     report(&profile, &index, opts, &Resolver::new(&opts.config))
 }
 
@@ -147,7 +165,10 @@ pub fn validate_profiles<P: AsRef<Path> + Sync>(
     let resolver = Resolver::new(&opts.config);
     paths
         .par_iter()
-        .map(|p| load_profile(p).and_then(|profile| report(&profile, &index, opts, &resolver)))
+        .map(|p| {
+            load_profile_capped(p, opts.max_profile_bytes)
+                .and_then(|profile| report(&profile, &index, opts, &resolver))
+        })
         .collect()
 }
 

@@ -325,10 +325,15 @@ pub(crate) fn is_yaml(path: &Path) -> bool {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load_profile(path: impl AsRef<Path>) -> Result<Profile> {
+    load_profile_capped(path, super::DEFAULT_MAX_PROFILE_BYTES)
+}
+
+/// [`load_profile`] with another size cap than [`super::DEFAULT_MAX_PROFILE_BYTES`].
+pub fn load_profile_capped(path: impl AsRef<Path>, max_bytes: u64) -> Result<Profile> {
     let path = path.as_ref();
     // FIFOs, devices (`/dev/zero`) and symlinks to them are refused before opening, and
     // the cap counts bytes read, not what metadata claims.
-    let bytes = crate::safety::read_regular_capped(path, 64 << 20)?;
+    let bytes = crate::safety::read_regular_capped(path, max_bytes)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::io(
             path,

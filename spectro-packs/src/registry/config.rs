@@ -64,18 +64,29 @@ impl AuthEntry {
         Some((u.to_owned(), p.to_owned()))
     }
 
-    /// Store `(user, password)`. A `:` in the user name is refused.
+    /// Store `(user, password)`. A `:` in the user name is refused
+    /// ([`check_user_name`]).
     pub fn set_credentials(&mut self, user: &str, password: &str) -> Result<()> {
-        if user.contains(':') {
-            return Err(Error::InvalidReference {
-                input: user.to_owned(),
-                reason: "user names may not contain `:`".into(),
-            });
-        }
+        check_user_name(user)?;
         self.auth =
             Some(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
         Ok(())
     }
+}
+
+/// Refuse a user name HTTP Basic cannot carry: `user:password` is split at the first
+/// `:`, so a `:` in the user name would send another user name (and part of it as the
+/// password). The one check behind [`AuthEntry::set_credentials`] and, with feature
+/// `remote`, `Credential::try_basic` (`registry login`, the Python binding,
+/// `SPECTRO_REGISTRY_USERNAME`), run before anything is sent or saved.
+pub fn check_user_name(user: &str) -> Result<()> {
+    if user.contains(':') {
+        return Err(Error::Credentials(format!(
+            "user name `{}` contains `:`, which HTTP Basic authentication cannot carry",
+            crate::sanitize(user)
+        )));
+    }
+    Ok(())
 }
 
 /// The configuration file.
@@ -128,6 +139,31 @@ impl Config {
         self.auths.len() != before
     }
 
+    /// Why the login file at `path` is not private enough, when it is readable or
+    /// writable by others (group or world bits): a message naming the file and the fix,
+    /// for frontends to print as a warning. `None` when it is private or missing. Saves
+    /// always write 0600; a laxer file was changed by hand or another tool.
+    pub fn permission_warning(path: &Path) -> Option<String> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(path).ok()?.permissions().mode();
+            (mode & 0o077 != 0).then(|| {
+                format!(
+                    "{} holds registry credentials but is readable or writable by others (mode {:04o}); run: chmod 600 {}",
+                    path.display(),
+                    mode & 0o7777,
+                    path.display()
+                )
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            None
+        }
+    }
+
     /// Load; a missing file is an empty config.
     pub fn load(path: &Path) -> Result<Self> {
         match fs::read_to_string(path) {
@@ -165,6 +201,7 @@ impl Config {
             .unwrap_or(Path::new("."));
         crate::safety::create_dirs(dir, 0o700)?;
         let lock_path = dir.join(".config.lock");
+        crate::safety::check_replaceable(&lock_path)?;
         let mut o = fs::OpenOptions::new();
         o.create(true).truncate(false).write(true);
         #[cfg(unix)]
@@ -240,6 +277,10 @@ mod tests {
             assert_eq!(mode(&fresh), 0o600);
         }
         let mut e = AuthEntry::default();
-        assert!(e.set_credentials("a:b", "x").is_err());
+        let err = e
+            .set_credentials("a:b", "x")
+            .expect_err("a `:` in the user name");
+        assert!(matches!(err, Error::Credentials(_)), "{err:?}");
+        assert_eq!(e.auth, None, "nothing stored");
     }
 }

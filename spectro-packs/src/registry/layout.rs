@@ -424,6 +424,9 @@ impl Store for LayoutStore {
     /// unlocked: nobody can be writing there).
     fn lock(&self, exclusive: bool) -> Result<StoreLock> {
         let path = self.root.join(".lock");
+        // A planted symbolic link (or anything but a file) is refused, not followed to
+        // create a file where it points.
+        crate::safety::check_replaceable(&path)?;
         let create = || {
             fs::OpenOptions::new()
                 .create(true)

@@ -136,9 +136,15 @@ pub struct PushOptions {
     pub progress: Option<ProgressFn>,
     /// Cancellation flag.
     pub cancel: Option<CancelFlag>,
+    /// Caps for extracting an archive pushed as a file (to validate it).
+    pub extract: crate::archive::ExtractLimits,
+    /// Limits for loading the pack to validate it.
+    pub load: crate::LoadOptions,
 }
 
 builder!(PushOptions {
+    with_extract => extract: crate::archive::ExtractLimits,
+    with_load => load: crate::LoadOptions,
     with_force => force: bool,
     with_no_validate => no_validate: bool,
     with_mtime => mtime: u64,
@@ -162,9 +168,12 @@ pub struct PullOptions {
     pub progress: Option<ProgressFn>,
     /// Cancellation flag.
     pub cancel: Option<CancelFlag>,
+    /// Caps for extracting the pulled archive.
+    pub extract: crate::archive::ExtractLimits,
 }
 
 builder!(PullOptions {
+    with_extract => extract: crate::archive::ExtractLimits,
     with_archive_only => archive_only: bool,
     with_overwrite => overwrite: bool,
     with_max_archive_bytes => max_archive_bytes: u64,
@@ -183,6 +192,7 @@ impl Default for PullOptions {
             max_archive_bytes: DEFAULT_MAX_ARCHIVE_BYTES,
             progress: None,
             cancel: None,
+            extract: crate::archive::ExtractLimits::default(),
         }
     }
 }

@@ -148,13 +148,13 @@ impl Manifest {
         if !ACCEPTED_LAYER_MEDIA_TYPES.contains(&layer.media_type.as_str()) {
             return Err(format!(
                 "layer media type `{}` is not a pack archive",
-                layer.media_type
+                crate::sanitize(&layer.media_type)
             ));
         }
         if !is_sha256_digest(&layer.digest) {
             return Err(format!(
                 "layer digest `{}` is not a sha256 digest",
-                layer.digest
+                crate::sanitize(&layer.digest)
             ));
         }
         Ok(layer)

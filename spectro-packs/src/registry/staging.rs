@@ -107,6 +107,7 @@ pub(crate) fn prepare_archive(source: &Path, opts: &PushOptions) -> Result<Prepa
         let b = BuildOptions {
             validate: !opts.no_validate,
             mtime: opts.mtime.unwrap_or(archive::DEFAULT_MTIME),
+            load: opts.load,
             ..BuildOptions::default()
         };
         let built = archive::build_archive(source, tmp.path(), &b)?;
@@ -130,8 +131,12 @@ pub(crate) fn prepare_archive(source: &Path, opts: &PushOptions) -> Result<Prepa
         });
     }
     // An archive: extract it safely to read and validate the pack inside.
-    let x = archive::extract_archive(source, tmp.path(), &ExtractOptions::default())?;
-    let pack = crate::load_pack(&x.root)?;
+    let x = archive::extract_archive(
+        source,
+        tmp.path(),
+        &ExtractOptions::default().with_limits(opts.extract),
+    )?;
+    let pack = crate::load_pack_with(&x.root, &opts.load)?;
     if !opts.no_validate {
         let errors = crate::check_pack(&pack)
             .iter()
@@ -261,7 +266,7 @@ pub(crate) fn finish_pull(
     if let Some(p) = &opts.progress {
         p(Progress::Extracting);
     }
-    let mut xo = ExtractOptions::for_pack(name);
+    let mut xo = ExtractOptions::for_pack(name).with_limits(opts.extract);
     xo.overwrite = opts.overwrite;
     let x = archive::extract_archive(tmp.path(), dest, &xo)?;
     Ok(PullOutcome {

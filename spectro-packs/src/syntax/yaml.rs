@@ -57,14 +57,17 @@ fn scan_error(e: &ScanError, text: &str) -> ParseError {
     // point at the tab itself, the first one at or after that place.
     if e.info().contains("tab") {
         let (line, col) = (e.marker().line().max(1), e.marker().col());
-        let found = text.lines().enumerate().skip(line - 1).find_map(|(i, l)| {
-            let from = if i == line - 1 { col } else { 0 };
-            l.chars()
-                .enumerate()
-                .skip(from)
-                .find(|(_, c)| *c == '\t')
-                .map(|(c, _)| Position::new(i + 1, c + 1))
-        });
+        let found = super::lines(text)
+            .enumerate()
+            .skip(line - 1)
+            .find_map(|(i, l)| {
+                let from = if i == line - 1 { col } else { 0 };
+                l.chars()
+                    .enumerate()
+                    .skip(from)
+                    .find(|(_, c)| *c == '\t')
+                    .map(|(c, _)| Position::new(i + 1, c + 1))
+            });
         if let Some(p) = found {
             position = p;
         }

@@ -29,7 +29,7 @@ fn scan(
     pos: Option<crate::diagnostic::Position>,
     out: &mut Vec<VarRef>,
 ) {
-    for (n, line) in text.lines().enumerate() {
+    for (n, line) in crate::syntax::lines(text).enumerate() {
         for cap in VAR_REF.captures_iter(line) {
             out.push(VarRef {
                 name: cap[1].to_owned(),

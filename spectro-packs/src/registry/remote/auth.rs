@@ -43,6 +43,16 @@ impl Credential {
         }
     }
 
+    /// User name and password typed by a person or read from the environment, checked
+    /// before anything is sent: a user name with `:` is refused
+    /// ([`crate::registry::config::check_user_name`]). `registry login`, the Python
+    /// binding and `SPECTRO_REGISTRY_USERNAME` come through here.
+    pub fn try_basic(username: impl Into<String>, password: impl Into<String>) -> Result<Self> {
+        let username = username.into();
+        crate::registry::config::check_user_name(&username)?;
+        Ok(Credential::basic(username, password))
+    }
+
     /// The `Authorization: Basic` value, when this is a user/password pair.
     pub(crate) fn basic_header(&self) -> Option<String> {
         match self {
@@ -101,8 +111,9 @@ pub enum CredentialSource {
 pub struct CredentialStore {
     spectro_config: Option<PathBuf>,
     docker_config: Option<PathBuf>,
-    /// `SPECTRO_REGISTRY_USERNAME/PASSWORD`, with the host they are bound to.
-    environment: Option<(String, Credential)>,
+    /// `SPECTRO_REGISTRY_USERNAME/PASSWORD`, with the host they are bound to (or why
+    /// they cannot be sent there).
+    environment: Option<BoundCredential>,
     /// `SPECTRO_REGISTRY_USERNAME` was set but bound to no host (for error messages).
     environment_unbound: bool,
 }
@@ -125,31 +136,12 @@ impl CredentialStore {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))
             .map(|d| d.join("config.json"));
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        let user = var("SPECTRO_REGISTRY_USERNAME");
-        let bound = var("SPECTRO_REGISTRY_HOST")
-            .map(|h| normalize_server(&h))
-            .or_else(|| {
-                match crate::registry::RegistryLocation::parse(&var("SPECTRO_REGISTRY")?) {
-                    Ok(crate::registry::RegistryLocation::Oci { host, .. }) => Some(host),
-                    _ => None,
-                }
-            });
-        let environment = match (&user, &bound) {
-            (Some(u), Some(h)) => Some((
-                h.clone(),
-                Credential::basic(
-                    u.clone(),
-                    std::env::var("SPECTRO_REGISTRY_PASSWORD").unwrap_or_default(),
-                ),
-            )),
-            _ => None,
-        };
+        let (environment, environment_unbound) = environment_credential(|k| std::env::var(k).ok());
         CredentialStore {
             spectro_config,
             docker_config: docker,
             environment,
-            environment_unbound: user.is_some() && bound.is_none(),
+            environment_unbound,
         }
     }
 
@@ -168,7 +160,7 @@ impl CredentialStore {
     /// Use `credential` for `host` (`host[:port]`) when the config files have nothing
     /// for it (the place [`CredentialStore::from_env`] puts CI credentials).
     pub fn with_fallback(mut self, host: &str, credential: Credential) -> Self {
-        self.environment = Some((normalize_server(host), credential));
+        self.environment = Some((normalize_server(host), Ok(credential)));
         self
     }
 
@@ -197,7 +189,10 @@ impl CredentialStore {
         if let Some((h, c)) = &self.environment
             && h == host
         {
-            return Ok(Some((c.clone(), CredentialSource::Environment)));
+            return match c {
+                Ok(c) => Ok(Some((c.clone(), CredentialSource::Environment))),
+                Err(why) => Err(Error::Credentials(why.clone())),
+            };
         }
         Ok(None)
     }
@@ -210,6 +205,38 @@ impl CredentialStore {
 }
 
 pub(crate) use crate::registry::config::normalize_server;
+
+/// A fallback credential and the host it is bound to; `Err` says why it cannot be sent.
+type BoundCredential = (String, std::result::Result<Credential, String>);
+
+/// The CI credential read through `var` (the process environment, in
+/// [`CredentialStore::from_env`]): `SPECTRO_REGISTRY_USERNAME` / `_PASSWORD` for the host
+/// in `SPECTRO_REGISTRY_HOST` or `SPECTRO_REGISTRY`, checked by
+/// [`Credential::try_basic`] (a refused user name is kept as the error that host's lookup
+/// answers, so it is never sent); and whether a user name was set but bound to no host.
+fn environment_credential(var: impl Fn(&str) -> Option<String>) -> (Option<BoundCredential>, bool) {
+    let set = |k: &str| var(k).filter(|v| !v.trim().is_empty());
+    let user = set("SPECTRO_REGISTRY_USERNAME");
+    let bound = set("SPECTRO_REGISTRY_HOST")
+        .map(|h| normalize_server(&h))
+        .or_else(
+            || match crate::registry::RegistryLocation::parse(&set("SPECTRO_REGISTRY")?) {
+                Ok(crate::registry::RegistryLocation::Oci { host, .. }) => Some(host),
+                _ => None,
+            },
+        );
+    let unbound = user.is_some() && bound.is_none();
+    let environment = match (user, bound) {
+        (Some(u), Some(h)) => {
+            let password = var("SPECTRO_REGISTRY_PASSWORD").unwrap_or_default();
+            let credential = Credential::try_basic(u, password)
+                .map_err(|e| format!("SPECTRO_REGISTRY_USERNAME: {e}"));
+            Some((h, credential))
+        }
+        _ => None,
+    };
+    (environment, unbound)
+}
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -576,6 +603,63 @@ mod tests {
         let c = Credential::basic("u", "hunter2");
         assert!(!format!("{c:?}").contains("hunter2"));
         assert!(!format!("{:?}", Credential::IdentityToken("tok".into())).contains("tok"));
+    }
+
+    #[test]
+    fn environment_user_name_with_a_colon_is_refused_for_its_host() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let (found, unbound) = environment_credential(env(&[
+            ("SPECTRO_REGISTRY_USERNAME", "ci:bot"),
+            ("SPECTRO_REGISTRY_PASSWORD", "pw"),
+            ("SPECTRO_REGISTRY_HOST", "reg.io"),
+        ]));
+        assert!(!unbound);
+        let (host, refused) = found.expect("bound to reg.io");
+        assert_eq!(host, "reg.io");
+        let why = refused.expect_err("a `:` in the user name");
+        assert!(why.contains("SPECTRO_REGISTRY_USERNAME"), "{why}");
+        assert!(!why.contains("pw"), "{why}");
+        // The store answers the error for that host, so nothing is ever sent with it.
+        let store = CredentialStore {
+            environment: Some((host, Err(why))),
+            ..CredentialStore::default()
+        };
+        let e = store.lookup("reg.io").expect_err("refused");
+        assert!(matches!(e, Error::Credentials(_)), "{e:?}");
+        assert!(store.lookup("other.io").unwrap().is_none());
+
+        let (found, _) = environment_credential(env(&[
+            ("SPECTRO_REGISTRY_USERNAME", "ci-bot"),
+            ("SPECTRO_REGISTRY_PASSWORD", "pw"),
+            ("SPECTRO_REGISTRY", "oci://reg.io:5000/base"),
+        ]));
+        assert_eq!(
+            found,
+            Some((
+                "reg.io:5000".to_owned(),
+                Ok(Credential::basic("ci-bot", "pw"))
+            ))
+        );
+        let (found, unbound) = environment_credential(env(&[("SPECTRO_REGISTRY_USERNAME", "a:b")]));
+        assert!(found.is_none() && unbound, "bound to no host: never sent");
+    }
+
+    #[test]
+    fn user_name_with_a_colon_is_refused_before_anything_is_sent() {
+        let e = Credential::try_basic("alice:admin", "s3cret").expect_err("a `:`");
+        assert!(matches!(e, Error::Credentials(_)), "{e:?}");
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert_eq!(
+            Credential::try_basic("alice", "pass:word").expect("a `:` in a password is fine"),
+            Credential::basic("alice", "pass:word")
+        );
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct HttpStore {
     pub(super) seen: Mutex<HashMap<String, String>>,
     pub(super) monolithic_max: u64,
     pub(super) chunk_size: u64,
+    /// Pages and names accepted in one listing.
+    pub(super) max_list_pages: usize,
+    pub(super) max_list_entries: usize,
     /// Set when the registry refused a chunked upload.
     pub(super) no_patch: std::sync::atomic::AtomicBool,
     /// Whether the registry deletes manifests, per repository, once asked.
@@ -140,6 +143,8 @@ impl HttpStore {
             ),
             seen: Mutex::new(HashMap::new()),
             monolithic_max: opts.monolithic_max.max(1),
+            max_list_pages: opts.max_list_pages.max(1),
+            max_list_entries: opts.max_list_entries.max(1),
             chunk_size: opts.chunk_size.max(1),
             no_patch: std::sync::atomic::AtomicBool::new(false),
             deletes: Mutex::new(HashMap::new()),

@@ -72,8 +72,12 @@ pub(super) enum Act {
     RelocateUpload(String),
     /// Apply the request, then set a response header.
     Header(&'static str, String),
+    /// Apply the request, then answer without this response header.
+    DropHeader(&'static str),
     /// Apply the request, then answer a body of n bytes without a `Content-Length`.
     Huge(usize),
+    /// Answer the body followed by n more bytes, without a `Content-Length`.
+    Trailing(usize),
     /// Wait this long before answering (longer than the request's timeout: the
     /// request times out, as it would over a socket).
     Stall(Duration),
@@ -148,6 +152,7 @@ pub(super) struct Logged {
     pub(super) auth: Option<String>,
     pub(super) range: Option<String>,
     pub(super) content_range: Option<String>,
+    pub(super) accept: Option<String>,
     /// Request body bytes received.
     pub(super) body_len: u64,
     /// Status answered; `None` when the client got no answer.
@@ -188,6 +193,19 @@ pub(super) struct State {
     pub(super) tokens: HashMap<String, Vec<String>>,
 }
 
+/// How upload session `Location`s are written (all are valid: clients resolve them
+/// against the request URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Locations {
+    /// `https://registry.example/v2/<repo>/blobs/uploads/<id>?_state=...`.
+    Absolute,
+    /// `/v2/<repo>/blobs/uploads/<id>?_state=...`.
+    Path,
+    /// `<id>?_state=...`, relative to the request's own path (always one under
+    /// `/v2/<repo>/blobs/uploads/`).
+    Relative,
+}
+
 /// How the registry behaves.
 #[derive(Debug, Clone)]
 pub(super) struct Config {
@@ -199,6 +217,8 @@ pub(super) struct Config {
     /// Like CNCF distribution: an upload request whose `_state` does not match the
     /// session (a resume after a request whose answer was lost) cancels the session.
     pub(super) strict_state: bool,
+    /// How upload `Location`s are written.
+    pub(super) locations: Locations,
 }
 
 /// A request, read and parsed.
@@ -294,6 +314,7 @@ impl FakeRegistry {
                 deletes: true,
                 page_size: 1000,
                 strict_state: false,
+                locations: Locations::Absolute,
             }),
             state: Mutex::new(State::default()),
             faults: Mutex::new(Vec::new()),
@@ -445,6 +466,7 @@ impl Wire for FakeRegistry {
                 .and_then(|a| a.split_whitespace().next().map(str::to_owned)),
             range: text(&headers, "range"),
             content_range: text(&headers, "content-range"),
+            accept: text(&headers, "accept"),
             body_len: body.len() as u64,
             status: None,
         };
@@ -531,14 +553,16 @@ impl FakeRegistry {
                 }
             }
             Some(Act::Header(name, value)) => reply.set(name, &value),
+            Some(Act::DropHeader(name)) => {
+                reply.headers.remove(name);
+            }
             Some(Act::Huge(n)) => {
                 reply.body = vec![b' '; n];
-                reply.headers.remove(CONTENT_LENGTH);
-                return Ok(WireResponse {
-                    status: status_code(reply.status),
-                    headers: reply.headers,
-                    body: Box::new(io::Cursor::new(reply.body)),
-                });
+                return Ok(without_length(reply));
+            }
+            Some(Act::Trailing(n)) => {
+                reply.body.resize(reply.body.len() + n, b'x');
+                return Ok(without_length(reply));
             }
             _ => {}
         }
@@ -580,6 +604,16 @@ fn respond(mut reply: Reply) -> WireResponse {
     if !reply.headers.contains_key(CONTENT_LENGTH) {
         reply.set("content-length", &reply.body.len().to_string());
     }
+    WireResponse {
+        status: status_code(reply.status),
+        headers: reply.headers,
+        body: Box::new(io::Cursor::new(reply.body)),
+    }
+}
+
+/// The response for a reply, without `Content-Length`.
+fn without_length(mut reply: Reply) -> WireResponse {
+    reply.headers.remove(CONTENT_LENGTH);
     WireResponse {
         status: status_code(reply.status),
         headers: reply.headers,

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::fake::{AUTH_HOST, FakeRegistry, Gate, Reply, Req, Upload};
+use super::fake::{AUTH_HOST, FakeRegistry, Gate, Locations, Reply, Req, Upload};
 use crate::registry::oci;
 
 /// `service` of the Bearer challenge.
@@ -462,17 +462,20 @@ impl FakeRegistry {
         self.session_reply(202, req, repo, &id, 0)
     }
 
-    /// An answer about session `id` holding `size` bytes: `Location` (with `_state`),
-    /// `Range`, `Docker-Upload-UUID`.
+    /// An answer about session `id` holding `size` bytes: `Location` (with `_state`,
+    /// written as configured), `Range`, `Docker-Upload-UUID`.
     fn session_reply(&self, status: u16, req: &Req, repo: &str, id: &str, size: usize) -> Reply {
+        let session = format!("{id}?_state={id}.{size}");
+        let location = match self.config().locations {
+            Locations::Absolute => format!(
+                "{}://{}/v2/{repo}/blobs/uploads/{session}",
+                req.scheme, req.host
+            ),
+            Locations::Path => format!("/v2/{repo}/blobs/uploads/{session}"),
+            Locations::Relative => session,
+        };
         Reply::new(status)
-            .header(
-                "location",
-                format!(
-                    "{}://{}/v2/{repo}/blobs/uploads/{id}?_state={id}.{size}",
-                    req.scheme, req.host
-                ),
-            )
+            .header("location", location)
             .header("range", upload_range(size))
             .header("docker-upload-uuid", id)
     }

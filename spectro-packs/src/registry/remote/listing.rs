@@ -11,7 +11,7 @@ use super::client::HttpStore;
 use super::http::{Call, redact, same_origin};
 use super::status::read_capped;
 use super::wire::WireResponse;
-use super::{MAX_LIST_BYTES, MAX_LIST_ITEMS, MAX_PAGES, scope_pull};
+use super::{MAX_LIST_BYTES, scope_pull};
 use crate::error::Result;
 use crate::registry::reference::is_tag;
 
@@ -19,7 +19,8 @@ use crate::registry::reference::is_tag;
 const LOOKUP_THREADS: usize = 8;
 
 impl HttpStore {
-    /// Follow `Link: <...>; rel="next"` pages (same origin only, at most [`MAX_PAGES`]).
+    /// Follow `Link: <...>; rel="next"` pages (same origin only, at most
+    /// `max_list_pages`, with at most `max_list_entries` names).
     fn paged(
         &self,
         first: Url,
@@ -31,10 +32,11 @@ impl HttpStore {
         let mut pages = 0;
         while let Some(url) = next.take() {
             pages += 1;
-            if pages > MAX_PAGES {
+            if pages > self.max_list_pages {
                 return Err(self.t.violation(format!(
-                    "{}: more than {MAX_PAGES} pages; stopping",
-                    redact(&url)
+                    "{}: more than {} pages; stopping (the `list-pages` limit)",
+                    redact(&url),
+                    self.max_list_pages
                 )));
             }
             let resp = self
@@ -64,10 +66,11 @@ impl HttpStore {
             if let Some(items) = v.get(key).and_then(Value::as_array) {
                 out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned));
             }
-            if out.len() > MAX_LIST_ITEMS {
+            if out.len() > self.max_list_entries {
                 return Err(self.t.violation(format!(
-                    "{}: more than {MAX_LIST_ITEMS} entries; stopping",
-                    redact(&url)
+                    "{}: more than {} entries; stopping (the `list-entries` limit)",
+                    redact(&url),
+                    self.max_list_entries
                 )));
             }
         }

@@ -42,8 +42,10 @@ const MAX_LIST_BYTES: u64 = 4 << 20;
 const MAX_LIST_ITEMS: usize = 100_000;
 /// Pages followed for one tag list or catalog.
 const MAX_PAGES: usize = 1000;
-/// Manifest media types we ask for.
-const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json;q=0.5";
+/// Manifest media types we ask for: only the one we accept (a Docker v2 manifest or an
+/// index would be refused by `manifests.rs` and `packs.rs`, so offering one only invites
+/// a registry to convert or pick what we then refuse).
+const MANIFEST_ACCEPT: &str = crate::registry::oci::MANIFEST_MEDIA_TYPE;
 /// Where the legacy Spectro CLI looks for a registry's CA: `<dir>/<host>/ca.crt`.
 pub const CERTS_DIR: &str = "/etc/spectro/certs.d";
 
@@ -83,6 +85,10 @@ pub struct RemoteOptions {
     /// [`crate::registry::PullOptions`]: a request waiting on a stalled registry returns
     /// [`crate::Error::Cancelled`] within a fraction of a second of the flag being set.
     pub cancel: Option<crate::registry::CancelFlag>,
+    /// Pages followed in one tag list or catalog (default 1000).
+    pub max_list_pages: usize,
+    /// Names accepted in one tag list or catalog (default 100 000).
+    pub max_list_entries: usize,
 }
 
 builder!(RemoteOptions {
@@ -98,6 +104,8 @@ builder!(RemoteOptions {
     with_timeout => timeout: std::time::Duration,
     with_min_transfer_rate => min_transfer_rate: u64,
     with_cancel => cancel: crate::registry::CancelFlag,
+    with_max_list_pages => max_list_pages: usize,
+    with_max_list_entries => max_list_entries: usize,
 });
 
 impl RemoteOptions {
@@ -124,6 +132,8 @@ impl Default for RemoteOptions {
             timeout: std::time::Duration::from_secs(60),
             min_transfer_rate: 256 << 10,
             cancel: None,
+            max_list_pages: MAX_PAGES,
+            max_list_entries: MAX_LIST_ITEMS,
         }
     }
 }

@@ -15,7 +15,7 @@ use super::fake::{Act, FakeRegistry, Fault, Gate, Logged, REGISTRY_HOST};
 use super::{Credential, HttpStore, OciRegistry, RemoteOptions, RetryPolicy};
 use crate::registry::{
     PackRef, PackRegistry, Progress, PullOptions, PullOutcome, PushOptions, PushOutcome, Registry,
-    RegistryLocation,
+    RegistryLocation, Store, oci,
 };
 use crate::{Error, ErrorKind};
 
@@ -101,6 +101,21 @@ fn nginx() -> PackRef {
 
 fn pull(reg: &OciRegistry, dest: &Path) -> crate::Result<PullOutcome> {
     reg.pull(&nginx(), dest, &PullOptions::default())
+}
+
+/// Point the nginx tag at a changed copy of its manifest (as another tool might have
+/// written it).
+fn rewrite_manifest(reg: &OciRegistry, change: impl FnOnce(&mut serde_json::Value)) {
+    let (_, bytes) = reg
+        .store()
+        .get_manifest(NGINX_REPO, "1.11.2")
+        .expect("get")
+        .expect("present");
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    change(&mut v);
+    reg.store()
+        .put_manifest(NGINX_REPO, "1.11.2", &serde_json::to_vec(&v).expect("JSON"))
+        .expect("put");
 }
 
 /// Every file of the fixture came back with the same bytes.
@@ -258,4 +273,156 @@ fn oversized_manifest_is_refused() {
         .expect_err("a manifest body above the cap");
     assert!(e.to_string().contains("limit"), "{e}");
     reg.resolve(&nginx()).expect("the manifest itself is fine");
+}
+
+#[test]
+fn a_one_mib_token_response_is_refused_at_its_limit() {
+    let gate = Gate::Bearer {
+        login: None,
+        anonymous: true,
+    };
+    let (fake, reg) = open(gate, options());
+    fake.fault(Fault::on(Method::GET, "/token", Act::Huge(1 << 20)).always());
+    let e = reg.ping().expect_err("a token response above the cap");
+    assert!(e.to_string().contains("limit"), "{e}");
+    assert!(
+        fake.log().iter().all(|l| l.auth.is_none()),
+        "no token was ever sent"
+    );
+}
+
+#[test]
+fn a_five_mib_catalog_page_is_refused_at_its_limit() {
+    let (fake, reg) = open(Gate::Open, options());
+    push(&reg, NGINX);
+    fake.fault(Fault::on(Method::GET, "/v2/_catalog", Act::Huge(5 << 20)).always());
+    let e = reg.list(None).expect_err("a catalog page above the cap");
+    assert!(e.to_string().contains("limit"), "{e}");
+}
+
+#[test]
+fn a_manifest_head_without_a_digest_header_is_answered_by_hashing_the_manifest() {
+    let (fake, reg) = open(Gate::Open, options());
+    let pushed = push(&reg, NGINX);
+    fake.fault(
+        Fault::on(
+            Method::HEAD,
+            "/manifests/1.11.2",
+            Act::DropHeader("docker-content-digest"),
+        )
+        .always(),
+    );
+    fake.clear_log();
+    // By digest, the version is found by looking each tag up (HEAD).
+    let by_digest =
+        PackRef::parse(&format!("nginx@{}", pushed.manifest_digest)).expect("reference");
+    let resolved = reg.resolve(&by_digest).expect("resolve");
+    assert_eq!(resolved.manifest_digest, pushed.manifest_digest);
+    assert_eq!(resolved.version.as_deref(), Some("1.11.2"));
+    let log = fake.log();
+    let head = log
+        .iter()
+        .position(|l| l.is(&Method::HEAD, "/manifests/1.11.2"))
+        .expect("the tag was looked up");
+    assert!(
+        log[head + 1..]
+            .iter()
+            .any(|l| l.is(&Method::GET, "/manifests/1.11.2")),
+        "then fetched to be hashed: {log:?}"
+    );
+    let listed = reg.list(None).expect("list");
+    assert_eq!(listed[0].versions[0].digest, pushed.manifest_digest);
+}
+
+#[test]
+fn a_manifest_served_as_an_image_index_is_not_a_pack_manifest() {
+    let (fake, reg) = open(Gate::Open, options());
+    push(&reg, NGINX);
+    fake.fault(
+        Fault::on(
+            Method::GET,
+            "/manifests/1.11.2",
+            Act::Header("content-type", oci::INDEX_MEDIA_TYPE.into()),
+        )
+        .always(),
+    );
+    let e = reg.resolve(&nginx()).expect_err("an index");
+    assert!(matches!(e, Error::CorruptRegistry { .. }), "{e:?}");
+    assert!(e.to_string().contains("not a pack manifest"), "{e}");
+    let dest = tempfile::tempdir().expect("tempdir");
+    let e = pull(&reg, dest.path()).expect_err("an index");
+    assert_eq!(e.kind(), ErrorKind::Integrity, "{e}");
+    assert!(is_empty_dir(dest.path()));
+}
+
+#[test]
+fn a_manifest_whose_layer_has_an_unknown_media_type_is_refused_and_leaves_nothing() {
+    let (fake, reg) = open(Gate::Open, options());
+    push(&reg, NGINX);
+    rewrite_manifest(&reg, |m| {
+        m["layers"][0]["mediaType"] = "application/vnd.example+json".into();
+    });
+    fake.clear_log();
+    let dest = tempfile::tempdir().expect("tempdir");
+    let e = pull(&reg, dest.path()).expect_err("not a pack archive");
+    assert!(matches!(e, Error::CorruptRegistry { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("`application/vnd.example+json`"),
+        "{e}"
+    );
+    assert!(is_empty_dir(dest.path()));
+    assert_eq!(
+        count(&fake.log(), Method::GET, "/blobs/"),
+        0,
+        "the layer was never downloaded"
+    );
+    // A media type that would drive the terminal is printed escaped.
+    rewrite_manifest(&reg, |m| {
+        m["layers"][0]["mediaType"] = "application/vnd.example+json\u{1b}[2J".into();
+    });
+    let e = pull(&reg, dest.path()).expect_err("not a pack archive");
+    assert!(!e.to_string().contains('\u{1b}'), "{e:?}");
+    assert!(is_empty_dir(dest.path()));
+}
+
+#[test]
+fn a_manifest_body_of_the_docker_v2_media_type_is_refused() {
+    let (_fake, reg) = open(Gate::Open, options());
+    push(&reg, NGINX);
+    // Served as OCI (the Content-Type passes); the body says otherwise.
+    rewrite_manifest(&reg, |m| {
+        m["mediaType"] = "application/vnd.docker.distribution.manifest.v2+json".into();
+    });
+    let e = reg.resolve(&nginx()).expect_err("a Docker v2 manifest");
+    assert!(matches!(e, Error::CorruptRegistry { .. }), "{e:?}");
+    assert!(e.to_string().contains("not an OCI image manifest"), "{e}");
+    let dest = tempfile::tempdir().expect("tempdir");
+    pull(&reg, dest.path()).expect_err("a Docker v2 manifest");
+    assert!(is_empty_dir(dest.path()));
+}
+
+#[test]
+fn manifest_requests_accept_only_the_oci_manifest_type() {
+    let (fake, reg) = open(Gate::Open, options());
+    push(&reg, NGINX);
+    reg.resolve(&nginx()).expect("resolve");
+    reg.list(None).expect("list");
+    let log = fake.log();
+    let asked: Vec<&Logged> = log
+        .iter()
+        .filter(|l| {
+            l.path.contains("/manifests/") && matches!(l.method, Method::GET | Method::HEAD)
+        })
+        .collect();
+    assert!(asked.iter().any(|l| l.method == Method::GET), "{asked:?}");
+    assert!(asked.iter().any(|l| l.method == Method::HEAD), "{asked:?}");
+    for l in asked {
+        assert_eq!(
+            l.accept.as_deref(),
+            Some(oci::MANIFEST_MEDIA_TYPE),
+            "{} {}",
+            l.method,
+            l.path
+        );
+    }
 }

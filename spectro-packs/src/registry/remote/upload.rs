@@ -185,6 +185,7 @@ impl HttpStore {
             _ => return Err(self.unexpected(&format!("POST {}", redact(&start_url)), resp)),
         }
         let mut location = self.location_of(&start_url, resp.headers())?;
+        let chunk_size = chunk_length(self.chunk_size, resp.headers());
         let chunked = matches!(source, BlobSource::File(_))
             && size > self.monolithic_max
             && !self.no_patch.load(std::sync::atomic::Ordering::Relaxed);
@@ -234,8 +235,8 @@ impl HttpStore {
             if is_cancelled(transfer.cancel.as_ref()) {
                 return Err(fatal(Error::Cancelled));
             }
-            let len = self.chunk_size.min(size - offset);
-            // One chunk in memory, sent as a single buffer (bounded by chunk_size).
+            let len = chunk_size.min(size - offset);
+            // One chunk in memory, sent as a single buffer (bounded by `chunk_length`).
             let mut chunk = vec![0u8; len as usize];
             file.seek(SeekFrom::Start(offset))
                 .and_then(|_| file.read_exact(&mut chunk))
@@ -362,6 +363,23 @@ impl HttpStore {
     }
 }
 
+/// Largest chunk a registry's `OCI-Chunk-Min-Length` can make us hold in memory.
+const MAX_CHUNK_MIN: u64 = 64 << 20;
+
+/// The length of the chunks of one session: the configured size, raised to the
+/// `OCI-Chunk-Min-Length` the registry answered the session start with (every chunk but
+/// the last must be at least that long), but never above [`MAX_CHUNK_MIN`] for a header
+/// (a registry asking for more may refuse those chunks; a refused first chunk falls back
+/// to one streamed PUT, which needs no buffer).
+fn chunk_length(configured: u64, start: &HeaderMap) -> u64 {
+    let asked = start
+        .get("oci-chunk-min-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    configured.max(asked.min(MAX_CHUNK_MIN))
+}
+
 /// A blob's digest: known, or being computed by a thread while the upload runs.
 pub(super) enum BlobDigest<'s> {
     Known(String),
@@ -458,5 +476,32 @@ fn file_payload<'a>(
         total: Some(total),
         progress: transfer.progress.clone(),
         cancel: transfer.cancel.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_min_length_raises_the_chunk_size_up_to_a_cap() {
+        let start = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("oci-chunk-min-length", v.parse().expect("a header value"));
+            h
+        };
+        assert_eq!(chunk_length(16 << 10, &HeaderMap::new()), 16 << 10);
+        assert_eq!(chunk_length(16 << 10, &start("32768")), 32 << 10);
+        assert_eq!(
+            chunk_length(16 << 20, &start("5242880")),
+            16 << 20,
+            "never lower"
+        );
+        assert_eq!(
+            chunk_length(16 << 10, &start("1099511627776")),
+            MAX_CHUNK_MIN,
+            "a hostile minimum cannot make us buffer a terabyte"
+        );
+        assert_eq!(chunk_length(16 << 10, &start("lots")), 16 << 10);
     }
 }

@@ -1,6 +1,7 @@
 //! Where requests and credentials go: Basic and Bearer authentication, token sharing
-//! and renewal, redirects and upload locations on other hosts or downgrading to plain
-//! HTTP, refused deletes, catalog pagination, and cross-repository mounts.
+//! and renewal, redirects and upload locations (on other hosts, relative, or downgrading
+//! to plain HTTP), refused deletes, catalog pagination and its page cap, and
+//! cross-repository mounts (done or declined).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +13,9 @@ use super::{
     nginx, open, options, pull, push,
 };
 use crate::ErrorKind;
-use crate::registry::remote::fake::{AUTH_HOST, Act, Fault, Gate, Logged, REGISTRY_HOST};
+use crate::registry::remote::fake::{
+    AUTH_HOST, Act, Fault, Gate, Locations, Logged, REGISTRY_HOST,
+};
 use crate::registry::{
     BlobSource, PackRef, Progress, PushOptions, Registry, Store, TagOptions, Transfer,
 };
@@ -460,4 +463,145 @@ fn token_expiring_during_a_chunked_upload_is_renewed() {
         crate::registry::oci::sha256_digest(&stored),
         pushed.archive_digest
     );
+}
+
+#[test]
+fn relative_upload_locations_stay_on_the_registry_and_keep_the_session_query() {
+    for style in [Locations::Path, Locations::Relative] {
+        let (fake, reg) = open(
+            Gate::Open,
+            options()
+                .with_monolithic_max(16 << 10)
+                .with_chunk_size(16 << 10),
+        );
+        fake.configure(|c| c.locations = style);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let pushed = push(&reg, large_pack(tmp.path()).to_str().expect("utf-8"));
+        let log = fake.log();
+        let sent: Vec<&Logged> = log
+            .iter()
+            .filter(|l| l.method == Method::PATCH || l.is(&Method::PUT, "/blobs/"))
+            .collect();
+        assert!(
+            sent.iter().filter(|l| l.method == Method::PATCH).count() > 2,
+            "{style:?}: chunks: {sent:?}"
+        );
+        let session = format!("/v2/{NGINX_REPO}/blobs/uploads/session-");
+        for l in &sent {
+            assert_eq!(l.host, REGISTRY_HOST, "{style:?}: {l:?}");
+            assert!(l.path.starts_with(&session), "{style:?}: {l:?}");
+            assert_eq!(
+                l.status,
+                Some(if l.method == Method::PUT { 201 } else { 202 })
+            );
+        }
+        let puts: Vec<&&Logged> = sent.iter().filter(|l| l.method == Method::PUT).collect();
+        assert_eq!(puts.len(), 2, "{style:?}: config and archive: {puts:?}");
+        for put in &puts {
+            let query = put.path.split_once('?').map(|(_, q)| q).unwrap_or_default();
+            let keys: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+                .map(|(k, _)| k.into_owned())
+                .collect();
+            assert_eq!(keys, ["_state", "digest"], "{style:?}: {}", put.path);
+        }
+        let last = url::form_urlencoded::parse(
+            puts[1].path.split_once('?').expect("a query").1.as_bytes(),
+        )
+        .find(|(k, _)| k == "digest")
+        .map(|(_, v)| v.into_owned());
+        assert_eq!(last.as_deref(), Some(pushed.archive_digest.as_str()));
+        let stored = fake
+            .blob(NGINX_REPO, &pushed.archive_digest)
+            .expect("archive stored");
+        assert_eq!(
+            crate::registry::oci::sha256_digest(&stored),
+            pushed.archive_digest
+        );
+        assert_eq!(fake.tag(NGINX_REPO, "1.11.2"), Some(pushed.manifest_digest));
+    }
+}
+
+/// Pages followed for one tag list or catalog by default (`MAX_PAGES`, `list-pages`).
+const PAGE_CAP: usize = 1000;
+
+#[test]
+fn a_listing_whose_next_page_is_itself_stops_at_the_page_cap() {
+    let (fake, reg) = open(Gate::Open, options());
+    push(&reg, NGINX);
+    let itself = "</v2/_catalog?n=1000>; rel=\"next\"".to_owned();
+    fake.fault(Fault::on(Method::GET, "/v2/_catalog", Act::Header("link", itself)).always());
+    fake.clear_log();
+    let e = reg.list(None).expect_err("an endless catalog");
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("more than {PAGE_CAP} pages")),
+        "{e}"
+    );
+    assert_eq!(count(&fake.log(), Method::GET, "/v2/_catalog"), PAGE_CAP);
+    // The same for a tag list (`latest` reads it).
+    let tags = format!("/v2/{NGINX_REPO}/tags/list");
+    let itself = format!("<{tags}?n=1000>; rel=\"next\"");
+    fake.fault(Fault::on(Method::GET, &tags, Act::Header("link", itself)).always());
+    fake.clear_log();
+    let latest = PackRef::parse("nginx").expect("reference");
+    let e = reg.resolve(&latest).expect_err("an endless tag list");
+    assert!(
+        e.to_string()
+            .contains(&format!("more than {PAGE_CAP} pages")),
+        "{e}"
+    );
+    assert_eq!(count(&fake.log(), Method::GET, &tags), PAGE_CAP);
+}
+
+#[test]
+fn a_mount_answered_202_goes_on_with_a_normal_upload() {
+    let (fake, reg) = open(Gate::Open, options());
+    let pushed = push(&reg, NGINX);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let built =
+        crate::archive::build_archive(NGINX, tmp.path(), &crate::archive::BuildOptions::default())
+            .expect("build");
+    assert_eq!(built.digest, pushed.archive_digest);
+    // The source repository lost the blob since this client saw it there: the registry
+    // declines the mount and opens a session instead (202).
+    fake.state()
+        .repos
+        .get_mut(NGINX_REPO)
+        .expect("the pack's repository")
+        .blobs
+        .remove(&built.digest);
+    let other = "mirror/spectro-packs/archive/nginx";
+    fake.clear_log();
+    let d = reg
+        .store()
+        .put_blob(
+            other,
+            BlobSource::File(&built.path),
+            Some(&built.digest),
+            &Transfer::default(),
+        )
+        .expect("uploaded after the declined mount");
+    assert_eq!(d, (built.digest.clone(), built.size));
+    let log = fake.log();
+    let mount = log
+        .iter()
+        .position(|l| l.is(&Method::POST, "mount="))
+        .expect("a mount was tried");
+    assert_eq!(log[mount].status, Some(202));
+    assert_eq!(
+        count(&log, Method::POST, "/blobs/uploads/"),
+        1,
+        "the mount's session was used"
+    );
+    assert!(
+        log[mount + 1..]
+            .iter()
+            .any(|l| l.is(&Method::PUT, "/blobs/uploads/")
+                && l.body_len == built.size
+                && l.status == Some(201)),
+        "{log:?}"
+    );
+    let stored = fake.blob(other, &built.digest).expect("stored");
+    assert_eq!(crate::registry::oci::sha256_digest(&stored), built.digest);
 }

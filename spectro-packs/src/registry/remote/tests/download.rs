@@ -1,6 +1,6 @@
 //! Downloads: resumed with `Range` after a cut, restarted when the range is ignored or
-//! answered wrong, retried after a stalled body, cancelled while stalled; corrupt or
-//! mis-sized blobs refused with nothing left in the destination.
+//! answered wrong, retried after a stalled body, cancelled while stalled; corrupt,
+//! mis-sized or mislabelled blobs refused with nothing left in the destination.
 
 use super::*;
 
@@ -203,4 +203,50 @@ fn drops_without_progress_give_up() {
         "the first try and four retries"
     );
     assert!(is_empty_dir(dest.path()));
+}
+
+#[test]
+fn a_blob_body_longer_than_its_descriptor_is_refused_and_leaves_nothing() {
+    let (fake, reg) = open(Gate::Open, options());
+    let pushed = push(&reg, NGINX);
+    // The right bytes, then more, with no Content-Length to warn of them.
+    fake.fault(Fault::on(Method::GET, &blob_path(&pushed), Act::Trailing(4096)).always());
+    let dest = tempfile::tempdir().expect("tempdir");
+    let e = pull(&reg, dest.path()).expect_err("a body past the descriptor's size");
+    assert!(matches!(e, Error::DigestMismatch { .. }), "{e:?}");
+    assert!(e.to_string().contains("more bytes than"), "{e}");
+    assert!(is_empty_dir(dest.path()));
+}
+
+#[test]
+fn a_blob_whose_digest_header_names_another_blob_is_refused_and_leaves_nothing() {
+    let (fake, reg) = open(Gate::Open, options());
+    let pushed = push(&reg, NGINX);
+    let other = crate::registry::oci::sha256_digest(b"another blob");
+    fake.fault(
+        Fault::on(
+            Method::GET,
+            &blob_path(&pushed),
+            Act::Header("docker-content-digest", other.clone()),
+        )
+        .always(),
+    );
+    fake.clear_log();
+    let dest = tempfile::tempdir().expect("tempdir");
+    let e = pull(&reg, dest.path()).expect_err("the registry says it sent another blob");
+    match &e {
+        Error::DigestMismatch {
+            expected, actual, ..
+        } => {
+            assert_eq!(*expected, pushed.archive_digest);
+            assert_eq!(*actual, other);
+        }
+        _ => panic!("{e:?}"),
+    }
+    assert!(is_empty_dir(dest.path()));
+    assert_eq!(
+        count(&fake.log(), Method::GET, &blob_path(&pushed)),
+        1,
+        "not asked again"
+    );
 }

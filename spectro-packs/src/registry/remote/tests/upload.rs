@@ -1,7 +1,8 @@
-//! Uploads: chunks resumed from the registry's `Range`, lost sessions replaced, refused
-//! chunks replaced by one streamed PUT, lost answers and failed session starts retried,
-//! a digest the registry got wrong refused; interrupted and cancelled pushes leave no
-//! tag.
+//! Uploads: chunks resumed from the registry's `Range` (after a drop or a 416), sized to
+//! its `OCI-Chunk-Min-Length`, lost sessions replaced, refused chunks replaced by one
+//! streamed PUT (retried after a 5xx), lost answers and failed session starts retried, a
+//! digest the registry got wrong refused, a tag replaced by a concurrent push reported;
+//! interrupted and cancelled pushes leave no tag.
 
 use super::*;
 
@@ -290,4 +291,131 @@ fn cancel_reaches_a_stalled_upload_status_request() {
         .expect("the push still waits for the stalled request");
     assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
     assert!(fake.tags(NGINX_REPO).is_empty());
+}
+
+/// The stored archive hashes to the digest the push reported.
+fn assert_stored(fake: &FakeRegistry, pushed: &PushOutcome) {
+    let stored = fake
+        .blob(NGINX_REPO, &pushed.archive_digest)
+        .expect("archive stored");
+    assert_eq!(
+        crate::registry::oci::sha256_digest(&stored),
+        pushed.archive_digest
+    );
+    assert_eq!(
+        fake.tag(NGINX_REPO, "1.11.2").as_deref(),
+        Some(pushed.manifest_digest.as_str())
+    );
+}
+
+#[test]
+fn a_server_error_on_the_streamed_put_is_retried_and_the_stored_blob_hashes_right() {
+    let (fake, reg) = open(Gate::Open, chunked());
+    fake.fault(Fault::on(Method::PATCH, "/blobs/uploads/", Act::Status(405)).always());
+    // The config blob's PUT goes first; the archive's streamed PUT meets the 503.
+    let f = fake.fault(Fault::on(Method::PUT, "/blobs/uploads/", Act::Status(503)).after(1));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pushed = push(&reg, large_pack(tmp.path()).to_str().expect("utf-8"));
+    assert_eq!(fake.fired(f), 1);
+    let puts: Vec<(u64, Option<u16>)> = fake
+        .log()
+        .iter()
+        .filter(|l| l.is(&Method::PUT, "/blobs/uploads/"))
+        .map(|l| (l.body_len, l.status))
+        .collect();
+    assert_eq!(
+        puts[1..],
+        [(pushed.size, Some(503)), (pushed.size, Some(201))],
+        "the whole archive, twice: {puts:?}"
+    );
+    assert_stored(&fake, &pushed);
+}
+
+#[test]
+fn a_chunk_answered_416_resumes_from_the_registry_range_in_the_same_session() {
+    let (fake, reg) = open(Gate::Open, chunked());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = large_pack(tmp.path());
+    // The third chunk (from byte 32768) is refused as out of range.
+    let f = fake.fault(Fault::on(Method::PATCH, "/blobs/uploads/", Act::Status(416)).after(2));
+    let pushed = push(&reg, dir.to_str().expect("utf-8"));
+    assert_eq!(fake.fired(f), 1);
+    let log = fake.log();
+    let refused = log
+        .iter()
+        .position(|l| l.is(&Method::PATCH, "/blobs/uploads/") && l.status == Some(416))
+        .expect("the 416");
+    assert!(
+        log[refused + 1].is(&Method::GET, "/blobs/uploads/")
+            && log[refused + 1].status == Some(204),
+        "the client asked the registry how much it has: {:?}",
+        log[refused + 1]
+    );
+    let resumed = &log[refused + 2];
+    assert!(resumed.is(&Method::PATCH, "/blobs/uploads/"), "{resumed:?}");
+    assert_eq!(
+        resumed
+            .content_range
+            .as_deref()
+            .and_then(|r| r.split('-').next()),
+        Some("32768"),
+        "from where the registry's Range ends"
+    );
+    assert_eq!(
+        count(&log, Method::POST, "/blobs/uploads/"),
+        2,
+        "config and archive: no second session"
+    );
+    assert_stored(&fake, &pushed);
+}
+
+#[test]
+fn chunks_are_at_least_the_registry_chunk_min_length() {
+    let (fake, reg) = open(Gate::Open, chunked());
+    fake.fault(
+        Fault::on(
+            Method::POST,
+            "/blobs/uploads/",
+            Act::Header("oci-chunk-min-length", "40000".into()),
+        )
+        .always(),
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pushed = push(&reg, large_pack(tmp.path()).to_str().expect("utf-8"));
+    let lens: Vec<u64> = fake
+        .log()
+        .iter()
+        .filter(|l| l.is(&Method::PATCH, "/blobs/uploads/"))
+        .map(|l| l.body_len)
+        .collect();
+    let (last, full) = lens.split_last().expect("chunks");
+    assert!(!full.is_empty(), "several chunks: {lens:?}");
+    assert!(
+        full.iter().all(|&n| n == 40_000),
+        "each chunk but the last as long as asked, not 16 KiB: {lens:?}"
+    );
+    assert!((1..=40_000).contains(last), "{lens:?}");
+    assert_eq!(lens.iter().sum::<u64>(), pushed.size);
+    assert_stored(&fake, &pushed);
+}
+
+#[test]
+fn a_tag_replaced_right_after_our_manifest_is_a_concurrent_push_conflict() {
+    let (fake, reg) = open(Gate::Open, options());
+    // The re-check after the manifest PUT (HEAD of the tag) finds another manifest.
+    let other = crate::registry::oci::sha256_digest(b"another client's manifest");
+    let f = fake.fault(Fault::on(
+        Method::HEAD,
+        "/manifests/1.11.2",
+        Act::Header("docker-content-digest", other.clone()),
+    ));
+    let e = reg
+        .push(Path::new(NGINX), &PushOptions::default())
+        .expect_err("the tag moved under us");
+    assert_eq!(fake.fired(f), 1);
+    assert!(matches!(e, Error::Conflict { .. }), "{e:?}");
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    let msg = e.to_string();
+    assert!(msg.contains("concurrent push"), "{msg}");
+    assert!(msg.contains(&other), "{msg}");
 }
