@@ -2,6 +2,7 @@
 //!
 //! Parses arguments, calls the library, renders results and sets the exit code:
 //! 0 clean, 1 findings at or above `--fail-on`, 2 could not run.
+#![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 mod config_cmd;

@@ -10,6 +10,8 @@
 //! [`seeds`] builds the starting corpus of a target from the repository's fixtures and,
 //! when present, `../shared/corpus`.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write;

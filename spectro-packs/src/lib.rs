@@ -132,6 +132,7 @@
 //! and with `remote`, `CredentialStore::from_env` and `RemoteOptions::from_env`). Two
 //! platform conventions apply regardless: temporary files follow `TMPDIR`, and the HTTP
 //! client honours the standard proxy variables and the system's certificate settings.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
