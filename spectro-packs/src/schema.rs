@@ -284,3 +284,141 @@ mod tests {
         );
     }
 }
+
+/// What an embedded schema says about one field: for hovers and completion in editors.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct FieldDoc {
+    /// The field's description.
+    pub description: Option<String>,
+    /// Its allowed values, when the schema lists them (`enum`, or `const`s of `oneOf`).
+    pub values: Vec<String>,
+    /// The keys an object here may have, with their descriptions.
+    pub properties: Vec<(String, Option<String>)>,
+}
+
+impl SchemaKind {
+    fn parsed(self) -> &'static Value {
+        static PARSED: LazyLock<Vec<Value>> = LazyLock::new(|| {
+            SchemaKind::ALL
+                .iter()
+                .map(|k| serde_json::from_str(k.text()).unwrap_or(Value::Null))
+                .collect()
+        });
+        let i = SchemaKind::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        &PARSED[i]
+    }
+
+    /// What the schema says about the value at `path` (object keys; array items by any
+    /// segment, such as their index): `None` when the schema does not know the place.
+    pub fn field(self, path: &[&str]) -> Option<FieldDoc> {
+        let root = self.parsed();
+        let mut node = root;
+        let mut description = describe(root, node);
+        for seg in path {
+            let (next, desc) = child(root, node, seg)?;
+            node = next;
+            description = desc.or_else(|| describe(root, node));
+        }
+        let node = resolve(root, node);
+        let mut values: Vec<String> = Vec::new();
+        for v in node["enum"].as_array().into_iter().flatten() {
+            values.push(v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+        }
+        for alt in node["oneOf"].as_array().into_iter().flatten() {
+            if let Some(c) = resolve(root, alt)["const"].as_str() {
+                values.push(c.to_owned());
+            }
+        }
+        let properties = node["properties"]
+            .as_object()
+            .map(|props| {
+                props
+                    .iter()
+                    .map(|(k, v)| (k.clone(), describe(root, v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(FieldDoc {
+            description,
+            values,
+            properties,
+        })
+    }
+}
+
+/// Follow local `$ref`s (`#/$defs/x`), a few levels at most.
+fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..8 {
+        let Some(r) = node["$ref"].as_str() else {
+            break;
+        };
+        match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+            Some(target) => node = target,
+            None => break,
+        }
+    }
+    node
+}
+
+fn describe(root: &Value, node: &Value) -> Option<String> {
+    node["description"]
+        .as_str()
+        .or_else(|| resolve(root, node)["description"].as_str())
+        .map(str::to_owned)
+}
+
+/// The schema of `seg` under `node`, with the description the parent gives it.
+fn child<'a>(root: &'a Value, node: &'a Value, seg: &str) -> Option<(&'a Value, Option<String>)> {
+    let node = resolve(root, node);
+    if let Some(p) = node["properties"].get(seg) {
+        return Some((p, describe(root, p)));
+    }
+    if let Some(items) = node.get("items").filter(|i| i.is_object()) {
+        return Some((items, describe(root, items)));
+    }
+    if let Some(extra) = node.get("additionalProperties").filter(|a| a.is_object()) {
+        return Some((extra, describe(root, extra)));
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for alt in node[key].as_array().into_iter().flatten() {
+            if let Some(found) = child(root, alt, seg) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::SchemaKind;
+
+    #[test]
+    fn fields_have_descriptions_values_and_properties() {
+        let layer = SchemaKind::Pack.field(&["layer"]).unwrap();
+        assert!(layer.description.unwrap().contains("layer"));
+        for l in ["os", "k8s", "cni", "csi", "addon"] {
+            assert!(
+                layer.values.iter().any(|v| v == l),
+                "{l}: {:?}",
+                layer.values
+            );
+        }
+        let root = SchemaKind::Pack.field(&[]).unwrap();
+        assert!(
+            root.properties
+                .iter()
+                .any(|(k, d)| k == "cloudTypes" && d.is_some())
+        );
+        // Array items and nested objects through $ref.
+        let item = SchemaKind::Pack.field(&["cloudTypes", "0"]).unwrap();
+        assert!(item.values.iter().any(|v| v == "aws"), "{item:?}");
+        let preset = SchemaKind::Presets.field(&["presets", "3"]).unwrap();
+        assert!(
+            preset.properties.iter().any(|(k, _)| k == "group"),
+            "{preset:?}"
+        );
+        assert!(SchemaKind::Pack.field(&["no-such-field"]).is_none());
+    }
+}

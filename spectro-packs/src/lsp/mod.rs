@@ -24,6 +24,7 @@
 //! Not yet: profiles, completion, schema hovers, watched files (a file changed outside
 //! the editor is seen at the next edit or save).
 
+mod schema_help;
 mod text;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -105,6 +106,7 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
                 "save": {"includeText": false},
             },
             "hoverProvider": true,
+            "completionProvider": {"triggerCharacters": ["\""]},
             "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll.spectro"]},
         },
         "serverInfo": {"name": "spectro", "version": env!("CARGO_PKG_VERSION")},
@@ -256,6 +258,7 @@ impl Server {
                     }
                 }
                 "textDocument/codeAction" => Ok(self.code_actions(&req.params)),
+                "textDocument/completion" => Ok(self.completion(&req.params)),
                 other => Err((
                     ErrorCode::MethodNotFound,
                     format!("spectro does not answer `{other}`"),
@@ -527,10 +530,37 @@ impl Server {
                 )
             })
             .collect();
+        let mut parts = parts;
+        // Without a finding there, the field's documentation from the schema.
+        if parts.is_empty()
+            && let Some(kind) = schema_help::kind_of(&path)
+            && let Some(doc) = self.docs.get(&path)
+        {
+            let starts = text::line_starts(&doc.text);
+            let offset = text::offset(&doc.text, &starts, pos, self.encoding);
+            parts.extend(schema_help::hover(kind, &doc.text, offset));
+        }
         if parts.is_empty() {
             return Value::Null;
         }
         json!({"contents": {"kind": "markdown", "value": parts.join("\n\n---\n\n")}})
+    }
+
+    /// Keys and enum values from the schema of an open pack.json.
+    fn completion(&self, params: &Value) -> Value {
+        let Ok(p) = serde_json::from_value::<lsp::CompletionParams>(params.clone()) else {
+            return Value::Null;
+        };
+        let at = &p.text_document_position_params;
+        let Some(path) = file_path(&at.text_document.uri) else {
+            return Value::Null;
+        };
+        let (Some(kind), Some(doc)) = (schema_help::kind_of(&path), self.docs.get(&path)) else {
+            return Value::Null;
+        };
+        let starts = text::line_starts(&doc.text);
+        let offset = text::offset(&doc.text, &starts, at.position, self.encoding);
+        schema_help::complete(kind, &doc.text, offset)
     }
 }
 

@@ -479,3 +479,51 @@ fn a_broken_config_clears_findings_and_is_said_once() {
     assert_eq!(codes(&c.publishes(&[&values])[0].1), ["VL002"]);
     c.shutdown();
 }
+
+#[test]
+fn hovers_on_keys_and_completion_come_from_the_schemas() {
+    let (_tmp, dir) = pack();
+    let file = dir.join("pack.json");
+    let mut c = Client::start(&["utf-16"], json!({}));
+    // An emoji before the key: the hover position is in UTF-16 units.
+    let text = "{\"displayName\": \"😀\", \"layer\": \"addon\", \n";
+    c.open(&file, text);
+    let _ = c.publishes(&[&file]);
+    let col = text[..text.find("layer").unwrap()].encode_utf16().count() + 1;
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&file)}, "position": {"line": 0, "character": col}}),
+    );
+    let md = h["contents"]["value"].as_str().unwrap();
+    assert!(md.starts_with("**layer**") && md.contains("`k8s`"), "{md}");
+    // Completion after the trailing comma: keys not yet present.
+    let items = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri(&file)}, "position": {"line": 0, "character": text.trim_end().encode_utf16().count() + 1}}),
+    );
+    let labels: Vec<&str> = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"cloudTypes"), "{labels:?}");
+    assert!(!labels.contains(&"layer"), "{labels:?}");
+    c.shutdown();
+}
+
+#[test]
+fn a_fifty_megabyte_paste_is_a_finding_not_a_hang() {
+    let (_tmp, dir) = pack();
+    let values = dir.join("values.yaml");
+    let mut c = Client::start(&[], json!({}));
+    let big = "k: v\n".repeat(10 << 20);
+    c.open(&values, &big);
+    let got = c.publishes(&[&values]);
+    assert!(
+        codes(&got[0].1).contains(&"FS002".to_owned()),
+        "{}",
+        got[0].1
+    );
+    c.shutdown();
+}
