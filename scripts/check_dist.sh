@@ -22,6 +22,20 @@ log "checksums"
 (cd "$DIST" && sha256sum --quiet -c SHA256SUMS && sha256sum --quiet -c "spectro-$VERSION-$TARGET.tar.gz.sha256") \
     || fail "checksums do not match"
 
+log "SBOM: CycloneDX of spectro-cli listing what Cargo.lock pins"
+python3 - "$DIST/spectro-$VERSION-$TARGET.cdx.json" <<'PY' || fail "SBOM"
+import json, sys
+bom = json.load(open(sys.argv[1]))
+assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.5", bom.get("specVersion")
+assert bom["metadata"]["component"]["name"] == "spectro-cli"
+names = {c["name"] for c in bom["components"]}
+lock = open("Cargo.lock").read()
+for dep in ("spectro-packs", "serde", "tar", "flate2", "reqwest", "rustls"):
+    assert dep in names, f"{dep} missing from the SBOM"
+for c in bom["components"]:
+    assert f'name = "{c["name"]}"\nversion = "{c["version"]}"' in lock, f'{c["name"]} {c["version"]} is not in Cargo.lock'
+PY
+
 log "tarball into an empty prefix"
 mkdir "$WORK/prefix"
 tar xzf "$DIST/spectro-$VERSION-$TARGET.tar.gz" -C "$WORK/prefix"

@@ -4,6 +4,8 @@
 #       completions, README and LICENSE, in a folder of the same name;
 #   spectro_packs-<version>-cp39-abi3-<platform>.whl and the sdist (Python);
 #   spectro-packs-<version>.crate and spectro-cli-<version>.crate;
+#   spectro-<version>-<target>.cdx.json: a CycloneDX SBOM of the CLI's dependencies
+#       (cargo-cyclonedx, offline from Cargo.lock; installed when missing);
 #   SHA256SUMS over all of them.
 #
 # Environment: SPECTRO_DIST_PROFILE (cargo profile, default release),
@@ -25,7 +27,7 @@ NAME="spectro-$VERSION-$TARGET"
 mkdir -p "$OUT"
 # Only this run's artifacts end up in OUT (and in SHA256SUMS). OUT may be any folder the
 # user names: remove only files with our artifacts' names, never other wheels or crates.
-rm -f "$OUT"/spectro-*-*.tar.gz "$OUT"/spectro-*-*.tar.gz.sha256 "$OUT"/spectro_packs-*.whl \
+rm -f "$OUT"/spectro-*-*.cdx.json "$OUT"/spectro-*-*.tar.gz "$OUT"/spectro-*-*.tar.gz.sha256 "$OUT"/spectro_packs-*.whl \
     "$OUT"/spectro_packs-*.tar.gz "$OUT"/spectro-packs-*.crate "$OUT"/spectro-cli-*.crate "$OUT/SHA256SUMS"
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
@@ -51,6 +53,12 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$EPOCH" --mode=u+r
     -C "$STAGE" -cf - "$NAME" | gzip -n -9 > "$OUT/$NAME.tar.gz.tmp"
 mv "$OUT/$NAME.tar.gz.tmp" "$OUT/$NAME.tar.gz"
 (cd "$OUT" && sha256sum "$NAME.tar.gz" > "$NAME.tar.gz.sha256")
+
+log "SBOM $NAME.cdx.json (CycloneDX, the CLI's normal dependencies for $TARGET)"
+command -v cargo-cyclonedx >/dev/null || cargo install --locked cargo-cyclonedx >&2
+cargo cyclonedx --manifest-path spectro-cli/Cargo.toml --format json --spec-version 1.5 \
+    --no-build-deps --target "$TARGET" --override-filename "$NAME.cdx" >&2
+mv spectro-cli/"$NAME.cdx.json" "$OUT/$NAME.cdx.json"
 
 log "Python wheel and sdist"
 VENV=${SPECTRO_VENV:-$ROOT/target/dist-venv}
@@ -80,7 +88,7 @@ CARGO_TARGET_DIR=${SPECTRO_PACKAGE_TARGET_DIR:-$CARGO_TARGET_DIR} \
 cargo package --no-verify --locked "${DIRTY[@]}" -p spectro-packs -p spectro-cli >&2
 cp "$CARGO_TARGET_DIR/package/spectro-packs-$VERSION.crate" "$CARGO_TARGET_DIR/package/spectro-cli-$VERSION.crate" "$OUT/"
 
-(cd "$OUT" && sha256sum -- "$NAME.tar.gz" spectro_packs-"$VERSION"*.whl spectro_packs-"$VERSION".tar.gz \
+(cd "$OUT" && sha256sum -- "$NAME.tar.gz" "$NAME.cdx.json" spectro_packs-"$VERSION"*.whl spectro_packs-"$VERSION".tar.gz \
     spectro-packs-"$VERSION".crate spectro-cli-"$VERSION".crate > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
 log "artifacts in $OUT:"
 ls -l "$OUT" >&2
