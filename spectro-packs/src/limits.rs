@@ -109,6 +109,8 @@ pub struct Limits {
     pub archive_file_size: u64,
     /// Entries in one archive.
     pub archive_entries: u64,
+    /// Tar headers and extension records between two archive entries.
+    pub archive_header_size: u64,
     /// Largest pack archive (layer) downloaded.
     pub layer_size: u64,
     /// Pages followed in one tag list or catalog.
@@ -145,6 +147,7 @@ impl Default for Limits {
             archive_size: extract.max_total_bytes,
             archive_file_size: extract.max_file_bytes,
             archive_entries: extract.max_entries,
+            archive_header_size: extract.max_header_bytes,
             layer_size: crate::registry::DEFAULT_MAX_ARCHIVE_BYTES,
             list_pages: 1000,
             list_entries: 100_000,
@@ -233,6 +236,13 @@ pub const LIMITS: &[LimitSpec] = &[
         Count,
         "entries in one pack archive",
         "the same as tree-entries: what could be packed can be unpacked"
+    ),
+    spec!(
+        "archive-header-size",
+        archive_header_size,
+        Bytes,
+        "tar headers and extension records (GNU long names, PAX) read between two archive entries, which the tar reader holds in memory",
+        "real ones are a few hundred bytes; a hostile one claiming gigabytes is refused after 1 MiB"
     ),
     spec!(
         "layer-size",
@@ -335,11 +345,6 @@ pub const FIXED_LIMITS: &[FixedLimit] = &[
         why: "registries redirect blobs once (to storage); a chain is a loop",
     },
     FixedLimit {
-        caps: "tar headers and extension records (GNU long names, PAX) between two archive entries",
-        value: "1 MiB",
-        why: "the tar reader holds them in memory; real ones are a few hundred bytes",
-    },
-    FixedLimit {
         caps: "a docker-credential helper: run time and output",
         value: "30 s, 64 KiB",
         why: "a helper answers a lookup with one small JSON; a hung one must not hang spectro",
@@ -438,6 +443,7 @@ impl Limits {
             .with_max_total_bytes(self.archive_size)
             .with_max_file_bytes(self.archive_file_size)
             .with_max_entries(self.archive_entries)
+            .with_max_header_bytes(self.archive_header_size)
     }
 }
 

@@ -18,6 +18,14 @@ CLIENTS = ["neovim@v0.7.0", "neovim@v0.11.0", "visual-studio-code@v1.65.2", "ema
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[BIN, "lsp"]), params=CLIENTS)
 async def client(lsp_client: LanguageClient, request):
+    # Editors that can watch files for a server (VS Code, Emacs) get asked to; answer as
+    # they do, and keep what was asked for the test below.
+    lsp_client.registrations = []
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams):
+        lsp_client.registrations.extend(params.registrations)
+
     await lsp_client.initialize_session(
         types.InitializeParams(capabilities=client_capabilities(request.param)))
     yield
@@ -84,3 +92,14 @@ async def test_a_fix_in_one_buffer_clears_another_file(client: LanguageClient, p
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
     await client.wait_for_notification("textDocument/publishDiagnostics")
     assert list(client.diagnostics[schema_uri]) == []
+
+
+async def test_editors_that_watch_files_are_asked_to_watch_the_packs(client: LanguageClient, pack):
+    caps = client.capabilities.workspace
+    can = bool(caps and caps.did_change_watched_files and caps.did_change_watched_files.dynamic_registration)
+    # A request after initialization makes sure the registration (sent first) arrived.
+    await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=(pack / "pack.json").as_uri()),
+        position=types.Position(line=0, character=0)))
+    methods = [r.method for r in client.registrations]
+    assert methods == (["workspace/didChangeWatchedFiles"] if can else []), methods

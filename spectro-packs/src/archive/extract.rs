@@ -17,12 +17,16 @@ pub struct ExtractLimits {
     pub max_file_bytes: u64,
     /// Number of entries. Default 100 000.
     pub max_entries: u64,
+    /// Bytes of tar headers and extension records (GNU long names, PAX) between two
+    /// entries, which the tar reader holds in memory. Default 1 MiB.
+    pub max_header_bytes: u64,
 }
 
 builder!(ExtractLimits {
     with_max_total_bytes => max_total_bytes: u64,
     with_max_file_bytes => max_file_bytes: u64,
     with_max_entries => max_entries: u64,
+    with_max_header_bytes => max_header_bytes: u64,
 });
 
 impl Default for ExtractLimits {
@@ -31,6 +35,7 @@ impl Default for ExtractLimits {
             max_total_bytes: 4 << 30,
             max_file_bytes: 2 << 30,
             max_entries: 100_000,
+            max_header_bytes: MAX_HEADER_BYTES,
         }
     }
 }
@@ -206,10 +211,11 @@ impl From<(Option<String>, ArchiveProblem)> for Fail {
     }
 }
 
-/// Most bytes `tar` may read between two entries: headers and the GNU long-name,
-/// long-link and PAX extension records, which the tar reader loads whole into memory. Real
-/// ones are a few hundred bytes; without this cap a few KiB of gzip could claim gigabytes.
-pub(crate) const MAX_HEADER_BYTES: u64 = 1 << 20;
+/// Default of [`ExtractLimits::max_header_bytes`]: what `tar` may read between two
+/// entries (headers and the GNU long-name, long-link and PAX records it loads whole into
+/// memory). Real ones are a few hundred bytes; without a cap a few KiB of gzip could claim
+/// gigabytes.
+const MAX_HEADER_BYTES: u64 = 1 << 20;
 
 fn corrupt(e: &io::Error) -> ArchiveProblem {
     ArchiveProblem::Corrupt(e.to_string())
@@ -249,9 +255,11 @@ struct Capped<R> {
 }
 
 /// The stream under `tar`, with the total cap and, while `tar` reads between entries, the
-/// header cap ([`MAX_HEADER_BYTES`]); `header_left` is shared with the loop that arms it.
+/// header cap ([`ExtractLimits::max_header_bytes`]); `header_left` is shared with the loop
+/// that arms it.
 struct Framed<R> {
     inner: Capped<R>,
+    header_limit: u64,
     header_left: std::rc::Rc<std::cell::Cell<Option<u64>>>,
 }
 
@@ -262,7 +270,7 @@ impl<R: Read> Read for Framed<R> {
             if n as u64 > left {
                 return Err(io::Error::other(CapHit(
                     "tar header and extension size",
-                    MAX_HEADER_BYTES,
+                    self.header_limit,
                 )));
             }
             self.header_left.set(Some(left - n as u64));
@@ -320,6 +328,7 @@ fn unpack<R: BufRead>(
     let header_left = std::rc::Rc::new(std::cell::Cell::new(None));
     let mut tar = tar::Archive::new(Framed {
         inner: total_cap,
+        header_limit: limits.max_header_bytes,
         header_left: header_left.clone(),
     });
     let mut seen: HashSet<String> = HashSet::new();
@@ -330,7 +339,7 @@ fn unpack<R: BufRead>(
     loop {
         // Everything `tar` reads to reach the next entry's data is headers and extension
         // records (entry data is always read to its end below): cap it.
-        header_left.set(Some(MAX_HEADER_BYTES));
+        header_left.set(Some(limits.max_header_bytes));
         let next = entries.next();
         header_left.set(None);
         let mut entry = match next {

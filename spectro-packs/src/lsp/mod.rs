@@ -112,6 +112,28 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
         "serverInfo": {"name": "spectro", "version": env!("CARGO_PKG_VERSION")},
     });
     connection.initialize_finish(id, result).map_err(protocol)?;
+    // Files changed outside the editor (a `git checkout`, a generator, spectro.toml):
+    // ask the client to tell us, when it can watch for a server.
+    let can_watch = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|d| d.dynamic_registration)
+        .unwrap_or(false);
+    if can_watch {
+        let watchers: Vec<Value> = WATCHED.iter().map(|g| json!({"globPattern": g})).collect();
+        let register = lsp_server::Request::new(
+            lsp_server::RequestId::from("spectro-watch".to_owned()),
+            "client/registerCapability".to_owned(),
+            json!({"registrations": [{
+                "id": "spectro-watch",
+                "method": "workspace/didChangeWatchedFiles",
+                "registerOptions": {"watchers": watchers},
+            }]}),
+        );
+        let _ = connection.sender.send(register.into());
+    }
     if let Some(e) = &server.setting_error {
         let _ = connection
             .sender
@@ -142,6 +164,19 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
         "the client closed the connection without `shutdown`".into(),
     ))
 }
+
+/// Files whose change on disk changes findings: a pack's files and the lint settings.
+const WATCHED: &[&str] = &[
+    "**/pack.json",
+    "**/values.yaml",
+    "**/presets.yaml",
+    "**/schema.yaml",
+    "**/manifests/**",
+    "**/charts/**",
+    "**/spectro.toml",
+    "**/.spectro.toml",
+    "**/pyproject.toml",
+];
 
 /// An open buffer.
 struct Doc {
@@ -334,6 +369,36 @@ impl Server {
                         self.docs.remove(&path);
                         Some(path)
                     })
+            }
+            "workspace/didChangeWatchedFiles" => {
+                let changed: Vec<PathBuf> = params["changes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c["uri"].as_str()?.parse::<lsp::Uri>().ok())
+                    .filter_map(|u| file_path(&u))
+                    .collect();
+                // Only packs the editor shows: with open buffers or published findings.
+                let mut shown: HashSet<PathBuf> = self
+                    .docs
+                    .keys()
+                    .filter_map(|p| pack_root_of(p))
+                    .collect();
+                shown.extend(self.published.keys().cloned());
+                let settings_changed = changed.iter().any(|p| {
+                    p.file_name().is_some_and(|n| {
+                        n == "spectro.toml" || n == ".spectro.toml" || n == "pyproject.toml"
+                    })
+                });
+                let roots: Vec<PathBuf> = shown
+                    .into_iter()
+                    .filter(|root| settings_changed || changed.iter().any(|p| p.starts_with(root)))
+                    .collect();
+                let mut out = Vec::new();
+                for root in roots {
+                    out.extend(self.lint(&root));
+                }
+                return out;
             }
             "workspace/didChangeConfiguration" => {
                 // Pull-model clients send `null` here: keep what we have.

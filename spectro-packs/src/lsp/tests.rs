@@ -527,3 +527,94 @@ fn a_fifty_megabyte_paste_is_a_finding_not_a_hang() {
     );
     c.shutdown();
 }
+
+#[test]
+fn files_changed_on_disk_relint_the_packs_the_editor_shows() {
+    let (_tmp, dir) = pack();
+    let values = dir.join("values.yaml");
+    let pack_json = dir.join("pack.json");
+    let mut c = Client::start(&[], json!({}));
+    c.open(&values, &std::fs::read_to_string(&values).unwrap());
+    let _ = c.sync();
+    // pack.json is not open; a tool rewrites it with a bad layer.
+    let text = std::fs::read_to_string(&pack_json)
+        .unwrap()
+        .replace("\"addon\"", "\"adon\"");
+    std::fs::write(&pack_json, text).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&pack_json), "type": 2}]}),
+    );
+    let got = c.publishes(&[&pack_json]);
+    assert!(
+        codes(&got[0].1).contains(&"PK006".to_owned()),
+        "{}",
+        got[0].1
+    );
+    // A change in a pack nobody has open is not linted.
+    let other = tempfile::tempdir().unwrap();
+    let elsewhere = new_pack(other.path(), &NewPack::new("other", Layer::Addon)).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&elsewhere.join("pack.json")), "type": 2}]}),
+    );
+    assert!(c.sync().is_empty());
+    c.shutdown();
+}
+
+#[test]
+fn clients_that_can_watch_files_are_asked_to() {
+    let (server_end, client) = Connection::memory();
+    let server = std::thread::spawn(move || super::serve(&server_end));
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    client
+        .sender
+        .send(
+            Request::new(
+                RequestId::from(1),
+                "initialize".into(),
+                json!({"capabilities": caps}),
+            )
+            .into(),
+        )
+        .unwrap();
+    client
+        .sender
+        .send(Notification::new("initialized".into(), json!({})).into())
+        .unwrap();
+    let mut registered = None;
+    while registered.is_none() {
+        match client
+            .receiver
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap()
+        {
+            Message::Request(r) if r.method == "client/registerCapability" => registered = Some(r),
+            _ => {}
+        }
+    }
+    let r = registered.unwrap();
+    let watchers = &r.params["registrations"][0]["registerOptions"]["watchers"];
+    assert!(
+        watchers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["globPattern"] == "**/spectro.toml"),
+        "{watchers}"
+    );
+    // The client's answer is taken quietly; then a clean shutdown.
+    client
+        .sender
+        .send(lsp_server::Response::new_ok(r.id, Value::Null).into())
+        .unwrap();
+    client
+        .sender
+        .send(Request::new(RequestId::from(2), "shutdown".into(), Value::Null).into())
+        .unwrap();
+    client
+        .sender
+        .send(Notification::new("exit".into(), Value::Null).into())
+        .unwrap();
+    server.join().unwrap().unwrap();
+}
