@@ -9,9 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SNAPSHOT=${SPECTRO_ADVISORY_DB:-../shared/advisory-db}
-if ! command -v cargo-deny >/dev/null; then
-  echo "cargo-deny missing: installing it (cargo install --locked cargo-deny)" >&2
-  cargo install --locked cargo-deny
+# Pinned: the database folder name below is this version's hash of the official URL.
+DENY_VERSION=0.20.2
+if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $DENY_VERSION" ]; then
+  echo "cargo-deny $DENY_VERSION missing: installing it" >&2
+  cargo install --locked cargo-deny --version "$DENY_VERSION"
 fi
 if [ ! -d "$SNAPSHOT/crates" ]; then
   echo "!!! no advisory snapshot at $SNAPSHOT: the advisories check is SKIPPED" >&2
@@ -19,11 +21,18 @@ if [ ! -d "$SNAPSHOT/crates" ]; then
 fi
 # The folder name is cargo-deny's for the official URL (see `-L debug`).
 DB=target/advisory-dbs/advisory-db-3157b0e258782691
-stamp=$(sed -n 's/.*commit \([0-9a-f]*\) (\([0-9-]*\)).*/\1 \2/p' "$SNAPSHOT/SNAPSHOT.txt")
+# "commit <sha> (<date>)" from SNAPSHOT.txt; without it, the newest advisory's date.
+stamp=$(sed -n 's/.*commit \([0-9a-f]*\) (\([0-9-]*\)).*/\1 \2/p' "$SNAPSHOT/SNAPSHOT.txt" 2>/dev/null || true)
+if [ -z "$stamp" ]; then
+  newest=$(find "$SNAPSHOT/crates" -name '*.md' -printf '%TY-%Tm-%Td\n' | sort | tail -1)
+  stamp="unknown ${newest:-1970-01-01}"
+  echo "!!! $SNAPSHOT/SNAPSHOT.txt names no commit: dating the snapshot $newest" >&2
+fi
 if [ ! -f "$DB/.snapshot" ] || [ "$(cat "$DB/.snapshot")" != "$stamp" ]; then
   rm -rf "$DB"
   mkdir -p "$DB"
-  cp -R "$SNAPSHOT"/. "$DB"/
+  # The files only (a snapshot that is itself a clone brings no history of its own).
+  tar -C "$SNAPSHOT" --exclude=.git -cf - . | tar -C "$DB" -xf -
   date=$(echo "$stamp" | cut -d' ' -f2)
   (
     cd "$DB"

@@ -59,6 +59,9 @@ command -v cargo-cyclonedx >/dev/null || cargo install --locked cargo-cyclonedx 
 cargo cyclonedx --manifest-path spectro-cli/Cargo.toml --format json --spec-version 1.5 \
     --no-build-deps --target "$TARGET" --override-filename "$NAME.cdx" >&2
 mv spectro-cli/"$NAME.cdx.json" "$OUT/$NAME.cdx.json"
+# cargo-cyclonedx writes one file per workspace member whatever --manifest-path says:
+# only the CLI's is ours to ship.
+rm -f -- */"$NAME.cdx.json"
 
 log "Python wheel and sdist"
 VENV=${SPECTRO_VENV:-$ROOT/target/dist-venv}

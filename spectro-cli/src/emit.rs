@@ -101,7 +101,9 @@ impl Emitter for Human {
     fn emit(&self, out: &mut dyn Write, run: &Run<'_>) -> io::Result<()> {
         let bold = Style::new().bold();
         let dim = AnsiColor::Blue.on_default().bold();
-        let mut sources: HashMap<PathBuf, Option<String>> = HashMap::new();
+        // Per file: its text and the byte span of each line.
+        #[allow(clippy::type_complexity)]
+        let mut sources: HashMap<PathBuf, Option<(String, Vec<(usize, usize)>)>> = HashMap::new();
         // The line of the previous finding, split into characters: findings come sorted
         // by file and line, so a long line (a one-line pack.json or profile export with
         // thousands of findings) is found and split once, not once per finding.
@@ -128,11 +130,23 @@ impl Emitter for Human {
                         .as_ref()
                         .is_some_and(|(f, l, _)| *f == file && *l == index);
                     if !same {
+                        // Each file is read and split into lines once, however many
+                        // findings it has.
                         let chars = sources
                             .entry(file.clone())
-                            .or_insert_with(|| std::fs::read_to_string(&file).ok())
-                            .as_deref()
-                            .and_then(|t| spectro_packs::syntax::lines(t).nth(index))
+                            .or_insert_with(|| {
+                                let text = std::fs::read_to_string(&file).ok()?;
+                                let base = text.as_ptr() as usize;
+                                let spans = spectro_packs::syntax::lines(&text)
+                                    .map(|l| {
+                                        let start = l.as_ptr() as usize - base;
+                                        (start, start + l.len())
+                                    })
+                                    .collect::<Vec<_>>();
+                                Some((text, spans))
+                            })
+                            .as_ref()
+                            .and_then(|(t, spans)| spans.get(index).map(|&(a, b)| &t[a..b]))
                             .map(|l| l.chars().collect());
                         current = Some((file, index, chars));
                     }

@@ -373,8 +373,11 @@ impl Limits {
                 keys.join(", ")
             ))
         })?;
+        // Times stop at a day: a longer wait is never meant, and `Instant + Duration`
+        // must not overflow.
         let v = parse_value(spec.unit, value)
             .filter(|v| *v >= spec.min)
+            .filter(|v| spec.unit != Unit::Seconds || *v <= 86_400)
             .ok_or_else(|| {
                 Error::Unsupported(format!(
                     "limit `{key}`: `{}` is not a {}",
@@ -383,7 +386,7 @@ impl Limits {
                         Unit::Bytes | Unit::BytesPerSecond => "size such as 64MiB or 1048576",
                         Unit::Count if spec.min == 0 => "count",
                         Unit::Count => "positive count",
-                        Unit::Seconds => "duration such as 90s, 2m or 1h",
+                        Unit::Seconds => "duration such as 90s, 2m or 1h (at most a day)",
                     }
                 ))
             })?;
@@ -503,6 +506,8 @@ mod tests {
             assert!(l.set("file-size", bad).is_err(), "{bad}");
         }
         assert!(l.set("retries", "3s").is_err());
+        assert!(l.set("retry-after", "25h").is_err());
+        l.set("retry-after", "24h").unwrap();
         l.set("retries", "0").unwrap();
         assert_eq!(l.retries, 0);
         let e = l.set("file-sise", "1").unwrap_err().to_string();

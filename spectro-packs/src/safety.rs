@@ -157,6 +157,24 @@ pub(crate) fn read_regular_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A small settings file (a login file, Docker's config.json): `None` when it does not
+/// exist; FIFOs and devices are refused and the size is capped at 1 MiB like
+/// `read_regular_capped`.
+pub(crate) fn read_settings_file(path: &Path) -> Result<Option<String>> {
+    const MAX_SETTINGS_BYTES: u64 = 1 << 20;
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        _ => {}
+    }
+    let bytes = read_regular_capped(path, MAX_SETTINGS_BYTES)?;
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        Error::io(
+            path,
+            io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()),
+        )
+    })
+}
+
 /// Refuse to replace `target` unless it is missing or a regular file: renaming over a
 /// device, FIFO, socket, directory or symbolic link would replace that object (run as
 /// root, `-o /dev/null` would replace the machine's `/dev/null`).

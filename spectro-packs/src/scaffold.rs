@@ -101,6 +101,7 @@ fn images_in_text(text: &str, out: &mut BTreeSet<String>) {
     }
 }
 
+#[derive(Debug)]
 struct Chart {
     name: String,
     version: String,
@@ -114,14 +115,22 @@ fn read_chart(path: &Path) -> Result<Chart> {
         reason: m,
     };
     let f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(f.take(512 << 20)));
+    // Caps on what is decompressed (512 MiB) and on tar headers and long-name records
+    // (1 MiB, which the tar reader holds in memory), as for pack archives.
+    let (reader, budget) = crate::archive::extract::capped_tar_reader(
+        flate2::read::GzDecoder::new(f),
+        512 << 20,
+        "chart size",
+        1 << 20,
+    );
+    let mut tar = tar::Archive::new(reader);
     let (mut chart_yaml, mut values) = (None, String::new());
     // Images are collected template by template: only one template is in memory at once.
     let mut images = BTreeSet::new();
-    for entry in tar
+    let mut entries = tar
         .entries()
-        .map_err(|e| bad(format!("not a chart archive: {e}")))?
-    {
+        .map_err(|e| bad(format!("not a chart archive: {e}")))?;
+    while let Some(entry) = budget.around(|| entries.next()) {
         let mut entry = entry.map_err(|e| bad(format!("not a chart archive: {e}")))?;
         let p = entry
             .path()
@@ -135,9 +144,15 @@ fn read_chart(path: &Path) -> Result<Chart> {
             [_, "Chart.yaml"] | [_, "values.yaml"] | [_, "templates", ..]
         );
         if !wanted || entry.size() > 8 << 20 {
+            // Read past it here, under the size cap, not inside the header budget.
+            std::io::copy(&mut entry, &mut std::io::sink())
+                .map_err(|e| bad(format!("not a chart archive: {e}")))?;
             continue;
         }
-        if entry.read_to_string(&mut text).is_err() {
+        if let Err(e) = entry.read_to_string(&mut text) {
+            if crate::archive::extract::is_cap(&e) {
+                return Err(bad(format!("not a chart archive: {e}")));
+            }
             continue;
         }
         match parts.as_slice() {
@@ -355,4 +370,61 @@ pub fn new_pack(parent: impl AsRef<Path>, spec: &NewPack) -> Result<PathBuf> {
     fs::rename(&staged_root, &target).map_err(|e| Error::io(&target, e))?;
     drop(tmp);
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    fn header(name: &str, typ: u8, size: u64) -> [u8; 512] {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..108].copy_from_slice(b"0000644\0");
+        h[108..116].copy_from_slice(b"0000000\0");
+        h[116..124].copy_from_slice(b"0000000\0");
+        h[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+        h[136..148].copy_from_slice(b"00000000000\0");
+        h[156] = typ;
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        h
+    }
+
+    fn chart(entries: &[(&str, u8, Vec<u8>)]) -> tempfile::NamedTempFile {
+        let mut tar = Vec::new();
+        for (name, typ, data) in entries {
+            tar.extend_from_slice(&header(name, *typ, data.len() as u64));
+            tar.extend_from_slice(data);
+            tar.extend(std::iter::repeat_n(0u8, (512 - data.len() % 512) % 512));
+        }
+        tar.extend([0u8; 1024]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(&gz.finish().unwrap()).unwrap();
+        f
+    }
+
+    #[test]
+    fn a_chart_long_name_claiming_gigabytes_is_refused_at_the_header_cap() {
+        // 64 MiB of a GNU long name (a few KiB of gzip): refused after 1 MiB, not loaded.
+        let bomb = chart(&[
+            ("././@LongLink", b'L', vec![b'a'; 64 << 20]),
+            ("c/Chart.yaml", b'0', b"name: c\nversion: 1.0.0\n".to_vec()),
+        ]);
+        let e = super::read_chart(bomb.path()).unwrap_err().to_string();
+        assert!(e.contains("tar header and extension size"), "{e}");
+        // A big file the scaffold does not read is skipped under the size cap, and the
+        // chart still reads.
+        let ok = chart(&[
+            ("c/Chart.yaml", b'0', b"name: c\nversion: 1.0.0\n".to_vec()),
+            ("c/files/blob.bin", b'0', vec![0u8; 9 << 20]),
+            ("c/values.yaml", b'0', b"image: nginx:1.25\n".to_vec()),
+        ]);
+        let c = super::read_chart(ok.path()).unwrap();
+        assert_eq!((c.name.as_str(), c.version.as_str()), ("c", "1.0.0"));
+    }
 }

@@ -930,3 +930,19 @@ fn pack_json_comes_first_and_identity_is_read_without_extracting() {
         })
     ));
 }
+
+#[test]
+fn an_entry_under_a_file_is_the_archives_fault_not_the_disks() {
+    // `p/pack.json` is a file, then `p/pack.json/x` needs it to be a folder: the archive
+    // is inconsistent (an archive error naming the entry), not a local I/O failure.
+    let bytes = RawTar::default().pack().file("p/pack.json/x", b"x").gz();
+    let s = Sandbox::new();
+    match s.extract_bytes(&bytes, &ExtractOptions::default()) {
+        Err(Error::Archive { entry, problem, .. }) => {
+            assert_eq!(entry.as_deref(), Some("p/pack.json/x"));
+            assert!(matches!(problem, ArchiveProblem::Corrupt(_)), "{problem:?}");
+        }
+        other => panic!("expected an archive error, got {other:?}"),
+    }
+    s.assert_clean();
+}

@@ -1630,3 +1630,30 @@ fn item56_a_login_file_readable_by_others_is_warned_about_with_the_fix() {
     let out = run_spectro(home.path(), &args, &[], None);
     assert!(!out.err.contains("chmod"), "{}", out.err);
 }
+
+#[test]
+#[cfg(unix)]
+fn login_files_that_are_fifos_or_huge_are_refused_not_read() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.json");
+    let status = Command::new("mkfifo").arg(&config).status().unwrap();
+    assert!(status.success());
+    let args = [
+        "pack",
+        "ls",
+        "-r",
+        "oci://127.0.0.1:9/base",
+        "--plain-http",
+        "--limit",
+        "retries=0",
+    ];
+    // Nobody writes to the FIFO: reading it would hang; refusing it returns at once.
+    let out = run_spectro(home.path(), &args, &[], None);
+    assert_eq!(out.code, Some(2), "{}", out.err);
+    assert!(out.err.contains("FIFO"), "{}", out.err);
+    fs::remove_file(&config).unwrap();
+    fs::write(&config, vec![b' '; 2 << 20]).unwrap();
+    let out = run_spectro(home.path(), &args, &[], None);
+    assert_eq!(out.code, Some(2), "{}", out.err);
+    assert!(out.err.contains("limit"), "{}", out.err);
+}

@@ -276,3 +276,36 @@ fn a_byte_order_mark_is_skipped_like_helm_does() {
     let doc = spectro_packs::syntax::parse_json("\u{feff}{\"a\": 1}").unwrap();
     assert_eq!(doc.root.get("a").unwrap().pos.line.get(), 1);
 }
+
+#[test]
+fn embedded_yaml_repeated_through_aliases_shares_one_budget() {
+    // One preset whose `add` expands to ~90 000 nodes (under the per-parse cap), listed
+    // 5 000 times through an alias: without a shared budget that is 450 million nodes
+    // (memory exhausted); with it, the adds stop being parsed after about ten.
+    let add = "a: &a [x, x, x, x, x, x, x, x, x, x]\\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\\n";
+    let presets = format!(
+        "bomb: &p\n  name: x\n  displayName: x\n  group: g\n  add: \"{add}\"\npresets: [{}]\n",
+        vec!["*p"; 5000].join(", ")
+    );
+    let t = tempfile::tempdir().unwrap();
+    pack_with(t.path(), GOOD_JSON, b"pack:\n  namespace: x\n");
+    fs::write(t.path().join("presets.yaml"), presets).unwrap();
+    let r = validate_pack(t.path()).unwrap();
+    assert!(!r.diagnostics.is_empty());
+    // The same through a profile's pack values.
+    let profile = t.path().join("profile.yaml");
+    let packs = vec!["*p"; 5000].join(", ");
+    fs::write(
+        &profile,
+        format!(
+            "bomb: &p\n  name: x\n  type: spectro\n  layer: addon\n  version: 1.0.0\n  values: \"{add}\"\nmetadata:\n  name: p\nspec:\n  template:\n    type: add-on\n    packs: [{packs}]\n"
+        ),
+    )
+    .unwrap();
+    let r = spectro_packs::validate_profile(&profile, &Default::default()).unwrap();
+    assert!(
+        r.diagnostics.iter().any(|d| d.message.contains("budget")),
+        "{:?}",
+        r.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
+}

@@ -257,7 +257,7 @@ struct Capped<R> {
 /// The stream under `tar`, with the total cap and, while `tar` reads between entries, the
 /// header cap ([`ExtractLimits::max_header_bytes`]); `header_left` is shared with the loop
 /// that arms it.
-struct Framed<R> {
+pub(crate) struct Framed<R> {
     inner: Capped<R>,
     header_limit: u64,
     header_left: std::rc::Rc<std::cell::Cell<Option<u64>>>,
@@ -277,6 +277,46 @@ impl<R: Read> Read for Framed<R> {
         }
         Ok(n)
     }
+}
+
+/// A reader for `tar::Archive` over `inner` (decompressed bytes) with a total cap and the
+/// header budget; call [`HeaderBudget::around`] for each `entries.next()`. Every tar
+/// reader of untrusted data goes through this (extraction, `pack new --chart`).
+pub(crate) fn capped_tar_reader<R: Read>(
+    inner: R,
+    max_total: u64,
+    what: &'static str,
+    max_header: u64,
+) -> (Framed<R>, HeaderBudget) {
+    let left = std::rc::Rc::new(std::cell::Cell::new(None));
+    let reader = Framed {
+        inner: Capped {
+            inner,
+            left: max_total,
+            what,
+            limit: max_total,
+        },
+        header_limit: max_header,
+        header_left: left.clone(),
+    };
+    (reader, HeaderBudget(left, max_header))
+}
+
+/// Arms the header cap of a [`capped_tar_reader`] while `tar` looks for the next entry.
+pub(crate) struct HeaderBudget(std::rc::Rc<std::cell::Cell<Option<u64>>>, u64);
+
+impl HeaderBudget {
+    pub(crate) fn around<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.0.set(Some(self.1));
+        let out = f();
+        self.0.set(None);
+        out
+    }
+}
+
+/// Whether `e` is a cap of a [`capped_tar_reader`] (its message names the cap).
+pub(crate) fn is_cap(e: &io::Error) -> bool {
+    cap_of(e).is_some()
 }
 
 impl<R: Read> Read for Capped<R> {
@@ -411,19 +451,34 @@ fn unpack<R: BufRead>(
             continue;
         }
         let out = parts.iter().fold(staging.to_path_buf(), |p, c| p.join(c));
-        let written = |p: &Path| {
-            let p = p.to_path_buf();
-            move |e| Fail::Write(p, e)
+        // The destination (the staging folder is gone by the time anyone reads this).
+        let dest = staging.parent().unwrap_or(staging);
+        let written = |e: io::Error| Fail::Write(dest.to_path_buf(), e);
+        // Creating a folder or file fails because of the disk (full, read-only, not ours)
+        // or because of the archive (`p/pack.json` then `p/pack.json/x`, a name too long,
+        // two names one case-insensitive disk takes as one): blame the right one.
+        let created = |e: io::Error| {
+            if matches!(
+                e.kind(),
+                io::ErrorKind::StorageFull
+                    | io::ErrorKind::QuotaExceeded
+                    | io::ErrorKind::ReadOnlyFilesystem
+                    | io::ErrorKind::PermissionDenied
+            ) {
+                written(e)
+            } else {
+                Fail::Bad(Some(crate::diagnostic::sanitize(&name)), corrupt(&e))
+            }
         };
         if is_dir {
-            mkdirs(&out).map_err(written(&out))?;
+            mkdirs(&out).map_err(created)?;
             continue;
         }
         if let Some(parent) = out.parent() {
-            mkdirs(parent).map_err(written(parent))?;
+            mkdirs(parent).map_err(created)?;
         }
         let exec = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
-        let mut f = create_file(&out, exec).map_err(written(&out))?;
+        let mut f = create_file(&out, exec).map_err(created)?;
         let mut capped = Capped {
             inner: &mut entry,
             left: limits.max_file_bytes,
@@ -441,10 +496,10 @@ fn unpack<R: BufRead>(
             if got == 0 {
                 break;
             }
-            f.write_all(&buf[..got]).map_err(written(&out))?;
+            f.write_all(&buf[..got]).map_err(written)?;
             n += got as u64;
         }
-        f.flush().map_err(written(&out))?;
+        f.flush().map_err(written)?;
         bytes += n;
         files += 1;
         if bytes > limits.max_total_bytes {

@@ -7,7 +7,7 @@
 //! only when every entry passed the checks.
 
 mod build;
-mod extract;
+pub(crate) mod extract;
 mod gzip;
 
 pub use build::{BuildOptions, BuiltArchive, DEFAULT_MTIME, archive_file_name, build_archive};

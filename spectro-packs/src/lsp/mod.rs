@@ -600,6 +600,7 @@ impl Server {
         if parts.is_empty()
             && let Some(kind) = schema_help::kind_of(&path)
             && let Some(doc) = self.docs.get(&path)
+            && doc.text.len() as u64 <= self.load.max_file_size
         {
             let starts = text::line_starts(&doc.text);
             let offset = text::offset(&doc.text, &starts, pos, self.encoding);
@@ -623,6 +624,10 @@ impl Server {
         let (Some(kind), Some(doc)) = (schema_help::kind_of(&path), self.docs.get(&path)) else {
             return Value::Null;
         };
+        // A buffer over the file-size cap gets its finding (FS002), not completion.
+        if doc.text.len() as u64 > self.load.max_file_size {
+            return Value::Null;
+        }
         let starts = text::line_starts(&doc.text);
         let offset = text::offset(&doc.text, &starts, at.position, self.encoding);
         schema_help::complete(kind, &doc.text, offset)

@@ -25,9 +25,14 @@ pub(super) fn hover(kind: SchemaKind, text: &str, offset: usize) -> Option<Strin
         SchemaKind::Pack => json_key_at(text, offset)?,
         _ => {
             let doc = parse_yaml(text, Default::default()).ok()?;
-            let starts = line_starts(text);
+            let mut columns = Columns {
+                text,
+                starts: line_starts(text),
+                line: usize::MAX,
+                chars: Vec::new(),
+            };
             let mut path: Vec<String> = Vec::new();
-            if !key_at(&doc.root, text, &starts, offset, &mut path) {
+            if !key_at(&doc.root, &mut columns, offset, &mut path) {
                 return None;
             }
             path
@@ -53,7 +58,10 @@ fn json_key_at(text: &str, offset: usize) -> Option<Vec<String>> {
     let offset = offset.min(text.len());
     // The string around the cursor: from the last unescaped quote before it.
     let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    let quotes: Vec<usize> = text[line_start..]
+    let line_end = text[offset..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| offset + i);
+    let quotes: Vec<usize> = text[line_start..line_end]
         .char_indices()
         .filter(|&(i, c)| c == '"' && !text[line_start..line_start + i].ends_with('\\'))
         .map(|(i, _)| line_start + i)
@@ -76,30 +84,50 @@ fn json_key_at(text: &str, offset: usize) -> Option<Vec<String>> {
     }
 }
 
-/// Byte offset of a 1-based line and character column.
-fn byte_at(text: &str, starts: &[usize], line: u32, column: u32) -> Option<usize> {
-    let start = *starts.get((line as usize).checked_sub(1)?)?;
-    let rest = &text[start..];
-    let skip = (column as usize).saturating_sub(1);
-    Some(start + rest.char_indices().nth(skip).map_or(rest.len(), |(i, _)| i))
+/// Byte offsets of 1-based (line, character) places, with the last line's character
+/// offsets kept: keys come in line order, so a long one-line mapping is split once.
+struct Columns<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+    line: usize,
+    chars: Vec<usize>,
+}
+
+impl Columns<'_> {
+    fn byte_at(&mut self, line: u32, column: u32) -> Option<usize> {
+        let index = (line as usize).checked_sub(1)?;
+        let start = *self.starts.get(index)?;
+        if self.line != index {
+            let end = self
+                .starts
+                .get(index + 1)
+                .copied()
+                .unwrap_or(self.text.len());
+            self.chars = self.text[start..end]
+                .char_indices()
+                .map(|(i, _)| start + i)
+                .collect();
+            self.line = index;
+        }
+        let skip = (column as usize).saturating_sub(1);
+        Some(self.chars.get(skip).copied().unwrap_or_else(|| {
+            self.starts
+                .get(index + 1)
+                .copied()
+                .unwrap_or(self.text.len())
+        }))
+    }
 }
 
 /// Find the map key whose token holds `offset`, pushing the keys (and item indexes) on
 /// the way into `path`.
-fn key_at(
-    node: &Node,
-    text: &str,
-    starts: &[usize],
-    offset: usize,
-    path: &mut Vec<String>,
-) -> bool {
+fn key_at(node: &Node, columns: &mut Columns<'_>, offset: usize, path: &mut Vec<String>) -> bool {
     match &node.value {
         NodeValue::Map(entries) => {
             for e in entries {
                 let key = e.key.key_text();
-                if let Some(at) =
-                    byte_at(text, starts, e.key.pos.line.get(), e.key.pos.column.get())
-                {
+                if let Some(at) = columns.byte_at(e.key.pos.line.get(), e.key.pos.column.get()) {
+                    let text = columns.text;
                     let quoted = matches!(text[at..].chars().next(), Some('"' | '\''));
                     let end = at + key.len() + if quoted { 2 } else { 0 };
                     if (at..=end).contains(&offset) {
@@ -108,7 +136,7 @@ fn key_at(
                     }
                 }
                 path.push(key);
-                if key_at(&e.value, text, starts, offset, path) {
+                if key_at(&e.value, columns, offset, path) {
                     return true;
                 }
                 path.pop();
@@ -118,7 +146,7 @@ fn key_at(
         NodeValue::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
                 path.push(i.to_string());
-                if key_at(item, text, starts, offset, path) {
+                if key_at(item, columns, offset, path) {
                     return true;
                 }
                 path.pop();
@@ -191,6 +219,9 @@ enum Place {
     Value { path: Vec<String>, in_string: bool },
 }
 
+/// Nesting beyond which completion gives up (the parsers' own depth limit).
+const MAX_DEPTH: usize = 128;
+
 struct Frame {
     object: bool,
     key: Option<String>,
@@ -228,6 +259,7 @@ fn json_place(prefix: &str) -> Option<Place> {
         }
         match c {
             '"' => string = Some(String::new()),
+            '{' | '[' if stack.len() >= MAX_DEPTH => return None,
             '{' | '[' => stack.push(Frame {
                 object: c == '{',
                 key: None,
@@ -366,5 +398,21 @@ mod tests {
         let yaml = "presets:\n  - name: a\n    group: g\n";
         let h = hover(SchemaKind::Presets, yaml, yaml.find("group").unwrap()).unwrap();
         assert!(h.starts_with("**group**"), "{h}");
+    }
+
+    #[test]
+    fn hostile_buffers_stay_linear_and_bounded() {
+        // 16 MiB of `[`: completion gives up at the depth cap instead of growing a stack.
+        let deep = format!("{{\"a\": {}", "[".repeat(16 << 20));
+        assert_eq!(complete(SchemaKind::Pack, &deep, deep.len()), Value::Null);
+        // A one-line flow mapping of 100 000 keys: a hover near the end splits the line
+        // once, not once per key (this would take minutes if quadratic).
+        let keys: Vec<String> = (0..100_000).map(|i| format!("k{i}: 1")).collect();
+        let yaml = format!("presets: [{{{}, group: g}}]\n", keys.join(", "));
+        let at = yaml.find("group").unwrap();
+        assert!(hover(SchemaKind::Presets, &yaml, at).is_some());
+        // Quotes are paired on the cursor's line only.
+        let many = format!("{{\"name\": 1,\n{}\n}}", "\"".repeat(1 << 20));
+        assert!(hover(SchemaKind::Pack, &many, 3).is_some());
     }
 }

@@ -367,6 +367,7 @@ pub fn parse_profile(path: impl AsRef<Path>, text: String) -> Profile {
     if let Ok(doc) = &profile.document {
         let mut r = Reader {
             problems: Vec::new(),
+            embedded: crate::syntax::EmbeddedYaml::new(YamlLimits::default()),
         };
         let root = doc.root.clone();
         r.read(&root, &mut profile);
@@ -377,6 +378,8 @@ pub fn parse_profile(path: impl AsRef<Path>, text: String) -> Profile {
 
 struct Reader {
     problems: Vec<ShapeProblem>,
+    /// The packs' `values` strings share one budget (see `EmbeddedYaml`).
+    embedded: crate::syntax::EmbeddedYaml,
 }
 
 impl Reader {
@@ -529,14 +532,22 @@ impl Reader {
             None => PackValues::Absent,
             Some(v) => match &v.value {
                 NodeValue::Null => PackValues::Absent,
-                NodeValue::String(s) => match parse_yaml(s, YamlLimits::default()) {
-                    Ok(document) => PackValues::Text {
+                NodeValue::String(s) => match self.embedded.parse(s) {
+                    Some(Ok(document)) => PackValues::Text {
                         text: s.clone(),
                         document,
                     },
-                    Err(error) => PackValues::Invalid {
+                    Some(Err(error)) => PackValues::Invalid {
                         text: s.clone(),
                         error,
+                    },
+                    None => PackValues::Invalid {
+                        text: s.clone(),
+                        error: crate::syntax::ParseError {
+                            message: "not parsed: the YAML embedded in this profile exceeds its budget of nodes (aliases multiplied by references)".into(),
+                            position: v.pos,
+                            strict_only: false,
+                        },
                     },
                 },
                 NodeValue::Map(_) => PackValues::Inline(v.clone()),

@@ -165,14 +165,14 @@ impl Config {
     }
 
     /// Load; a missing file is an empty config.
+    /// FIFOs and devices are refused, and files over 1 MiB.
     pub fn load(path: &Path) -> Result<Self> {
-        match fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::InvalidConfig {
+        match crate::safety::read_settings_file(path)? {
+            Some(text) => serde_json::from_str(&text).map_err(|e| Error::InvalidConfig {
                 path: path.to_path_buf(),
                 reason: format!("not a valid config file: {e}"),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(Error::io(path, e)),
+            None => Ok(Config::default()),
         }
     }
 

@@ -347,10 +347,12 @@ fn preset_adds(pack: &Pack) -> Vec<Node> {
     else {
         return Vec::new();
     };
+    let mut budget = crate::syntax::EmbeddedYaml::new(crate::syntax::YamlLimits::default());
     items
         .iter()
         .filter_map(|p| p.get("add")?.as_str())
-        .filter_map(|t| crate::syntax::parse_yaml(t, crate::syntax::YamlLimits::default()).ok())
+        .map_while(|t| budget.parse(t))
+        .filter_map(Result::ok)
         .map(|d| d.root)
         .collect()
 }

@@ -1,7 +1,7 @@
 //! PR003 `preset-add-invalid-yaml`.
 use super::{Checker, Rule};
 use crate::diagnostic::{Position, Severity};
-use crate::syntax::{YamlLimits, parse_yaml, source_line};
+use crate::syntax::{YamlLimits, source_line};
 
 pub(crate) const RULE: Rule = Rule {
     code: "PR003",
@@ -23,10 +23,11 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         return;
     };
     let text = &c.pack.presets.text;
+    let mut budget = crate::syntax::EmbeddedYaml::new(YamlLimits::default());
     for (i, item) in items.iter().enumerate() {
         let Some(add) = item.get("add") else { continue };
         let Some(body) = add.as_str() else { continue };
-        let Err(e) = parse_yaml(body, YamlLimits::default()) else {
+        let Some(Err(e)) = budget.parse(body) else {
             continue;
         };
         // Map the error into presets.yaml. A block scalar's node starts at its first

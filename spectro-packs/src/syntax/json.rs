@@ -79,9 +79,23 @@ pub fn parse_json(text: &str) -> Result<Document, ParseError> {
             serde_json::error::Category::Eof => format!("unexpected end of file: {message}"),
             _ => message,
         };
+        // serde_json counts lines at `\n` only and columns in bytes: turn its place into
+        // a byte offset, then into our position (lines also end at a lone CR, columns
+        // count characters), so the caret and editors point at the same place.
+        let line_start = if e.line() <= 1 {
+            0
+        } else {
+            text.match_indices('\n')
+                .nth(e.line() - 2)
+                .map_or(text.len(), |(i, _)| i + 1)
+        };
+        let mut offset = (line_start + e.column().saturating_sub(1)).min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         return Err(ParseError {
             message,
-            position: Position::new(e.line(), e.column().max(1)),
+            position: LineIndex::new(text).position(offset),
             strict_only: false,
         });
     }

@@ -9,7 +9,7 @@ mod yaml;
 
 pub use json::parse_json;
 pub use node::{Document, DuplicateKey, Entry, Node, NodeValue, ParseError, pointer_escape};
-pub(crate) use yaml::check_yaml_stream;
+pub(crate) use yaml::{EmbeddedYaml, check_yaml_stream};
 pub use yaml::{YamlLimits, parse_yaml, parse_yaml_stream};
 
 /// Text of line `line` (1-based) of `text`, without its line ending.
@@ -61,8 +61,26 @@ mod tests {
         assert_eq!(super::lines("").count(), 0);
         assert_eq!(super::lines("\n\n").collect::<Vec<_>>(), ["", ""]);
         assert_eq!(super::source_line("x: 1\ry: [\rz", 3), Some("z"));
-        // JSON positions count the same lines.
+        // JSON positions count the same lines, syntax errors too (in characters).
         let doc = super::parse_json("{\r\"a\":\r 1}").unwrap();
         assert_eq!(doc.root.get("a").unwrap().pos.line.get(), 3);
+        let e = super::parse_json("{\r\"é\": 1,\r}").unwrap_err();
+        assert_eq!(
+            (e.position.line.get(), e.position.column.get()),
+            (3, 1),
+            "{e}"
+        );
+        let e = super::parse_json("{\n\"é\": 1,\n}").unwrap_err();
+        assert_eq!(
+            (e.position.line.get(), e.position.column.get()),
+            (3, 1),
+            "{e}"
+        );
+        let e = super::parse_json("{\"é\": x}").unwrap_err();
+        assert_eq!(
+            (e.position.line.get(), e.position.column.get()),
+            (1, 7),
+            "{e}"
+        );
     }
 }

@@ -626,6 +626,62 @@ fn is_core_float(s: &str) -> bool {
     mantissa_ok && exp_ok
 }
 
+/// YAML documents embedded as strings in one file (presets' `add`, a profile's pack
+/// `values`) share one budget of nodes: each parse keeps its own alias cap, and all of
+/// them together stop at ten times that, so a file repeating a small billion-laughs
+/// string thousands of times (through its own aliases) cannot multiply the cap.
+pub(crate) struct EmbeddedYaml {
+    limits: YamlLimits,
+    nodes_left: usize,
+}
+
+impl EmbeddedYaml {
+    pub(crate) fn new(limits: YamlLimits) -> Self {
+        EmbeddedYaml {
+            limits,
+            nodes_left: limits.max_alias_nodes.saturating_mul(10),
+        }
+    }
+
+    /// Parse `text`, or `None` once the file's budget is spent.
+    pub(crate) fn parse(&mut self, text: &str) -> Option<Result<Document, ParseError>> {
+        if self.nodes_left == 0 {
+            return None;
+        }
+        let limits = self
+            .limits
+            .with_max_alias_nodes(self.limits.max_alias_nodes.min(self.nodes_left));
+        let result = parse_yaml(text, limits);
+        let used = match &result {
+            Ok(doc) => count_nodes(&doc.root),
+            // A refused expansion did that much work before it stopped.
+            Err(e) if e.message.contains("aliases expand") => limits.max_alias_nodes,
+            Err(_) => text.len(),
+        };
+        self.nodes_left = self.nodes_left.saturating_sub(used.max(1));
+        Some(result)
+    }
+}
+
+fn count_nodes(root: &Node) -> usize {
+    let mut stack = vec![root];
+    let mut n = 0;
+    while let Some(node) = stack.pop() {
+        n += 1;
+        match &node.value {
+            NodeValue::Seq(items) => stack.extend(items.iter()),
+            NodeValue::Map(entries) => {
+                for e in entries {
+                    n += 1;
+                    stack.push(&e.value);
+                }
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -265,10 +265,8 @@ fn docker_lookup(
     path: &std::path::Path,
     host: &str,
 ) -> Result<Option<(Credential, CredentialSource)>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, e)),
+    let Some(text) = crate::safety::read_settings_file(path)? else {
+        return Ok(None);
     };
     let cfg: DockerConfig = serde_json::from_str(&text).map_err(|e| Error::InvalidConfig {
         path: path.to_path_buf(),

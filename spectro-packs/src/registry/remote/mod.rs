@@ -42,10 +42,15 @@ const MAX_LIST_BYTES: u64 = 4 << 20;
 const MAX_LIST_ITEMS: usize = 100_000;
 /// Pages followed for one tag list or catalog.
 const MAX_PAGES: usize = 1000;
-/// Manifest media types we ask for: only the one we accept (a Docker v2 manifest or an
-/// index would be refused by `manifests.rs` and `packs.rs`, so offering one only invites
-/// a registry to convert or pick what we then refuse).
-const MANIFEST_ACCEPT: &str = crate::registry::oci::MANIFEST_MEDIA_TYPE;
+/// Manifest media types we ask for: a pack's OCI manifest first, then every other kind a
+/// tag may hold. We only accept the first (`manifests.rs` and `packs.rs` refuse the others
+/// by name), but a registry answers 404 for a kind the client did not list (distribution
+/// does for an index): a tag holding someone's image would then look free, and `push`
+/// would replace it without `--force`.
+const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
+application/vnd.oci.image.index.v1+json, \
+application/vnd.docker.distribution.manifest.v2+json, \
+application/vnd.docker.distribution.manifest.list.v2+json";
 /// Where the legacy Spectro CLI looks for a registry's CA: `<dir>/<host>/ca.crt`.
 pub const CERTS_DIR: &str = "/etc/spectro/certs.d";
 

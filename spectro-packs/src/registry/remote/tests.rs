@@ -402,7 +402,7 @@ fn a_manifest_body_of_the_docker_v2_media_type_is_refused() {
 }
 
 #[test]
-fn manifest_requests_accept_only_the_oci_manifest_type() {
+fn manifest_requests_accept_every_kind_so_foreign_tags_are_seen_not_free() {
     let (fake, reg) = open(Gate::Open, options());
     push(&reg, NGINX);
     reg.resolve(&nginx()).expect("resolve");
@@ -417,12 +417,14 @@ fn manifest_requests_accept_only_the_oci_manifest_type() {
     assert!(asked.iter().any(|l| l.method == Method::GET), "{asked:?}");
     assert!(asked.iter().any(|l| l.method == Method::HEAD), "{asked:?}");
     for l in asked {
-        assert_eq!(
-            l.accept.as_deref(),
-            Some(oci::MANIFEST_MEDIA_TYPE),
-            "{} {}",
-            l.method,
-            l.path
-        );
+        let accept = l.accept.as_deref().unwrap_or_default();
+        // Ours first, then the kinds we refuse by name rather than never see.
+        assert!(accept.starts_with(oci::MANIFEST_MEDIA_TYPE), "{accept}");
+        for kind in [
+            oci::INDEX_MEDIA_TYPE,
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ] {
+            assert!(accept.contains(kind), "{} {}: {accept}", l.method, l.path);
+        }
     }
 }
