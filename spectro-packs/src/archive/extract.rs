@@ -290,9 +290,11 @@ pub(crate) fn capped_tar_reader<R: Read>(
 ) -> (Framed<R>, HeaderBudget) {
     let left = std::rc::Rc::new(std::cell::Cell::new(None));
     let reader = Framed {
+        // Headers and padding come on top of the data the cap counts: allow one header
+        // budget of them.
         inner: Capped {
             inner,
-            left: max_total,
+            left: max_total.saturating_add(max_header),
             what,
             limit: max_total,
         },
@@ -359,18 +361,13 @@ fn unpack<R: BufRead>(
         return Err(Fail::from((None, ArchiveProblem::NotGzip)));
     }
     let mut gz = flate2::bufread::GzDecoder::new(src);
-    let total_cap = Capped {
-        inner: &mut gz,
-        left: limits.max_total_bytes.saturating_add(1 << 20),
-        what: "total size",
-        limit: limits.max_total_bytes,
-    };
-    let header_left = std::rc::Rc::new(std::cell::Cell::new(None));
-    let mut tar = tar::Archive::new(Framed {
-        inner: total_cap,
-        header_limit: limits.max_header_bytes,
-        header_left: header_left.clone(),
-    });
+    let (reader, budget) = capped_tar_reader(
+        &mut gz,
+        limits.max_total_bytes,
+        "total size",
+        limits.max_header_bytes,
+    );
+    let mut tar = tar::Archive::new(reader);
     let mut seen: HashSet<String> = HashSet::new();
     let mut top: Option<String> = None;
     let (mut files, mut bytes, mut count) = (0u64, 0u64, 0u64);
@@ -379,10 +376,7 @@ fn unpack<R: BufRead>(
     loop {
         // Everything `tar` reads to reach the next entry's data is headers and extension
         // records (entry data is always read to its end below): cap it.
-        header_left.set(Some(limits.max_header_bytes));
-        let next = entries.next();
-        header_left.set(None);
-        let mut entry = match next {
+        let mut entry = match budget.around(|| entries.next()) {
             None => break,
             Some(Ok(e)) => e,
             Some(Err(e)) => {
