@@ -9,6 +9,7 @@ mod config_cmd;
 mod emit;
 mod profile_cmd;
 mod registry_cmd;
+mod serve_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -277,6 +278,17 @@ enum RegistryCommand {
         /// Registry host.
         host: String,
     },
+    /// Serve a registry folder over the OCI distribution API (v1.1): a single-node pack
+    /// registry that Palette, ORAS, skopeo, Helm and spectro can push to and pull from.
+    ///
+    /// It serves the embedded registry's storage as is: what `spectro pack push` stored
+    /// there is served, and what is pushed here is a pack the embedded registry reads.
+    /// For more than one machine, run Harbor, Zot, CNCF distribution or a cloud
+    /// registry instead.
+    #[command(
+        after_help = "Examples:\n  spectro registry serve\n  spectro registry serve --root /srv/packs --addr 0.0.0.0:5000 --tls-cert cert.pem --tls-key key.pem --htpasswd users.htpasswd\n  spectro pack push ./my-pack -r oci://127.0.0.1:5000/base --plain-http"
+    )]
+    Serve(serve_cmd::ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -585,6 +597,7 @@ fn main() -> ExitCode {
             tls,
         }) => registry_cmd::login(&host, username, password, password_stdin, &tls),
         Command::Registry(RegistryCommand::Logout { host }) => registry_cmd::logout(&host),
+        Command::Registry(RegistryCommand::Serve(args)) => serve_cmd::serve(args),
     };
     match result {
         Ok(code) => code,

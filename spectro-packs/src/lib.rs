@@ -172,6 +172,9 @@ mod safety;
 pub mod scaffold;
 pub mod schema;
 mod selection;
+#[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
+pub mod server;
 pub mod settings;
 mod suppress;
 pub mod syntax;

@@ -131,6 +131,16 @@ pub struct Limits {
     pub chunk_size: u64,
     /// Largest archive uploaded in one PUT instead of chunks.
     pub monolithic_max: u64,
+    /// `registry serve`: largest blob accepted in one upload.
+    pub serve_upload_size: u64,
+    /// `registry serve`: largest manifest accepted.
+    pub serve_manifest_size: u64,
+    /// `registry serve`: upload sessions open at once.
+    pub serve_sessions: u64,
+    /// `registry serve`: connections served at once.
+    pub serve_connections: u64,
+    /// `registry serve`: seconds a client may stay silent (headers, body, TLS handshake).
+    pub serve_idle_timeout: u64,
 }
 
 impl Default for Limits {
@@ -158,6 +168,11 @@ impl Default for Limits {
             min_transfer_rate: 256 << 10,
             chunk_size: 16 << 20,
             monolithic_max: 16 << 20,
+            serve_upload_size: 8 << 30,
+            serve_manifest_size: crate::registry::oci::MAX_MANIFEST_BYTES,
+            serve_sessions: 1024,
+            serve_connections: 512,
+            serve_idle_timeout: 60,
         }
     }
 }
@@ -315,6 +330,41 @@ pub const LIMITS: &[LimitSpec] = &[
         "largest archive uploaded in one PUT instead of chunks",
         "small packs go in one request; large ones in chunks that can resume"
     ),
+    spec!(
+        "serve-upload-size",
+        serve_upload_size,
+        Bytes,
+        "`registry serve`: the largest blob one upload may store (answered 413 beyond)",
+        "packs with charts and images are hundreds of MiB; a cap keeps one client from filling the disk in one go"
+    ),
+    spec!(
+        "serve-manifest-size",
+        serve_manifest_size,
+        Bytes,
+        "`registry serve`: the largest manifest accepted",
+        "what distribution and oras-go accept, so anything we store they can read back"
+    ),
+    spec!(
+        "serve-sessions",
+        serve_sessions,
+        Count,
+        "`registry serve`: upload sessions open at once (sessions idle for an hour are dropped first)",
+        "each holds a temporary file; far more than a single-node registry's concurrent pushes"
+    ),
+    spec!(
+        "serve-connections",
+        serve_connections,
+        Count,
+        "`registry serve`: connections served at once (more wait in the listen backlog)",
+        "bounds memory and file descriptors under a flood, well above CI fan-out"
+    ),
+    spec!(
+        "serve-idle-timeout",
+        serve_idle_timeout,
+        Seconds,
+        "`registry serve`: how long a client may stay silent sending headers, a body or a TLS handshake",
+        "slow-header and slow-body clients (slowloris) are cut off; real clients never pause this long"
+    ),
 ];
 
 /// Caps that are not configurable, and why.
@@ -348,6 +398,16 @@ pub const FIXED_LIMITS: &[FixedLimit] = &[
         caps: "a docker-credential helper: run time and output",
         value: "30 s, 64 KiB",
         why: "a helper answers a lookup with one small JSON; a hung one must not hang spectro",
+    },
+    FixedLimit {
+        caps: "`registry serve`: failed logins per client address",
+        value: "5 a minute",
+        why: "bcrypt is slow on purpose; a client guessing passwords is answered 429 without checking",
+    },
+    FixedLimit {
+        caps: "`registry serve`: an htpasswd file",
+        value: "1 MiB",
+        why: "thousands of users fit; it is read whole at start",
     },
     FixedLimit {
         caps: "a configuration file (spectro.toml, pyproject.toml) and the registry login file",
@@ -438,6 +498,17 @@ impl Limits {
         opts.monolithic_max = self.monolithic_max;
         opts.max_list_pages = usize::try_from(self.list_pages).unwrap_or(usize::MAX);
         opts.max_list_entries = usize::try_from(self.list_entries).unwrap_or(usize::MAX);
+    }
+
+    /// The registry server's caps.
+    #[cfg(feature = "serve")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
+    pub fn apply_serve(&self, opts: &mut crate::server::ServeOptions) {
+        opts.max_upload = self.serve_upload_size;
+        opts.max_manifest = self.serve_manifest_size;
+        opts.max_sessions = usize::try_from(self.serve_sessions).unwrap_or(usize::MAX);
+        opts.max_connections = usize::try_from(self.serve_connections).unwrap_or(usize::MAX);
+        opts.idle_timeout = std::time::Duration::from_secs(self.serve_idle_timeout);
     }
 
     /// Caps for extracting archives.

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 pub(crate) const TEMP_PREFIX: &str = ".spectro-";
 
 /// The kinds of temporary entries spectro creates (`.spectro-<kind>-XXXXXX`).
-const TEMP_KINDS: &[&str] = &["pull", "extract", "build", "blob", "tmp", "new"];
+const TEMP_KINDS: &[&str] = &["pull", "extract", "build", "blob", "tmp", "new", "upload"];
 
 /// Whether `name` is exactly a temporary name spectro makes: `.spectro-<kind>-` and
 /// tempfile's six random alphanumerics. Anything else (a user's `.spectro-backup`, a

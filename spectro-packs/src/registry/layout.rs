@@ -62,18 +62,20 @@ impl LayoutStore {
         Ok(dir)
     }
 
-    fn blob_path(&self, repo: &str, digest: &str) -> Result<PathBuf> {
+    /// Where a blob of `repo` lives (`blobs/<algorithm>/<hex>`), for a well-formed
+    /// `sha256:` or `sha512:` digest only.
+    pub(crate) fn blob_path(&self, repo: &str, digest: &str) -> Result<PathBuf> {
         let dir = self.repo_dir(repo)?;
-        if !oci::is_sha256_digest(digest) {
+        let Some((alg, hex)) = oci::parse_digest(digest) else {
             return Err(corrupt(
                 &dir,
                 format!("refusing malformed digest `{}`", crate::sanitize(digest)),
             ));
-        }
-        Ok(dir.join("blobs/sha256").join(&digest["sha256:".len()..]))
+        };
+        Ok(dir.join("blobs").join(alg.name()).join(hex))
     }
 
-    fn read_index(&self, repo: &str) -> Result<Option<Index>> {
+    pub(crate) fn read_index(&self, repo: &str) -> Result<Option<Index>> {
         let path = self.repo_dir(repo)?.join("index.json");
         let bytes = match read_capped(&path, oci::MAX_MANIFEST_BYTES) {
             Ok(b) => b,
@@ -85,14 +87,14 @@ impl LayoutStore {
             .map_err(|e| corrupt(&path, format!("invalid index.json: {e}")))
     }
 
-    fn write_index(&self, repo: &str, index: &Index) -> Result<()> {
+    pub(crate) fn write_index(&self, repo: &str, index: &Index) -> Result<()> {
         let dir = self.repo_dir(repo)?;
         let bytes = serde_json::to_vec(index).map_err(|e| Error::io(&dir, io::Error::other(e)))?;
         crate::safety::write_atomic(&dir.join("index.json"), &bytes, false)
     }
 
     /// Create the layout folder and its `oci-layout` marker.
-    fn init_layout(&self, repo: &str) -> Result<PathBuf> {
+    pub(crate) fn init_layout(&self, repo: &str) -> Result<PathBuf> {
         let dir = self.repo_dir(repo)?;
         crate::safety::create_dirs(&dir, 0o755)?;
         if !dir.join("oci-layout").is_file() {
@@ -108,7 +110,8 @@ impl LayoutStore {
             Error::NotFound { .. } => corrupt(&path, format!("blob {digest} is missing")),
             e => e,
         })?;
-        let actual = oci::sha256_digest(&bytes);
+        let actual = oci::parse_digest(digest)
+            .map_or_else(|| oci::sha256_digest(&bytes), |(alg, _)| alg.digest(&bytes));
         if actual != digest {
             return Err(Error::DigestMismatch {
                 what: path.display().to_string(),
@@ -117,6 +120,51 @@ impl LayoutStore {
             });
         }
         Ok(bytes)
+    }
+}
+
+impl LayoutStore {
+    /// Names of the image layouts under the root that start with `prefix` and hold
+    /// `marker` (`index.json`: repositories with manifests; `oci-layout`: any layout,
+    /// also one holding only blobs).
+    pub(crate) fn layouts(&self, prefix: &str, marker: &str) -> Result<Vec<String>> {
+        let start = match prefix.trim_end_matches('/') {
+            "" => self.root.clone(),
+            p => self.repo_dir(p)?,
+        };
+        let mut out = Vec::new();
+        let walk = walkdir::WalkDir::new(&start)
+            .max_depth(16)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| {
+                let in_layout = || {
+                    e.file_name() == "blobs"
+                        && e.path()
+                            .parent()
+                            .is_some_and(|p| p.join("oci-layout").is_file())
+                };
+                e.depth() == 0
+                    || (e.file_type().is_dir()
+                        && !e.file_name().to_string_lossy().starts_with('.')
+                        && !in_layout())
+            });
+        for e in walk.flatten() {
+            if !e.path().join(marker).is_file() {
+                continue;
+            }
+            let Ok(rel) = e.path().strip_prefix(&self.root) else {
+                continue;
+            };
+            let name = rel
+                .to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "/");
+            if name.starts_with(prefix) && check_repository(&name).is_ok() {
+                out.push(name);
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 }
 
@@ -246,7 +294,7 @@ impl Store for LayoutStore {
         let Some(index) = self.read_index(repo)? else {
             return Ok(None);
         };
-        let found = if oci::is_sha256_digest(reference) {
+        let found = if oci::parse_digest(reference).is_some() {
             index.manifests.iter().find(|d| d.digest == reference)
         } else {
             index
@@ -269,7 +317,7 @@ impl Store for LayoutStore {
             .manifests
             .iter()
             .find(|d| {
-                if oci::is_sha256_digest(reference) {
+                if oci::parse_digest(reference).is_some() {
                     d.digest == reference
                 } else {
                     d.ref_name() == Some(reference)
@@ -379,43 +427,7 @@ impl Store for LayoutStore {
     }
 
     fn repositories(&self, prefix: &str) -> Result<Option<Vec<String>>> {
-        let start = match prefix.trim_end_matches('/') {
-            "" => self.root.clone(),
-            p => self.repo_dir(p)?,
-        };
-        let mut out = Vec::new();
-        let walk = walkdir::WalkDir::new(&start)
-            .max_depth(16)
-            .follow_links(false)
-            .into_iter()
-            .filter_entry(|e| {
-                let in_layout = || {
-                    e.file_name() == "blobs"
-                        && e.path()
-                            .parent()
-                            .is_some_and(|p| p.join("oci-layout").is_file())
-                };
-                e.depth() == 0
-                    || (e.file_type().is_dir()
-                        && !e.file_name().to_string_lossy().starts_with('.')
-                        && !in_layout())
-            });
-        for e in walk.flatten() {
-            if !e.path().join("index.json").is_file() {
-                continue;
-            }
-            let Ok(rel) = e.path().strip_prefix(&self.root) else {
-                continue;
-            };
-            let name = rel
-                .to_string_lossy()
-                .replace(std::path::MAIN_SEPARATOR, "/");
-            if name.starts_with(prefix) && check_repository(&name).is_ok() {
-                out.push(name);
-            }
-        }
-        out.sort();
-        Ok(Some(out))
+        self.layouts(prefix, "index.json").map(Some)
     }
 
     /// A cross-process lock on `<root>/.lock`: exclusive for writers, shared for readers.
@@ -489,16 +501,17 @@ impl Store for LayoutStore {
         let Some(keep) = self.reachable(repo, &index) else {
             return Ok(());
         };
-        let blobs = dir.join("blobs/sha256");
-        let Ok(rd) = fs::read_dir(&blobs) else {
-            return Ok(());
-        };
-        for e in rd.flatten() {
-            let file = e.file_name().to_string_lossy().into_owned();
-            let digest = format!("sha256:{file}");
-            // Only blob-shaped names; temporary files are swept by age elsewhere.
-            if oci::is_sha256_digest(&digest) && !keep.contains(&digest) {
-                let _ = fs::remove_file(e.path());
+        for alg in ["sha256", "sha512"] {
+            let Ok(rd) = fs::read_dir(dir.join("blobs").join(alg)) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let file = e.file_name().to_string_lossy().into_owned();
+                let digest = format!("{alg}:{file}");
+                // Only blob-shaped names; temporary files are swept by age elsewhere.
+                if oci::parse_digest(&digest).is_some() && !keep.contains(&digest) {
+                    let _ = fs::remove_file(e.path());
+                }
             }
         }
         Ok(())

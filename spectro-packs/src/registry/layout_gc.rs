@@ -77,9 +77,7 @@ pub(super) struct References {
 pub(super) fn references(v: &Value, is_index: bool) -> Option<References> {
     let desc = |d: &Value| -> Option<(String, String)> {
         let digest = d.get("digest")?.as_str()?;
-        if !oci::is_sha256_digest(digest) {
-            return None;
-        }
+        oci::parse_digest(digest)?;
         let mt = d
             .get("mediaType")
             .and_then(Value::as_str)
@@ -104,7 +102,7 @@ pub(super) fn references(v: &Value, is_index: bool) -> Option<References> {
     Some(References { subject, children })
 }
 
-/// Whether `dir` holds only `oci-layout`, `index.json` and `blobs/sha256/` with
+/// Whether `dir` holds only `oci-layout`, `index.json` and `blobs/sha256|sha512/` with
 /// digest-named files and spectro's temporary files.
 pub(super) fn only_layout_content(dir: &Path) -> bool {
     let Ok(rd) = fs::read_dir(dir) else {
@@ -120,7 +118,10 @@ pub(super) fn only_layout_content(dir: &Path) -> bool {
                     return false;
                 };
                 for b in rd.flatten() {
-                    if b.file_name() != "sha256" || !b.file_type().is_ok_and(|t| t.is_dir()) {
+                    let alg = b.file_name().to_string_lossy().into_owned();
+                    if !matches!(alg.as_str(), "sha256" | "sha512")
+                        || !b.file_type().is_ok_and(|t| t.is_dir())
+                    {
                         return false;
                     }
                     let Ok(files) = fs::read_dir(b.path()) else {
@@ -128,7 +129,7 @@ pub(super) fn only_layout_content(dir: &Path) -> bool {
                     };
                     for f in files.flatten() {
                         let n = f.file_name().to_string_lossy().into_owned();
-                        let blob = oci::is_sha256_digest(&format!("sha256:{n}"));
+                        let blob = oci::parse_digest(&format!("{alg}:{n}")).is_some();
                         if !(blob || crate::safety::is_temp_name(&n))
                             || !f.file_type().is_ok_and(|t| t.is_file())
                         {

@@ -7,6 +7,8 @@
 
 pub mod config;
 mod layout;
+#[cfg(feature = "serve")]
+mod layout_dist;
 mod layout_gc;
 mod memory;
 pub mod oci;

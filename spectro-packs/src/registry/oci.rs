@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha512};
 
 /// OCI image manifest media type.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -41,6 +41,93 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 pub fn is_sha256_digest(d: &str) -> bool {
     d.strip_prefix("sha256:")
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+/// A digest algorithm a registry accepts (`sha256`, and `sha512` for OCI 1.1 content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DigestAlgorithm {
+    /// `sha256:` and 64 lowercase hex digits.
+    Sha256,
+    /// `sha512:` and 128 lowercase hex digits.
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    /// The name before the `:` (also the blob folder in an image layout).
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha256 => "sha256",
+            DigestAlgorithm::Sha512 => "sha512",
+        }
+    }
+
+    /// By name; `None` for an algorithm we do not accept.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "sha256" => Some(DigestAlgorithm::Sha256),
+            "sha512" => Some(DigestAlgorithm::Sha512),
+            _ => None,
+        }
+    }
+
+    fn hex_len(self) -> usize {
+        match self {
+            DigestAlgorithm::Sha256 => 64,
+            DigestAlgorithm::Sha512 => 128,
+        }
+    }
+
+    /// The digest of `bytes` with this algorithm.
+    pub fn digest(self, bytes: &[u8]) -> String {
+        let mut h = DigestHasher::new(self);
+        h.update(bytes);
+        h.finish()
+    }
+}
+
+/// Splits a well-formed digest we accept into its algorithm and hex part; `None` for
+/// anything else (so the hex part is always safe in a path).
+pub fn parse_digest(d: &str) -> Option<(DigestAlgorithm, &str)> {
+    let (alg, hex) = d.split_once(':')?;
+    let alg = DigestAlgorithm::from_name(alg)?;
+    (hex.len() == alg.hex_len() && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then_some((alg, hex))
+}
+
+/// An incremental hash in one of the [`DigestAlgorithm`]s.
+#[derive(Debug, Clone)]
+pub enum DigestHasher {
+    /// sha256.
+    Sha256(Sha256),
+    /// sha512.
+    Sha512(Sha512),
+}
+
+impl DigestHasher {
+    /// A fresh hash.
+    pub fn new(alg: DigestAlgorithm) -> Self {
+        match alg {
+            DigestAlgorithm::Sha256 => DigestHasher::Sha256(Sha256::new()),
+            DigestAlgorithm::Sha512 => DigestHasher::Sha512(Sha512::new()),
+        }
+    }
+
+    /// Adds bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            DigestHasher::Sha256(h) => h.update(bytes),
+            DigestHasher::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    /// `<algorithm>:<hex>` of what was added.
+    pub fn finish(self) -> String {
+        match self {
+            DigestHasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize())),
+            DigestHasher::Sha512(h) => format!("sha512:{}", hex::encode(h.finalize())),
+        }
+    }
 }
 
 /// A content descriptor.
