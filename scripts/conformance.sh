@@ -7,7 +7,7 @@
 # serves a fresh registry folder on a free 127.0.0.1 port, runs every workflow (pull,
 # push, content discovery, content management, referrers, sha512, and the 1.1+dev
 # extras), and prints tests/passed/failed/skipped from its JUnit file. Exits 1 on any
-# failure, 2 when the suite could not run (no Go, no results file).
+# failure, 2 when the suite could not run (no results file), 3 when Go is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,7 +17,7 @@ TOOLS=$ROOT/target/gotools
 
 if ! command -v go >/dev/null; then
     echo "conformance: go is not installed; the OCI conformance suite is SKIPPED" >&2
-    exit 2
+    exit 3
 fi
 if [ ! -x "$TOOLS/bin/conformance" ] || [ "$(cat "$TOOLS/version" 2>/dev/null)" != "$SUITE_VERSION" ]; then
     echo "conformance: installing the suite $SUITE_VERSION" >&2

@@ -91,6 +91,16 @@ cargo build -q -p spectro-cli   # the pytest suite compares with the CLI's JSON
 "$VENV/bin/python" -m pytest -q spectro-py/tests 2>&1 | tee "$LOGDIR/pytest.log"
 (cd "$LOGDIR" && "$VENV/bin/python" -m mypy.stubtest spectro_packs)
 
+log "registry server: the official OCI conformance suite, then ORAS, skopeo and oras-py against it"
+rc=0
+CONFORMANCE_REPORT="$LOGDIR/conformance.txt" scripts/conformance.sh "$ROOT/target/debug/spectro" || rc=$?
+if [ "$rc" = 3 ]; then
+    log "WARNING: Go is missing, so the OCI conformance suite and the ORAS CLI interop did NOT run"
+elif [ "$rc" != 0 ]; then
+    exit "$rc"
+fi
+scripts/server_interop.sh "$ROOT/target/debug/spectro" "$VENV" "$REGDIR" 2>&1 | tee "$LOGDIR/server-interop.log"
+
 log "language server: pytest-lsp with recorded editor capabilities, then headless Neovim"
 SPECTRO_BIN="$ROOT/target/debug/spectro" "$VENV/bin/python" -m pytest -q -c tests/lsp/pytest.ini tests/lsp 2>&1 \
     | tee "$LOGDIR/pytest-lsp.log"
