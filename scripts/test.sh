@@ -51,6 +51,8 @@ eval "$(scripts/registries.sh start "$REGDIR")"
 export SPECTRO_REQUIRE_REGISTRY=1
 echo "anonymous: $SPECTRO_TEST_REGISTRY, htpasswd: $SPECTRO_TEST_REGISTRY_AUTH" >&2
 
+# The registry server's load test runs a minute here (ten seconds in a bare `cargo test`).
+export SPECTRO_LOAD_SECONDS=60 SPECTRO_LOAD_REPORT="$LOGDIR/load.txt"
 log "cargo test (workspace; the library with every feature, as the CLI and tests enable them)"
 cargo test --workspace --locked 2>&1 | tee "$LOGDIR/cargo.log"
 
@@ -113,6 +115,9 @@ else
     log "nvim not installed: the Neovim test is skipped"
 fi
 
+for f in "$LOGDIR/conformance.txt" "$LOGDIR/load.txt"; do
+    [ -f "$f" ] && cat "$f"
+done
 # One closing line over every suite, so the total is visible at the end of the run.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1); if ($i ~ /^ignored/) s += $(i-1) } }
      /^[0-9]+ passed/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1); if ($i ~ /^skipped/) s += $(i-1) } }
