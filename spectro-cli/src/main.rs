@@ -289,6 +289,13 @@ enum RegistryCommand {
         after_help = "Examples:\n  spectro registry serve\n  spectro registry serve --root /srv/packs --addr 0.0.0.0:5000 --tls-cert cert.pem --tls-key key.pem --htpasswd users.htpasswd\n  spectro pack push ./my-pack -r oci://127.0.0.1:5000/base --plain-http"
     )]
     Serve(serve_cmd::ServeArgs),
+    /// Remove blobs no manifest references any more (failed or replaced pushes) from a
+    /// registry folder. Unreferenced blobs younger than --grace are kept, so a push in
+    /// progress (also through `registry serve`) never loses what it uploaded.
+    #[command(
+        after_help = "Examples:\n  spectro registry gc --dry-run\n  spectro registry gc --root /srv/packs --grace 2h"
+    )]
+    Gc(serve_cmd::GcArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -598,6 +605,7 @@ fn main() -> ExitCode {
         }) => registry_cmd::login(&host, username, password, password_stdin, &tls),
         Command::Registry(RegistryCommand::Logout { host }) => registry_cmd::logout(&host),
         Command::Registry(RegistryCommand::Serve(args)) => serve_cmd::serve(args),
+        Command::Registry(RegistryCommand::Gc(args)) => serve_cmd::gc(args),
     };
     match result {
         Ok(code) => code,

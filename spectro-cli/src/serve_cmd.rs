@@ -89,3 +89,95 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Err
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// `30s`, `15m`, `1h`, `2d` or plain seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 15m, 1h, 2d)"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a duration (e.g. 30s, 15m, 1h, 2d)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is too long"))
+}
+
+/// Flags of `spectro registry gc`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct GcArgs {
+    /// Registry folder (default: $SPECTRO_HOME/registry).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Keep unreferenced blobs younger than this (a push in progress uploads its blobs
+    /// before its manifest): `30m`, `1h`, `2d`.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    grace: std::time::Duration,
+    /// Only report what would be removed.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn gc(args: GcArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let root = args
+        .root
+        .unwrap_or_else(|| spectro_home_from_env().join("registry"));
+    if !root.is_dir() {
+        return Err(format!("{} is not a registry folder", root.display()).into());
+    }
+    let store = spectro_packs::registry::LayoutStore::new(&root);
+    let report = store.collect_all_garbage(args.grace, args.dry_run)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &report.removed {
+        writeln!(
+            out,
+            "{} {}",
+            if args.dry_run {
+                "would remove"
+            } else {
+                "removed"
+            },
+            spectro_packs::sanitize(r)
+        )?;
+    }
+    for (repo, why) in &report.skipped {
+        writeln!(
+            out,
+            "skipped {}: {}",
+            spectro_packs::sanitize(repo),
+            spectro_packs::sanitize(why)
+        )?;
+    }
+    writeln!(
+        out,
+        "{} {} blob(s), {} bytes, in {} repositories; {} unreferenced blob(s) younger than the grace period kept",
+        if args.dry_run {
+            "would remove"
+        } else {
+            "removed"
+        },
+        report.removed.len(),
+        report.bytes,
+        report.repositories,
+        report.kept_young
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

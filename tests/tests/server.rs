@@ -622,3 +622,97 @@ fn tag_lists_paginate_strictly_after_last() {
     assert_eq!(v["tags"], serde_json::json!(["e"]));
     assert_eq!(header(&head, "link"), None);
 }
+
+/// `registry gc`: blobs no manifest references go, but only once older than the grace
+/// period, so a push whose blobs are up and whose manifest is not yet is never robbed.
+#[test]
+fn gc_removes_unreferenced_blobs_but_spares_young_ones() {
+    let s = serve(|_| {});
+    let work = tempfile::tempdir().unwrap();
+    let reg = client(&s, "gc", plain());
+    let first = reg
+        .push(
+            &versioned("nginx-chart", "1.0.0", work.path()),
+            &PushOptions::default(),
+        )
+        .unwrap();
+    // A forced push of changed content under the same version leaves the old archive
+    // unreferenced.
+    let src = versioned("nginx-chart", "1.0.0", &work.path().join("again"));
+    std::fs::write(src.join("README.md"), "changed\n").unwrap();
+    let mut o = PushOptions::default();
+    o.force = true;
+    let second = reg.push(&src, &o).unwrap();
+    assert_ne!(first.archive_digest, second.archive_digest);
+    // A blob uploaded by a push whose manifest has not come yet.
+    let pending = b"pending layer".as_slice();
+    let pd = oci::sha256_digest(pending);
+    assert_eq!(
+        http(
+            s.addr,
+            "POST",
+            &format!("/v2/gc/spectro-packs/archive/nginx/blobs/uploads/?digest={pd}"),
+            &[],
+            pending
+        )
+        .0,
+        201
+    );
+    let store = spectro_packs::registry::LayoutStore::new(&s.root);
+    let young = store
+        .collect_all_garbage(Duration::from_secs(3600), false)
+        .unwrap();
+    assert!(young.removed.is_empty(), "{young:?}");
+    assert!(young.kept_young >= 2, "{young:?}");
+    let dry = store.collect_all_garbage(Duration::ZERO, true).unwrap();
+    // The old archive, the old manifest and the pending blob.
+    assert_eq!(dry.removed.len(), 3, "{dry:?}");
+    let done = store.collect_all_garbage(Duration::ZERO, false).unwrap();
+    assert_eq!(done.removed, dry.removed);
+    assert!(
+        done.removed
+            .iter()
+            .any(|r| r.ends_with(&first.archive_digest))
+    );
+    assert!(done.removed.iter().any(|r| r.ends_with(&pd)));
+    assert!(done.removed.iter().any(|r| r.ends_with(&first.manifest_digest)));
+    // What is referenced is intact and still served.
+    let out = tempfile::tempdir().unwrap();
+    let got = reg
+        .pull(
+            &spectro_packs::registry::PackRef::parse("nginx:1.0.0").unwrap(),
+            out.path(),
+            &PullOptions::default().with_archive_only(true),
+        )
+        .unwrap();
+    assert_eq!(got.archive_digest, second.archive_digest);
+}
+
+/// Asking whether a blob exists (what a client does before skipping its upload) makes
+/// it young again, so gc spares it until the manifest arrives.
+#[test]
+fn head_on_a_blob_protects_it_from_gc() {
+    let s = serve(|_| {});
+    let data = b"old unreferenced".as_slice();
+    let d = oci::sha256_digest(data);
+    let path = format!("/v2/h/blobs/uploads/?digest={d}");
+    assert_eq!(http(s.addr, "POST", &path, &[], data).0, 201);
+    let file = s.root.join("h/blobs/sha256").join(&d["sha256:".len()..]);
+    let old = std::time::SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::options()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    assert_eq!(
+        http(s.addr, "HEAD", &format!("/v2/h/blobs/{d}"), &[], b"").0,
+        200
+    );
+    let store = spectro_packs::registry::LayoutStore::new(&s.root);
+    let r = store
+        .collect_all_garbage(Duration::from_secs(3600), false)
+        .unwrap();
+    assert!(r.removed.is_empty(), "{r:?}");
+    assert!(file.is_file());
+}

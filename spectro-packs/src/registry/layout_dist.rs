@@ -33,6 +33,16 @@ impl LayoutStore {
         self.root().join(".uploads")
     }
 
+    /// Size of a blob of `repo`, `None` when absent; a present blob's time is set to now
+    /// (a client asking is about to reference it, and `registry gc` spares young blobs).
+    pub(crate) fn blob_len_refreshed(&self, repo: &str, digest: &str) -> Result<Option<u64>> {
+        let len = self.blob_len(repo, digest)?;
+        if len.is_some() {
+            super::layout_gc::touch(&self.blob_path(repo, digest)?);
+        }
+        Ok(len)
+    }
+
     /// Size of a blob of `repo`, `None` when absent.
     pub(crate) fn blob_len(&self, repo: &str, digest: &str) -> Result<Option<u64>> {
         let path = self.blob_path(repo, digest)?;
@@ -116,6 +126,9 @@ impl LayoutStore {
             let _ = fs::remove_file(&tmp_path);
             Error::io(&dst, e)
         })?;
+        // A hard link keeps the source's time: make it young, so `registry gc` spares it
+        // until the manifest that needs it arrives.
+        super::layout_gc::touch(&dst);
         Ok(true)
     }
 

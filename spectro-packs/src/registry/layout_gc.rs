@@ -143,3 +143,109 @@ pub(super) fn only_layout_content(dir: &Path) -> bool {
     }
     true
 }
+
+/// What [`LayoutStore::collect_all_garbage`] did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct GcReport {
+    /// Repositories looked at.
+    pub repositories: usize,
+    /// Blobs removed (or that would be).
+    pub removed: Vec<String>,
+    /// Their total size in bytes.
+    pub bytes: u64,
+    /// Unreferenced blobs kept because they are younger than the grace period (a push
+    /// may be about to reference them).
+    pub kept_young: usize,
+    /// Repositories left alone because a manifest could not be read or is of a kind the
+    /// collector does not follow; `(repository, reason)`.
+    pub skipped: Vec<(String, String)>,
+}
+
+impl LayoutStore {
+    /// Remove, in every repository under the root, the blobs no manifest references.
+    ///
+    /// A push uploads its blobs before the manifest that references them, so a blob
+    /// younger than `grace` is never removed: a push in progress (through `registry
+    /// serve`, or anything else writing the folder) keeps what it uploaded. The server
+    /// refreshes a blob's time when a client asks whether it exists (the step before a
+    /// client skips its upload) and when it mounts it from another repository. Pushes by
+    /// spectro itself hold the store's lock, which this takes too. A repository whose
+    /// manifests cannot all be read is skipped whole. Stale upload files (older than an
+    /// hour) are swept as well.
+    pub fn collect_all_garbage(
+        &self,
+        grace: std::time::Duration,
+        dry_run: bool,
+    ) -> crate::Result<GcReport> {
+        use super::store::Store as _;
+        let _lock = if dry_run {
+            self.lock(false)?
+        } else {
+            self.lock(true)?
+        };
+        let mut report = GcReport::default();
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(grace)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        for repo in self.layouts("", "oci-layout")? {
+            report.repositories += 1;
+            let index = match self.read_index(&repo) {
+                Ok(i) => i.unwrap_or_default(),
+                Err(e) => {
+                    report.skipped.push((repo, e.to_string()));
+                    continue;
+                }
+            };
+            let Some(keep) = self.reachable(&repo, &index) else {
+                report.skipped.push((
+                    repo,
+                    "a manifest could not be read or is of a kind not followed".into(),
+                ));
+                continue;
+            };
+            let dir = self.repo_dir(&repo)?;
+            for alg in ["sha256", "sha512"] {
+                let Ok(rd) = fs::read_dir(dir.join("blobs").join(alg)) else {
+                    continue;
+                };
+                for e in rd.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let digest = format!("{alg}:{name}");
+                    if oci::parse_digest(&digest).is_none() || keep.contains(&digest) {
+                        continue;
+                    }
+                    let Ok(meta) = e.path().symlink_metadata() else {
+                        continue;
+                    };
+                    if !meta.is_file() {
+                        continue;
+                    }
+                    if meta.modified().map_or(true, |t| t > cutoff) {
+                        report.kept_young += 1;
+                        continue;
+                    }
+                    if !dry_run {
+                        fs::remove_file(e.path())
+                            .map_err(|err| crate::Error::io(&e.path(), err))?;
+                    }
+                    report.bytes += meta.len();
+                    report.removed.push(format!("{repo}@{digest}"));
+                }
+            }
+        }
+        if !dry_run {
+            crate::safety::sweep_stale(&self.root().join(".uploads"));
+        }
+        Ok(report)
+    }
+}
+
+/// Set a file's modification time to now (ignoring failures: a read-only folder keeps
+/// its times, and nothing collects garbage there).
+#[cfg(feature = "serve")]
+pub(crate) fn touch(path: &Path) {
+    if let Ok(f) = fs::File::options().append(true).open(path) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
+}

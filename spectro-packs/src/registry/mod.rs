@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use layout::LayoutStore;
+pub use layout_gc::GcReport;
 pub use memory::MemoryStore;
 pub use packs::PackRegistry;
 pub use reference::{

@@ -787,7 +787,16 @@ async fn get_blob(
 ) -> ApiResult {
     let st = state.clone();
     let (r, d) = (repo.clone(), digest.clone());
-    let Some(size) = blocking(move || st.store.blob_len(&r, &d)).await? else {
+    let writable = !state.opts.read_only;
+    let Some(size) = blocking(move || {
+        if head && writable {
+            st.store.blob_len_refreshed(&r, &d)
+        } else {
+            st.store.blob_len(&r, &d)
+        }
+    })
+    .await?
+    else {
         return Err(not_found_blob(&digest));
     };
     let range = parse_range(req.headers().get(header::RANGE), size).map_err(|()| {
