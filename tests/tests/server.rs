@@ -675,7 +675,11 @@ fn gc_removes_unreferenced_blobs_but_spares_young_ones() {
             .any(|r| r.ends_with(&first.archive_digest))
     );
     assert!(done.removed.iter().any(|r| r.ends_with(&pd)));
-    assert!(done.removed.iter().any(|r| r.ends_with(&first.manifest_digest)));
+    assert!(
+        done.removed
+            .iter()
+            .any(|r| r.ends_with(&first.manifest_digest))
+    );
     // What is referenced is intact and still served.
     let out = tempfile::tempdir().unwrap();
     let got = reg

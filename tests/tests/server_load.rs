@@ -3,6 +3,7 @@
 //! command runs 60). Zero errors are allowed; afterwards every pushed pack is pulled again
 //! and its digest re-verified, and the server's peak RSS is printed (and must stay under
 //! 128 MiB).
+#![allow(clippy::print_stdout)] // the load report is the point
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

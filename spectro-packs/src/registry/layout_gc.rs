@@ -226,8 +226,7 @@ impl LayoutStore {
                         continue;
                     }
                     if !dry_run {
-                        fs::remove_file(e.path())
-                            .map_err(|err| crate::Error::io(&e.path(), err))?;
+                        fs::remove_file(e.path()).map_err(|err| crate::Error::io(e.path(), err))?;
                     }
                     report.bytes += meta.len();
                     report.removed.push(format!("{repo}@{digest}"));

@@ -395,11 +395,11 @@ fn finish(b: hyper::http::response::Builder, body: Body) -> ApiResult {
     })
 }
 
+/// One page of a listing, and `(n, last)` for the next page's link when more follow.
+type Page = (Vec<String>, Option<(usize, String)>);
+
 /// `n` and `last` of a listing: the page after `last`, and whether more follow.
-fn paginate(
-    mut all: Vec<String>,
-    q: &[(String, String)],
-) -> std::result::Result<(Vec<String>, Option<(usize, String)>), ApiError> {
+fn paginate(mut all: Vec<String>, q: &[(String, String)]) -> std::result::Result<Page, ApiError> {
     all.sort();
     all.dedup();
     if let Some(last) = param(q, "last") {

@@ -285,12 +285,13 @@ mod tests {
             );
         }
         assert!(matches!(
-            route("/v2/a/blobs/sha256:../../x"),
+            route("/v2/a/blobs/sha256:..%2f..%2fx"),
             Route::Invalid {
                 code: "DIGEST_INVALID",
                 ..
             }
         ));
+        assert_eq!(route("/v2/a/blobs/sha256:../../x"), Route::NotFound);
         assert!(matches!(
             route("/v2/a/blobs/md5:abcd"),
             Route::Invalid {
