@@ -720,3 +720,211 @@ fn head_on_a_blob_protects_it_from_gc() {
     assert!(r.removed.is_empty(), "{r:?}");
     assert!(file.is_file());
 }
+
+/// The same requests to CNCF distribution and to our server: the same status codes, and
+/// the headers clients depend on present in both. Where distribution 2.8 is behind the
+/// spec (no referrers, no `OCI-Subject`, 202 for out-of-order chunks) only ours is held
+/// to the spec, by the conformance suite.
+#[test]
+fn parity_with_cncf_distribution() {
+    let Some(regs) = test_registries() else {
+        return;
+    };
+    let ours = serve(|_| {});
+    let theirs: SocketAddr = regs.plain.parse().unwrap();
+    let base = unique_base("parity");
+    let a = run_parity(theirs, &base);
+    let b = run_parity(ours.addr, &base);
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y, "distribution vs spectro");
+    }
+    // Auth challenges: both answer 401 with a Basic challenge.
+    let dir = tempfile::tempdir().unwrap();
+    let pw = htpasswd(dir.path());
+    let ours = serve(|o| o.htpasswd = Some(pw.clone()));
+    for addr in [regs.auth.parse().unwrap(), ours.addr] {
+        let (st, head, _) = http(addr, "GET", "/v2/", &[], b"");
+        assert_eq!(st, 401);
+        assert!(
+            header(&head, "www-authenticate")
+                .unwrap()
+                .starts_with("Basic realm=")
+        );
+    }
+}
+
+/// `(step, status, [header present?])` for a fixed sequence of requests.
+fn run_parity(addr: SocketAddr, base: &str) -> Vec<(String, u16, Vec<(String, bool)>)> {
+    let mut out = Vec::new();
+    let mut step = |name: &str,
+                    method: &str,
+                    path: &str,
+                    headers: &[(&str, &str)],
+                    body: &[u8],
+                    want: &[&str]|
+     -> String {
+        let (st, head, _) = http(addr, method, path, headers, body);
+        let present = want
+            .iter()
+            .map(|h| (h.to_string(), header(&head, h).is_some()))
+            .collect();
+        out.push((name.to_owned(), st, present));
+        head
+    };
+    let repo = format!("{base}/spectro-packs/archive/p");
+    let other = format!("{base}/spectro-packs/archive/q");
+    step(
+        "ping",
+        "GET",
+        "/v2/",
+        &[],
+        b"",
+        &["docker-distribution-api-version"],
+    );
+    let head = step(
+        "start upload",
+        "POST",
+        &format!("/v2/{repo}/blobs/uploads/"),
+        &[],
+        b"",
+        &["location", "docker-upload-uuid", "range"],
+    );
+    let loc = header(&head, "location").unwrap().to_owned();
+    let loc = loc
+        .split_once("/v2/")
+        .map(|(_, p)| format!("/v2/{p}"))
+        .unwrap();
+    let head = step(
+        "patch chunk",
+        "PATCH",
+        &loc,
+        &[
+            ("Content-Range", "0-4"),
+            ("Content-Type", "application/octet-stream"),
+        ],
+        b"{}   ",
+        &["location", "range"],
+    );
+    let loc = header(&head, "location").unwrap().to_owned();
+    let loc = loc
+        .split_once("/v2/")
+        .map(|(_, p)| format!("/v2/{p}"))
+        .unwrap();
+    let cfg = b"{}   ";
+    let cd = oci::sha256_digest(cfg);
+    let sep = if loc.contains('?') { '&' } else { '?' };
+    step(
+        "finish upload",
+        "PUT",
+        &format!("{loc}{sep}digest={cd}"),
+        &[],
+        b"",
+        &["location", "docker-content-digest"],
+    );
+    step(
+        "head blob",
+        "HEAD",
+        &format!("/v2/{repo}/blobs/{cd}"),
+        &[],
+        b"",
+        &["docker-content-digest", "content-length"],
+    );
+    step(
+        "range",
+        "GET",
+        &format!("/v2/{repo}/blobs/{cd}"),
+        &[("Range", "bytes=0-1")],
+        b"",
+        &["content-range"],
+    );
+    step(
+        "missing blob",
+        "GET",
+        &format!("/v2/{repo}/blobs/{}", oci::sha256_digest(b"nope")),
+        &[],
+        b"",
+        &[],
+    );
+    let m = serde_json::json!({
+        "schemaVersion": 2, "mediaType": oci::MANIFEST_MEDIA_TYPE,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cfg.len()},
+        "layers": []
+    })
+    .to_string();
+    let ct = [("Content-Type", oci::MANIFEST_MEDIA_TYPE)];
+    step(
+        "put manifest",
+        "PUT",
+        &format!("/v2/{repo}/manifests/1.0.0"),
+        &ct,
+        m.as_bytes(),
+        &["location", "docker-content-digest"],
+    );
+    step(
+        "get manifest",
+        "GET",
+        &format!("/v2/{repo}/manifests/1.0.0"),
+        &[("Accept", oci::MANIFEST_MEDIA_TYPE)],
+        b"",
+        &["docker-content-digest", "content-type"],
+    );
+    step(
+        "missing manifest",
+        "HEAD",
+        &format!("/v2/{repo}/manifests/9.9.9"),
+        &[],
+        b"",
+        &[],
+    );
+    step(
+        "tags",
+        "GET",
+        &format!("/v2/{repo}/tags/list"),
+        &[],
+        b"",
+        &[],
+    );
+    step(
+        "unknown repo tags",
+        "GET",
+        &format!("/v2/{base}/none/tags/list"),
+        &[],
+        b"",
+        &[],
+    );
+    let bad = m.replace(&cd, &oci::sha256_digest(b"absent"));
+    step(
+        "manifest over a missing blob",
+        "PUT",
+        &format!("/v2/{repo}/manifests/2.0.0"),
+        &ct,
+        bad.as_bytes(),
+        &[],
+    );
+    step(
+        "mount",
+        "POST",
+        &format!("/v2/{other}/blobs/uploads/?mount={cd}&from={repo}"),
+        &[],
+        b"",
+        &["location", "docker-content-digest"],
+    );
+    step(
+        "delete manifest",
+        "DELETE",
+        &format!("/v2/{repo}/manifests/{}", oci::sha256_digest(m.as_bytes())),
+        &[],
+        b"",
+        &[],
+    );
+    step(
+        "deleted manifest",
+        "GET",
+        &format!("/v2/{repo}/manifests/1.0.0"),
+        &[],
+        b"",
+        &[],
+    );
+    out
+}
