@@ -198,3 +198,53 @@ fn kill_9_during_pushes_leaves_nothing_corrupt_or_half_visible() {
     server.wait().unwrap();
     assert_eq!(fsck(&root), versions.len());
 }
+
+/// SIGTERM (what `docker stop`, systemd and CI cancellation send) with an upload in
+/// flight: the server stops taking connections, gives in-flight requests their time,
+/// cuts the stalled one at its idle timeout, exits 0, and leaves no upload file behind.
+#[test]
+fn sigterm_drains_and_drops_unfinished_uploads() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("registry");
+    let (mut server, addr) = start(&root);
+    // An upload session with a body that stops halfway.
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.write_all(
+        b"POST /v2/t/blobs/uploads/?digest=sha256:0000000000000000000000000000000000000000000000000000000000000000 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n",
+    )
+    .unwrap();
+    c.write_all(&[0u8; 4096]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let uploads = root.join(".uploads");
+    assert_eq!(
+        std::fs::read_dir(&uploads).unwrap().count(),
+        1,
+        "the upload has a file"
+    );
+    let started = std::time::Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // New connections are refused once the listener is closed.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still accepting after SIGTERM"
+    );
+    let code = server.wait().unwrap();
+    assert!(code.success(), "exit status {code:?}");
+    // The stalled body is cut at the idle timeout (60 s by default) at the latest.
+    assert!(started.elapsed() < Duration::from_secs(75));
+    assert_eq!(
+        std::fs::read_dir(&uploads).unwrap().count(),
+        0,
+        "upload file left"
+    );
+    assert!(
+        !root.join("t/blobs").exists(),
+        "a partial blob became visible"
+    );
+}
