@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+#[cfg(target_os = "linux")]
+use std::process::{Command, Stdio};
 
 pub mod conformance;
 pub mod fault_proxy;
@@ -202,4 +204,33 @@ pub fn run_spectro(
         out: String::from_utf8_lossy(&o.stdout).into_owned(),
         err: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
+}
+
+/// Unmounts on drop.
+#[cfg(target_os = "linux")]
+pub struct Unmount(PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Mount a tmpfs (`size=...`) on `dir`, or say which case is skipped and return `None`
+/// (mounting needs root; `scripts/test.sh` in CI runs as root).
+#[cfg(target_os = "linux")]
+#[allow(clippy::print_stderr)]
+pub fn mount_tmpfs(dir: &Path, size: &str, case: &str) -> Option<Unmount> {
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", size, "tmpfs"])
+        .arg(dir)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root); {case}");
+        return None;
+    }
+    Some(Unmount(dir.to_path_buf()))
 }

@@ -1040,34 +1040,8 @@ fn item18_terminal_escapes_in_paths_and_names_are_sanitised() {
     }
 }
 
-/// Unmounts on drop.
 #[cfg(target_os = "linux")]
-struct Unmount(PathBuf);
-
-#[cfg(target_os = "linux")]
-impl Drop for Unmount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
-/// Mount a tmpfs (`size=...`) on `dir`, or say which case is skipped and return `None`
-/// (mounting needs root; `scripts/test.sh` in CI runs as root).
-#[cfg(target_os = "linux")]
-#[allow(clippy::print_stderr)]
-fn mount_tmpfs(dir: &Path, size: &str, case: &str) -> Option<Unmount> {
-    let ok = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", size, "tmpfs"])
-        .arg(dir)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root); {case}");
-        return None;
-    }
-    Some(Unmount(dir.to_path_buf()))
-}
+use spectro_tests::mount_tmpfs;
 
 fn fixtures_pack(name: &str) -> PathBuf {
     spectro_tests::fixtures().join("packs/valid").join(name)

@@ -928,3 +928,53 @@ fn run_parity(addr: SocketAddr, base: &str) -> Vec<(String, u16, Vec<(String, bo
     );
     out
 }
+
+/// A full disk while a client uploads: 507, nothing partial left (no upload file, no
+/// blob), and the server keeps serving once space is back. Needs root for a small tmpfs
+/// (CI runs as root); skipped with a message otherwise.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_during_an_upload_leaves_nothing_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let Some(_guard) =
+        spectro_tests::mount_tmpfs(&mnt, "size=256k", "server disk-full case not covered")
+    else {
+        return;
+    };
+    let s = serve_at(Some(mnt.join("registry")), |_| {});
+    let big = vec![1u8; 1 << 20];
+    let d = oci::sha256_digest(&big);
+    let (st, _, body) = http(
+        s.addr,
+        "POST",
+        &format!("/v2/r/blobs/uploads/?digest={d}"),
+        &[],
+        &big,
+    );
+    assert_eq!(st, 507, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("disk is full"));
+    let uploads: Vec<_> = std::fs::read_dir(s.root.join(".uploads"))
+        .unwrap()
+        .collect();
+    assert!(uploads.is_empty(), "{uploads:?}");
+    assert_eq!(
+        http(s.addr, "HEAD", &format!("/v2/r/blobs/{d}"), &[], b"").0,
+        404
+    );
+    // Small uploads still work.
+    let small = b"fits".as_slice();
+    let sd = oci::sha256_digest(small);
+    assert_eq!(
+        http(
+            s.addr,
+            "POST",
+            &format!("/v2/r/blobs/uploads/?digest={sd}"),
+            &[],
+            small
+        )
+        .0,
+        201
+    );
+}

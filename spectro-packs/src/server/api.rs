@@ -114,6 +114,11 @@ impl From<Error> for ApiError {
             Error::DigestMismatch { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "DIGEST_INVALID", e.to_string())
             }
+            Error::Io { source, .. } if is_disk_full(&source) => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "UNKNOWN",
+                "the registry's disk is full; nothing of this request was stored",
+            ),
             _ => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "UNKNOWN",
@@ -124,6 +129,13 @@ impl From<Error> for ApiError {
 }
 
 type ApiResult = std::result::Result<Response<Body>, ApiError>;
+
+fn is_disk_full(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge
+    )
+}
 
 fn not_found_blob(digest: &str) -> ApiError {
     ApiError::new(
