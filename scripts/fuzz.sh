@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 SECONDS_EACH=${1:-600}
 shift || true
-ALL=(pack_json pack_yaml profile archive oci reference config lsp)
+ALL=(pack_json pack_yaml profile archive oci reference config lsp server)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 

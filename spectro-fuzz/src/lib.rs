@@ -41,6 +41,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("reference", reference),
     ("config", config),
     ("lsp", lsp),
+    ("server", server),
 ];
 
 /// The target function called `name`.
@@ -268,6 +269,58 @@ pub fn reference(data: &[u8]) {
     }
 }
 
+/// The registry server's request routing and htpasswd parsing: the first line is a
+/// request path, the rest an htpasswd file. Whatever a route hands to the handlers has
+/// passed its format check, and rebuilding the path from it routes the same way.
+pub fn server(data: &[u8]) {
+    use spectro_packs::server::{Reference, Route, route};
+    let Some(t) = text(data) else { return };
+    let (path, rest) = t.split_once('\n').unwrap_or((t, ""));
+    let r = route(path);
+    let again = match &r {
+        Route::Tags { repo } => Some(format!("/v2/{repo}/tags/list")),
+        Route::Manifest { repo, reference } => {
+            if let Reference::Digest(d) = reference {
+                assert!(spectro_packs::registry::oci::parse_digest(d).is_some());
+            }
+            Some(format!("/v2/{repo}/manifests/{}", reference.as_str()))
+        }
+        Route::Blob { repo, digest } | Route::Referrers { repo, digest } => {
+            assert!(spectro_packs::registry::oci::parse_digest(digest).is_some());
+            let kind = if matches!(r, Route::Blob { .. }) {
+                "blobs"
+            } else {
+                "referrers"
+            };
+            Some(format!("/v2/{repo}/{kind}/{digest}"))
+        }
+        Route::UploadStart { repo } => Some(format!("/v2/{repo}/blobs/uploads/")),
+        Route::Upload { repo, id } => {
+            assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+            Some(format!("/v2/{repo}/blobs/uploads/{id}"))
+        }
+        _ => None,
+    };
+    if let Some(p) = again {
+        if let Route::Tags { repo }
+        | Route::Manifest { repo, .. }
+        | Route::Blob { repo, .. }
+        | Route::Referrers { repo, .. }
+        | Route::UploadStart { repo }
+        | Route::Upload { repo, .. } = &r
+        {
+            assert!(check_repository(repo).is_ok(), "{repo}");
+            assert!(
+                !repo
+                    .split('/')
+                    .any(|c| c == ".." || c == "." || c.is_empty())
+            );
+        }
+        assert_eq!(route(&p), r, "{p}");
+    }
+    let _ = spectro_packs::server::Htpasswd::parse(rest);
+}
+
 /// spectro.toml: configuration loading and a validation under it.
 pub fn config(data: &[u8]) {
     let Some(t) = text(data) else { return };
@@ -429,6 +482,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "reference" => out.extend(REFERENCE_SEEDS.iter().map(|s| s.as_bytes().to_vec())),
         "config" => out.extend(CONFIG_SEEDS.iter().map(|s| s.as_bytes().to_vec())),
         "lsp" => out.extend(LSP_SEEDS.iter().map(|s| s.as_bytes().to_vec())),
+        "server" => out.extend(SERVER_SEEDS.iter().map(|s| s.as_bytes().to_vec())),
         _ => {}
     }
     out.extend(
@@ -486,6 +540,22 @@ const OCI_SEEDS: &[&str] = &[
     r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.spectrocloud.pack","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2,"data":"e30="},"layers":[{"mediaType":"application/vnd.spectrocloud.pack.v1.tar+gzip","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":0,"annotations":{"org.opencontainers.image.title":"hello-1.0.0.tar.gz"}}],"annotations":{"org.opencontainers.image.created":"2026-01-01T00:00:00Z"}}"#,
     r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":7,"annotations":{"org.opencontainers.image.ref.name":"spectro-packs/archive/hello:1.0.0"}}]}"#,
     r#"{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:../../x","size":-1},"layers":[]}"#,
+];
+
+const SERVER_SEEDS: &[&str] = &[
+    "/v2/",
+    "/health",
+    "/v2/_catalog",
+    "/v2/base/spectro-packs/archive/nginx/manifests/1.11.2",
+    "/v2/a/manifests/sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    "/v2/a/b/blobs/sha512:00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+    "/v2/a/blobs/uploads/",
+    "/v2/a/blobs/uploads/0123456789abcdef0123456789abcdef",
+    "/v2/x/manifests/manifests/1.0",
+    "/v2/a/tags/list",
+    "/v2/a/referrers/sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    "/v2/../x/tags/list\nalice:$2y$05$SrdfiFqCO3cyLjiS1TSX4OscJoGbPF9ZN0Ol7LIlVkO0MpbB/NxSS\nbob:$2y$05$abc:pull",
+    "/v2/a//b/blobs/uploads\n# comment\nx:$apr1$y$z",
 ];
 
 const REFERENCE_SEEDS: &[&str] = &[

@@ -76,3 +76,8 @@ fn every_target_has_a_test_and_a_cargo_fuzz_entry() {
         );
     }
 }
+
+#[test]
+fn server() {
+    run("server");
+}

@@ -107,6 +107,18 @@ impl Htpasswd {
                     ),
                 ));
             }
+            // `htpasswd -B` writes costs 4 to 17; a higher one would make every login of
+            // that user take minutes (bcrypt doubles per step).
+            let cost: Option<u32> = hash.get(4..6).and_then(|c| c.parse().ok());
+            if !cost.is_some_and(|c| (4..=17).contains(&c)) {
+                return Err((
+                    i + 1,
+                    format!(
+                        "user `{}`: bcrypt cost must be 4 to 17",
+                        crate::sanitize(name)
+                    ),
+                ));
+            }
             let access = match f.next() {
                 None | Some("push") => Access::Push,
                 Some("pull") => Access::Pull,
@@ -306,6 +318,11 @@ mod tests {
         assert!(Htpasswd::parse("a:$2y$05$abc:admin").is_err());
         assert!(Htpasswd::parse("a:$2y$05$abc\na:$2y$05$abd").is_err());
         assert!(Htpasswd::parse("nocolon").is_err());
+        // A cost that would make each login take hours.
+        assert!(
+            Htpasswd::parse("a:$2y$31$abcdefghijklmnopqrstuu5Ue5sRBVqoJEbA7cgW4h2rP3rGBJS")
+                .is_err()
+        );
     }
 
     #[test]
