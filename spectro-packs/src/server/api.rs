@@ -34,10 +34,17 @@ fn empty() -> Body {
     full(Bytes::new())
 }
 
+/// An upload session: the repository it was opened for (fixed) and its state.
+struct Entry {
+    repo: String,
+    session: tokio::sync::Mutex<Session>,
+}
+
 /// An upload in progress.
 struct Session {
-    repo: String,
-    file: tempfile::NamedTempFile,
+    /// The data so far; `None` once the upload was committed or dropped (a request that
+    /// still held the session then finds it gone).
+    file: Option<tempfile::NamedTempFile>,
     size: u64,
     /// sha256 of the bytes so far (most uploads end with a sha256 digest, so the file is
     /// not read again).
@@ -49,7 +56,7 @@ pub(super) struct State {
     store: LayoutStore,
     opts: ServeOptions,
     auth: Option<Htpasswd>,
-    sessions: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Session>>>>,
+    sessions: Mutex<HashMap<String, Arc<Entry>>>,
     /// Serialises `index.json` rewrites inside this process (the file lock does it
     /// across processes).
     index_lock: Mutex<()>,
@@ -879,7 +886,8 @@ fn open_session(state: &Arc<State>, repo: &str) -> std::result::Result<String, A
     if sessions.len() >= state.opts.max_sessions {
         // Forget sessions idle for longer than an hour before refusing.
         sessions.retain(|_, s| {
-            s.try_lock()
+            s.session
+                .try_lock()
                 .map(|s| s.touched.elapsed() < Duration::from_secs(3600))
                 .unwrap_or(true)
         });
@@ -894,34 +902,27 @@ fn open_session(state: &Arc<State>, repo: &str) -> std::result::Result<String, A
     let id = random_id();
     sessions.insert(
         id.clone(),
-        Arc::new(tokio::sync::Mutex::new(Session {
+        Arc::new(Entry {
             repo: repo.to_owned(),
-            file,
-            size: 0,
-            hasher: DigestHasher::new(DigestAlgorithm::Sha256),
-            touched: Instant::now(),
-        })),
+            session: tokio::sync::Mutex::new(Session {
+                file: Some(file),
+                size: 0,
+                hasher: DigestHasher::new(DigestAlgorithm::Sha256),
+                touched: Instant::now(),
+            }),
+        }),
     );
     Ok(id)
 }
 
-fn session(
-    state: &Arc<State>,
-    repo: &str,
-    id: &str,
-) -> std::result::Result<Arc<tokio::sync::Mutex<Session>>, ApiError> {
+fn session(state: &Arc<State>, repo: &str, id: &str) -> std::result::Result<Arc<Entry>, ApiError> {
     let sessions = state.sessions.lock().unwrap_or_else(|e| e.into_inner());
+    // A session belongs to the repository it was opened for.
     sessions
         .get(id)
+        .filter(|e| e.repo == repo)
         .cloned()
         .ok_or_else(upload_unknown)
-        .and_then(|s| {
-            // A session belongs to the repository it was opened for.
-            match s.try_lock() {
-                Ok(g) if g.repo != repo => Err(upload_unknown()),
-                _ => Ok(s.clone()),
-            }
-        })
 }
 
 fn accepted_upload(repo: &str, id: &str, size: u64) -> ApiResult {
@@ -1007,7 +1008,7 @@ async fn start_upload(state: &Arc<State>, req: Request<Incoming>, repo: String) 
         let s = session(state, &repo, &id)?;
         let result = async {
             {
-                let mut g = s.lock().await;
+                let mut g = s.session.lock().await;
                 append_body(state, &mut g, req.into_body(), None).await?;
             }
             drop(s);
@@ -1030,7 +1031,12 @@ fn drop_session(state: &State, id: &str) {
 
 async fn upload_status(state: &Arc<State>, repo: String, id: String) -> ApiResult {
     let s = session(state, &repo, &id)?;
-    let size = s.lock().await.size;
+    let g = s.session.lock().await;
+    if g.file.is_none() {
+        return Err(upload_unknown());
+    }
+    let size = g.size;
+    drop(g);
     finish(
         builder(StatusCode::NO_CONTENT)
             .header(header::LOCATION, upload_location(&repo, &id))
@@ -1076,11 +1082,12 @@ async fn append_body(
     expect_len: Option<u64>,
 ) -> std::result::Result<(), ApiError> {
     let start = s.size;
-    let std_file = s
-        .file
+    let tmp = s.file.as_ref().ok_or_else(upload_unknown)?;
+    let path = tmp.path().to_path_buf();
+    let std_file = tmp
         .as_file()
         .try_clone()
-        .map_err(|e| ApiError::from(Error::io(s.file.path(), e)))?;
+        .map_err(|e| ApiError::from(Error::io(&path, e)))?;
     let mut file = tokio::fs::File::from_std(std_file);
     let mut hasher = s.hasher.clone();
     let mut written = 0u64;
@@ -1088,7 +1095,7 @@ async fn append_body(
     let result: std::result::Result<(), ApiError> = async {
         file.seek(SeekFrom::Start(start))
             .await
-            .map_err(|e| ApiError::from(Error::io(s.file.path(), e)))?;
+            .map_err(|e| ApiError::from(Error::io(&path, e)))?;
         let mut out = tokio::io::BufWriter::with_capacity(1 << 20, &mut file);
         loop {
             let frame = tokio::time::timeout(state.opts.idle_timeout, body.frame())
@@ -1165,7 +1172,7 @@ async fn patch_upload(
     id: String,
 ) -> ApiResult {
     let s = session(state, &repo, &id)?;
-    let mut g = s.lock().await;
+    let mut g = s.session.lock().await;
     let range = content_range(req.headers()).map_err(|()| range_refused(&repo, &id, g.size))?;
     let expect = match range {
         Some((a, _)) if a != g.size => return Err(range_refused(&repo, &id, g.size)),
@@ -1186,7 +1193,7 @@ async fn finish_upload(
     let q = query(&req);
     let digest = digest_param(&q)?;
     {
-        let mut g = s.lock().await;
+        let mut g = s.session.lock().await;
         let range = content_range(req.headers()).map_err(|()| range_refused(&repo, &id, g.size))?;
         let expect = match range {
             Some((a, _)) if a != g.size => return Err(range_refused(&repo, &id, g.size)),
@@ -1195,7 +1202,6 @@ async fn finish_upload(
         };
         append_body(state, &mut g, req.into_body(), expect).await?;
     }
-    // `commit` takes the session out of the table; no other handle may be held.
     drop(s);
     let result = commit(state, &repo, &id, &digest).await;
     if let Err(e) = &result
@@ -1209,7 +1215,7 @@ async fn finish_upload(
 /// Verify the session's content against `digest` and move it into the repository.
 async fn commit(state: &Arc<State>, repo: &str, id: &str, digest: &str) -> ApiResult {
     let s = session(state, repo, id)?;
-    let g = s.lock().await;
+    let mut g = s.session.lock().await;
     let Some((alg, _)) = oci::parse_digest(digest) else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -1220,7 +1226,12 @@ async fn commit(state: &Arc<State>, repo: &str, id: &str, digest: &str) -> ApiRe
     let actual = if alg == DigestAlgorithm::Sha256 {
         g.hasher.clone().finish()
     } else {
-        let path = g.file.path().to_path_buf();
+        let path = g
+            .file
+            .as_ref()
+            .ok_or_else(upload_unknown)?
+            .path()
+            .to_path_buf();
         blocking(move || {
             let mut f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
             let mut h = DigestHasher::new(alg);
@@ -1243,26 +1254,14 @@ async fn commit(state: &Arc<State>, repo: &str, id: &str, digest: &str) -> ApiRe
             format!("the upload's digest is {actual}, not {digest}"),
         ));
     }
+    // Taken under the session's lock: a request waiting on it finds the upload gone.
+    let file = g.file.take().ok_or_else(upload_unknown)?;
     drop(g);
     drop(s);
-    let taken = {
-        let mut sessions = state.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        sessions.remove(id)
-    };
-    let Some(taken) = taken else {
-        return Err(upload_unknown());
-    };
-    let Ok(mutex) = Arc::try_unwrap(taken) else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "BLOB_UPLOAD_INVALID",
-            "the upload is busy with another request",
-        ));
-    };
-    let session = mutex.into_inner();
+    drop_session(state, id);
     let st = state.clone();
     let (r, d) = (repo.to_owned(), digest.to_owned());
-    blocking(move || st.store.commit_blob(&r, session.file, &d)).await?;
+    blocking(move || st.store.commit_blob(&r, file, &d)).await?;
     created_blob(repo, digest)
 }
 
