@@ -285,6 +285,10 @@ enum RegistryCommand {
     /// there is served, and what is pushed here is a pack the embedded registry reads.
     /// For more than one machine, run Harbor, Zot, CNCF distribution or a cloud
     /// registry instead.
+    ///
+    /// Ctrl-C or SIGTERM stops it: no new connections, requests in flight get up to 30 s,
+    /// unfinished uploads are dropped. One request log line per request on stderr (no
+    /// credentials, no upload session ids).
     #[command(
         after_help = "Examples:\n  spectro registry serve\n  spectro registry serve --root /srv/packs --addr 0.0.0.0:5000 --tls-cert cert.pem --tls-key key.pem --htpasswd users.htpasswd\n  spectro pack push ./my-pack -r oci://127.0.0.1:5000/base --plain-http"
     )]

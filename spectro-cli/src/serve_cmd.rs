@@ -65,7 +65,15 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Err
     opts.insecure_listen = args.insecure_listen;
     if !args.quiet {
         opts.log = Some(Arc::new(|line: &str| {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{} {line}",
+                spectro_packs::registry::oci::rfc3339(now)
+            );
         }));
     }
     let scheme = if opts.tls.is_some() { "https" } else { "http" };
