@@ -9,13 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::StreamExt as _;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
 
 use super::ServeOptions;
 use super::auth::{Access, Htpasswd, Login};
@@ -849,16 +848,34 @@ async fn get_blob(
         .store
         .blob_path(&repo, &digest)
         .map_err(ApiError::from)?;
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|_| not_found_blob(&digest))?;
-    if start > 0 {
-        file.seek(SeekFrom::Start(start))
-            .await
-            .map_err(|e| ApiError::from(Error::io(&path, e)))?;
-    }
-    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 << 10)
-        .map(|r| r.map(Frame::data));
+    let file = std::fs::File::open(&path).map_err(|_| not_found_blob(&digest))?;
+    // One blocking reader per download, reading ahead in 1 MiB pieces into a short
+    // queue: the disk and the socket work at the same time, without a thread hop per
+    // read. It stops when the client goes away (the queue's receiver is dropped).
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut file = file;
+        if start > 0
+            && let Err(e) = io::Seek::seek(&mut file, SeekFrom::Start(start))
+        {
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+        let mut left = len;
+        while left > 0 {
+            let n = usize::try_from(left.min(1 << 20)).unwrap_or(1 << 20);
+            let mut buf = vec![0u8; n];
+            let piece = io::Read::read_exact(&mut file, &mut buf).map(|()| Bytes::from(buf));
+            let failed = piece.is_err();
+            if tx.blocking_send(piece).is_err() || failed {
+                return;
+            }
+            left -= n as u64;
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|piece| (piece.map(Frame::data), rx))
+    });
     finish(b, BodyExt::boxed(StreamBody::new(stream)))
 }
 
