@@ -754,8 +754,11 @@ fn parity_with_cncf_distribution() {
     }
 }
 
+/// One step of the parity sequence: its name, the status, and which headers were there.
+type Step = (String, u16, Vec<(String, bool)>);
+
 /// `(step, status, [header present?])` for a fixed sequence of requests.
-fn run_parity(addr: SocketAddr, base: &str) -> Vec<(String, u16, Vec<(String, bool)>)> {
+fn run_parity(addr: SocketAddr, base: &str) -> Vec<Step> {
     let mut out = Vec::new();
     let mut step = |name: &str,
                     method: &str,
