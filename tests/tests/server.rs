@@ -295,6 +295,15 @@ fn htpasswd_users_push_or_pull_by_their_rights() {
         b"",
     );
     assert_eq!(st, 403, "{}", String::from_utf8_lossy(&body));
+    // Upload sessions are a pusher's business, even to read their status.
+    let (st, _, _) = http(
+        s.addr,
+        "GET",
+        "/v2/team/x/blobs/uploads/0123456789abcdef0123456789abcdef",
+        &[("Authorization", &basic("bob", "s3cret"))],
+        b"",
+    );
+    assert_eq!(st, 403);
     // The log names the user, never the credentials.
     let log = s.log.lock().unwrap().join("\n");
     assert!(log.contains(" alice ") && log.contains(" bob "), "{log}");
@@ -378,6 +387,17 @@ fn tls_with_a_ca_signed_certificate() {
 }
 
 #[test]
+fn a_manifest_cap_above_what_storage_reads_back_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = ServeOptions::new(dir.path(), "127.0.0.1:0".parse().unwrap());
+    opts.max_manifest = 64 << 20;
+    let e = server::run(opts, Default::default(), |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("serve-manifest-size"), "{e}");
+}
+
+#[test]
 fn plain_http_is_refused_off_loopback_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
     let opts = ServeOptions::new(dir.path(), "0.0.0.0:0".parse().unwrap());
@@ -408,9 +428,10 @@ fn read_only_refuses_every_write() {
 #[test]
 fn health_answers_like_the_legacy_registry() {
     let s = serve(|_| {});
-    let (st, _, body) = http(s.addr, "GET", "/health", &[], b"");
+    let (st, head, body) = http(s.addr, "GET", "/health", &[], b"");
     assert_eq!(st, 200);
     assert_eq!(body, br#"{"status":"UP"}"#);
+    assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"));
 }
 
 #[test]
@@ -492,6 +513,18 @@ fn uploads_are_capped_verified_and_leave_nothing_behind() {
     let (st, head, _) = http(s.addr, "PATCH", &loc, &[("Content-Range", "0-4")], b"HELLO");
     assert_eq!(st, 416);
     assert_eq!(header(&head, "range"), Some("0-4"));
+    // A range whose length overflows: 416, not a panic or an empty chunk taken.
+    let (_, h2, _) = http(s.addr, "POST", "/v2/a/blobs/uploads/", &[], b"");
+    let loc2 = header(&h2, "location").unwrap().to_owned();
+    let (st, _, _) = http(
+        s.addr,
+        "PATCH",
+        &loc2,
+        &[("Content-Range", "0-18446744073709551615")],
+        b"x",
+    );
+    assert_eq!(st, 416);
+    http(s.addr, "DELETE", &loc2, &[], b"");
     let d = oci::sha256_digest(b"hello world");
     let (st, _, _) = http(
         s.addr,
@@ -532,6 +565,48 @@ fn manifests_over_missing_blobs_are_refused() {
     assert_eq!(st, 400);
     assert!(String::from_utf8_lossy(&body).contains("MANIFEST_BLOB_UNKNOWN"));
     assert_eq!(http(s.addr, "GET", "/v2/a/manifests/v1", &[], b"").0, 404);
+    // A manifest "type" a browser would render as a page from the registry's origin.
+    let cfg = b"{}";
+    let cd = oci::sha256_digest(cfg);
+    http(
+        s.addr,
+        "POST",
+        &format!("/v2/a/blobs/uploads/?digest={cd}"),
+        &[],
+        cfg,
+    );
+    for bad in ["text/html", "application/xhtml+xml", "image/svg+xml"] {
+        let (st, _, body) = http(
+            s.addr,
+            "PUT",
+            "/v2/a/manifests/v2",
+            &[("Content-Type", bad)],
+            br#"{"schemaVersion":2}"#,
+        );
+        assert_eq!(st, 400, "{bad}");
+        assert!(String::from_utf8_lossy(&body).contains("MANIFEST_INVALID"));
+    }
+    // A manifest's bytes are not deleted through the blob API behind its back.
+    let good = serde_json::json!({
+        "schemaVersion": 2, "mediaType": oci::MANIFEST_MEDIA_TYPE,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": cd, "size": 2},
+        "layers": []
+    })
+    .to_string();
+    let (st, head, _) = http(
+        s.addr,
+        "PUT",
+        "/v2/a/manifests/v3",
+        &[("Content-Type", oci::MANIFEST_MEDIA_TYPE)],
+        good.as_bytes(),
+    );
+    assert_eq!(st, 201);
+    let md = header(&head, "docker-content-digest").unwrap().to_owned();
+    assert_eq!(
+        http(s.addr, "DELETE", &format!("/v2/a/blobs/{md}"), &[], b"").0,
+        405
+    );
+    assert_eq!(http(s.addr, "GET", "/v2/a/manifests/v3", &[], b"").0, 200);
 }
 
 #[test]

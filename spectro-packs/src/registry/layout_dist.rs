@@ -67,6 +67,9 @@ impl LayoutStore {
             crate::safety::create_dirs(dir, 0o755)?;
         }
         if path.is_file() {
+            // Already there (left by an earlier push, perhaps unreferenced): young again,
+            // so `registry gc` spares it until this push's manifest arrives.
+            super::layout_gc::touch(&path);
             return Ok(());
         }
         crate::safety::persist(tmp, &path)
@@ -81,6 +84,7 @@ impl LayoutStore {
             return Ok(false);
         }
         if dst.is_file() {
+            super::layout_gc::touch(&dst);
             return Ok(true);
         }
         self.init_layout(to)?;

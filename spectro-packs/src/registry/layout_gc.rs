@@ -171,8 +171,7 @@ impl LayoutStore {
     /// refreshes a blob's time when a client asks whether it exists (the step before a
     /// client skips its upload) and when it mounts it from another repository. Pushes by
     /// spectro itself hold the store's lock, which this takes too. A repository whose
-    /// manifests cannot all be read is skipped whole. Stale upload files (older than an
-    /// hour) are swept as well.
+    /// manifests cannot all be read is skipped whole.
     pub fn collect_all_garbage(
         &self,
         grace: std::time::Duration,
@@ -233,9 +232,8 @@ impl LayoutStore {
                 }
             }
         }
-        if !dry_run {
-            crate::safety::sweep_stale(&self.root().join(".uploads"));
-        }
+        // Upload files (`.uploads/`) belong to a running server's sessions: it sweeps
+        // stale ones itself when it starts.
         Ok(report)
     }
 }

@@ -36,7 +36,7 @@ fn empty() -> Body {
 /// An upload session: the repository it was opened for (fixed) and its state.
 struct Entry {
     repo: String,
-    session: tokio::sync::Mutex<Session>,
+    session: Arc<tokio::sync::Mutex<Session>>,
 }
 
 /// An upload in progress.
@@ -72,6 +72,19 @@ impl State {
             index_lock: Mutex::new(()),
             requests: AtomicU64::new(0),
         }
+    }
+}
+
+impl State {
+    /// Forget sessions idle for longer than `idle` (busy ones are in use: kept).
+    fn drop_idle_sessions(&self, idle: Duration) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.retain(|_, e| {
+            e.session
+                .try_lock()
+                .map(|s| s.file.is_some() && s.touched.elapsed() < idle)
+                .unwrap_or(true)
+        });
     }
 }
 
@@ -114,12 +127,8 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
-            Error::TooLarge { .. } => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID", e.to_string())
-            }
-            Error::DigestMismatch { .. } => {
-                ApiError::new(StatusCode::BAD_REQUEST, "DIGEST_INVALID", e.to_string())
-            }
+            // What clients send is judged where it is read, with its own answer; an error
+            // from storage is the server's, and its text (paths) stays in the server.
             Error::Io { source, .. } if is_disk_full(&source) => ApiError::new(
                 StatusCode::INSUFFICIENT_STORAGE,
                 "UNKNOWN",
@@ -224,6 +233,8 @@ fn redacted_path(route: &Route, path: &str) -> String {
 fn needed_access(method: &Method, route: &Route) -> Option<Access> {
     match route {
         Route::Health => None,
+        // Upload sessions are a pusher's business, whatever the method.
+        Route::UploadStart { .. } | Route::Upload { .. } => Some(Access::Push),
         _ if matches!(*method, Method::GET | Method::HEAD) => Some(Access::Pull),
         _ => Some(Access::Push),
     }
@@ -241,11 +252,11 @@ pub(super) async fn handle(
     let route = route::route(&path);
     let mut user = String::from("-");
     let result = match authorize(&state, &req, &method, &route, peer).await {
-        Ok(name) => {
+        Ok((name, may_push)) => {
             if let Some(n) = name {
                 user = n;
             }
-            dispatch(&state, req, &method, route.clone()).await
+            dispatch(&state, req, &method, route.clone(), may_push).await
         }
         Err(e) => Err(e),
     };
@@ -253,6 +264,12 @@ pub(super) async fn handle(
     resp.headers_mut().insert(
         "Docker-Distribution-API-Version",
         HeaderValue::from_static("registry/2.0"),
+    );
+    // Stored bytes are served with the type they were pushed with: browsers must not
+    // guess a more dangerous one.
+    resp.headers_mut().insert(
+        "X-Content-Type-Options",
+        HeaderValue::from_static("nosniff"),
     );
     if let Some(log) = &state.opts.log {
         log(&format!(
@@ -274,9 +291,10 @@ async fn authorize(
     method: &Method,
     route: &Route,
     peer: SocketAddr,
-) -> std::result::Result<Option<String>, ApiError> {
+) -> std::result::Result<(Option<String>, bool), ApiError> {
+    let writable = !state.opts.read_only;
     let Some(need) = needed_access(method, route) else {
-        return Ok(None);
+        return Ok((None, false));
     };
     if need == Access::Push && state.opts.read_only {
         return Err(ApiError::new(
@@ -286,7 +304,7 @@ async fn authorize(
         ));
     }
     if state.auth.is_none() {
-        return Ok(None);
+        return Ok((None, writable));
     }
     let header = req
         .headers()
@@ -316,9 +334,11 @@ async fn authorize(
         )
         .with(header::RETRY_AFTER, "60")),
         Login::Failed => Err(challenge()),
-        Login::Anonymous if need == Access::Pull && state.opts.anonymous_read => Ok(None),
+        Login::Anonymous if need == Access::Pull && state.opts.anonymous_read => Ok((None, false)),
         Login::Anonymous => Err(challenge()),
-        Login::User { name, access } if access >= need => Ok(Some(name)),
+        Login::User { name, access } if access >= need => {
+            Ok((Some(name), writable && access == Access::Push))
+        }
         Login::User { name, .. } => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "DENIED",
@@ -327,11 +347,14 @@ async fn authorize(
     }
 }
 
+/// `may_push`: the client could push here (a blob it asks about is then kept young for
+/// `registry gc`; anonymous readers change nothing).
 async fn dispatch(
     state: &Arc<State>,
     req: Request<Incoming>,
     method: &Method,
     route: Route,
+    may_push: bool,
 ) -> ApiResult {
     let m = method.clone();
     match (route, m) {
@@ -357,7 +380,7 @@ async fn dispatch(
             delete_manifest(state, repo, reference).await
         }
         (Route::Blob { repo, digest }, Method::GET | Method::HEAD) => {
-            get_blob(state, &req, method == Method::HEAD, repo, digest).await
+            get_blob(state, &req, method == Method::HEAD, may_push, repo, digest).await
         }
         (Route::Blob { repo, digest }, Method::DELETE) => delete_blob(state, repo, digest).await,
         (Route::UploadStart { repo }, Method::POST) => start_upload(state, req, repo).await,
@@ -645,8 +668,19 @@ async fn put_manifest(
         (None, Some(b)) => b.to_owned(),
         (None, None) => return Err(invalid("no Content-Type and no mediaType".into())),
     };
-    if media_type.len() > 255 || !media_type.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(invalid("malformed media type".into()));
+    // Manifests are `application/...` types. Anything else (text/html, image/svg+xml,
+    // application/xhtml+xml) would be served back as a page from the registry's origin.
+    let lower = media_type.to_ascii_lowercase();
+    if media_type.len() > 255
+        || !media_type.bytes().all(|b| b.is_ascii_graphic())
+        || !lower.starts_with("application/")
+        || lower.contains("html")
+        || lower.contains("xml")
+    {
+        return Err(invalid(format!(
+            "`{}` is not a manifest media type (application/...)",
+            crate::sanitize(&media_type)
+        )));
     }
     let is_index = INDEX_TYPES.contains(&media_type.as_str())
         || (v.get("manifests").is_some() && v.get("layers").is_none());
@@ -694,6 +728,10 @@ async fn put_manifest(
     let d = digest.clone();
     let tag_list = tags.clone();
     let missing = blocking(move || {
+        // Checked under the locks `registry gc` and blob deletes take, so nothing the
+        // manifest needs can go between the check and the write.
+        let _guard = st.index_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _lock = st.store.lock(true)?;
         for (blob, size) in &needed {
             match st.store.blob_len(&r, blob)? {
                 Some(n) if n == *size => {}
@@ -705,8 +743,6 @@ async fn put_manifest(
                 None => return Ok(Some(format!("{blob} is not in {r}"))),
             }
         }
-        let _guard = st.index_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let _lock = st.store.lock(true)?;
         st.store
             .store_manifest(&r, &bytes, &d, &media_type, &tag_list)?;
         Ok(None)
@@ -800,14 +836,14 @@ async fn get_blob(
     state: &Arc<State>,
     req: &Request<Incoming>,
     head: bool,
+    may_push: bool,
     repo: String,
     digest: String,
 ) -> ApiResult {
     let st = state.clone();
     let (r, d) = (repo.clone(), digest.clone());
-    let writable = !state.opts.read_only;
     let Some(size) = blocking(move || {
-        if head && writable {
+        if head && may_push {
             st.store.blob_len_refreshed(&r, &d)
         } else {
             st.store.blob_len(&r, &d)
@@ -848,29 +884,31 @@ async fn get_blob(
         .store
         .blob_path(&repo, &digest)
         .map_err(ApiError::from)?;
-    let file = std::fs::File::open(&path).map_err(|_| not_found_blob(&digest))?;
-    // One blocking reader per download, reading ahead in 1 MiB pieces into a short
-    // queue: the disk and the socket work at the same time, without a thread hop per
-    // read. It stops when the client goes away (the queue's receiver is dropped).
+    let file = Arc::new(std::fs::File::open(&path).map_err(|_| not_found_blob(&digest))?);
+    // Read ahead in 1 MiB pieces (one blocking-pool hop each, positional reads) into a
+    // queue of four, so the disk and the socket work at the same time. No thread waits
+    // on a slow client: the feeder is an async task that gives up when the client has
+    // not taken a piece for the idle timeout, or has gone away.
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
-    tokio::task::spawn_blocking(move || {
-        let mut file = file;
-        if start > 0
-            && let Err(e) = io::Seek::seek(&mut file, SeekFrom::Start(start))
-        {
-            let _ = tx.blocking_send(Err(e));
-            return;
-        }
-        let mut left = len;
-        while left > 0 {
-            let n = usize::try_from(left.min(1 << 20)).unwrap_or(1 << 20);
-            let mut buf = vec![0u8; n];
-            let piece = io::Read::read_exact(&mut file, &mut buf).map(|()| Bytes::from(buf));
+    let idle = state.opts.idle_timeout;
+    tokio::spawn(async move {
+        let end = start + len;
+        let mut at = start;
+        while at < end {
+            let n = usize::try_from((end - at).min(1 << 20)).unwrap_or(1 << 20);
+            let f = file.clone();
+            let piece = tokio::task::spawn_blocking(move || {
+                let mut buf = vec![0u8; n];
+                read_exact_at(&f, &mut buf, at).map(|()| Bytes::from(buf))
+            })
+            .await
+            .unwrap_or_else(|_| Err(io::Error::other("blob reader failed")));
             let failed = piece.is_err();
-            if tx.blocking_send(piece).is_err() || failed {
-                return;
+            match tokio::time::timeout(idle, tx.send(piece)).await {
+                Ok(Ok(())) if !failed => {}
+                _ => return,
             }
-            left -= n as u64;
+            at += n as u64;
         }
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -879,11 +917,48 @@ async fn get_blob(
     finish(b, BodyExt::boxed(StreamBody::new(stream)))
 }
 
+/// Read `buf.len()` bytes at `at` without moving a shared file position.
+#[cfg(unix)]
+fn read_exact_at(f: &std::fs::File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, at)
+}
+
+/// Read `buf.len()` bytes at `at` (one reader per file handle here, so seeking is safe).
+#[cfg(not(unix))]
+fn read_exact_at(f: &std::fs::File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    let mut r = f;
+    io::Seek::seek(&mut r, SeekFrom::Start(at))?;
+    io::Read::read_exact(&mut r, buf)
+}
+
 async fn delete_blob(state: &Arc<State>, repo: String, digest: String) -> ApiResult {
     let st = state.clone();
     let (r, d) = (repo, digest.clone());
-    if !blocking(move || st.store.delete_blob(&r, &d)).await? {
-        return Err(not_found_blob(&digest));
+    let outcome = blocking(move || {
+        let _guard = st.index_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _lock = st.store.lock(true)?;
+        // A manifest's own bytes go with the manifest (DELETE .../manifests/<digest>),
+        // never behind its back.
+        let listed = st
+            .store
+            .read_index(&r)?
+            .is_some_and(|i| i.manifests.iter().any(|m| m.digest == d));
+        if listed {
+            return Ok(None);
+        }
+        st.store.delete_blob(&r, &d).map(Some)
+    })
+    .await?;
+    match outcome {
+        None => {
+            return Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "UNSUPPORTED",
+                format!("{digest} is a manifest of this repository: delete it as a manifest"),
+            ));
+        }
+        Some(false) => return Err(not_found_blob(&digest)),
+        Some(true) => {}
     }
     finish(
         builder(StatusCode::ACCEPTED).header(header::CONTENT_LENGTH, 0),
@@ -902,12 +977,9 @@ fn open_session(state: &Arc<State>, repo: &str) -> std::result::Result<String, A
     let mut sessions = state.sessions.lock().unwrap_or_else(|e| e.into_inner());
     if sessions.len() >= state.opts.max_sessions {
         // Forget sessions idle for longer than an hour before refusing.
-        sessions.retain(|_, s| {
-            s.session
-                .try_lock()
-                .map(|s| s.touched.elapsed() < Duration::from_secs(3600))
-                .unwrap_or(true)
-        });
+        drop(sessions);
+        state.drop_idle_sessions(Duration::from_secs(3600));
+        sessions = state.sessions.lock().unwrap_or_else(|e| e.into_inner());
         if sessions.len() >= state.opts.max_sessions {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -921,12 +993,12 @@ fn open_session(state: &Arc<State>, repo: &str) -> std::result::Result<String, A
         id.clone(),
         Arc::new(Entry {
             repo: repo.to_owned(),
-            session: tokio::sync::Mutex::new(Session {
+            session: Arc::new(tokio::sync::Mutex::new(Session {
                 file: Some(file),
                 size: 0,
                 hasher: DigestHasher::new(DigestAlgorithm::Sha256),
                 touched: Instant::now(),
-            }),
+            })),
         }),
     );
     Ok(id)
@@ -1003,7 +1075,7 @@ async fn start_upload(state: &Arc<State>, req: Request<Incoming>, repo: String) 
                     if src != to && st.store.blob_len(&src, &d)?.is_some() {
                         return st.store.mount_blob(&src, &to, &d);
                     }
-                    if src == to && st.store.blob_len(&to, &d)?.is_some() {
+                    if src == to && st.store.blob_len_refreshed(&to, &d)?.is_some() {
                         return Ok(true);
                     }
                 }
@@ -1024,10 +1096,7 @@ async fn start_upload(state: &Arc<State>, req: Request<Incoming>, repo: String) 
         let id = open_session(state, &repo)?;
         let s = session(state, &repo, &id)?;
         let result = async {
-            {
-                let mut g = s.session.lock().await;
-                append_body(state, &mut g, req.into_body(), None).await?;
-            }
+            append(state, &s, &repo, &id, Ok(None), req.into_body()).await?;
             drop(s);
             commit(state, &repo, &id, &digest).await
         }
@@ -1110,6 +1179,10 @@ async fn append_body(
     let mut written = 0u64;
     let cap = state.opts.max_upload;
     let result: std::result::Result<(), ApiError> = async {
+        // Nothing beyond the verified size may survive into this chunk.
+        file.set_len(start)
+            .await
+            .map_err(|e| ApiError::from(Error::io(&path, e)))?;
         file.seek(SeekFrom::Start(start))
             .await
             .map_err(|e| ApiError::from(Error::io(&path, e)))?;
@@ -1189,15 +1262,47 @@ async fn patch_upload(
     id: String,
 ) -> ApiResult {
     let s = session(state, &repo, &id)?;
-    let mut g = s.session.lock().await;
-    let range = content_range(req.headers()).map_err(|()| range_refused(&repo, &id, g.size))?;
+    let range = content_range(req.headers());
+    let size = append(state, &s, &repo, &id, range, req.into_body()).await?;
+    accepted_upload(&repo, &id, size)
+}
+
+/// Append a request body to a session, under the session's lock, in a task of its own:
+/// a client that goes away mid-chunk cannot leave a write half done (the task runs to
+/// the end of the body, or to its error, and cuts the file back). `range` is the chunk's
+/// `Content-Range`, checked against the upload's size under the lock. Returns the new
+/// size.
+async fn append(
+    state: &Arc<State>,
+    entry: &Arc<Entry>,
+    repo: &str,
+    id: &str,
+    range: std::result::Result<Option<(u64, u64)>, ()>,
+    body: Incoming,
+) -> std::result::Result<u64, ApiError> {
+    let mut guard = entry.session.clone().lock_owned().await;
+    let size = guard.size;
     let expect = match range {
-        Some((a, _)) if a != g.size => return Err(range_refused(&repo, &id, g.size)),
-        Some((a, b)) => Some(b - a + 1),
-        None => None,
+        Err(()) => return Err(range_refused(repo, id, size)),
+        Ok(Some((a, _))) if a != size => return Err(range_refused(repo, id, size)),
+        Ok(Some((a, b))) => match b.checked_sub(a).and_then(|n| n.checked_add(1)) {
+            Some(n) => Some(n),
+            None => return Err(range_refused(repo, id, size)),
+        },
+        Ok(None) => None,
     };
-    append_body(state, &mut g, req.into_body(), expect).await?;
-    accepted_upload(&repo, &id, g.size)
+    let st = state.clone();
+    let task = tokio::spawn(async move {
+        let r = append_body(&st, &mut guard, body, expect).await;
+        r.map(|()| guard.size)
+    });
+    task.await.unwrap_or_else(|_| {
+        Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UNKNOWN",
+            "internal error",
+        ))
+    })
 }
 
 async fn finish_upload(
@@ -1209,16 +1314,8 @@ async fn finish_upload(
     let s = session(state, &repo, &id)?;
     let q = query(&req);
     let digest = digest_param(&q)?;
-    {
-        let mut g = s.session.lock().await;
-        let range = content_range(req.headers()).map_err(|()| range_refused(&repo, &id, g.size))?;
-        let expect = match range {
-            Some((a, _)) if a != g.size => return Err(range_refused(&repo, &id, g.size)),
-            Some((a, b)) => Some(b - a + 1),
-            None => None,
-        };
-        append_body(state, &mut g, req.into_body(), expect).await?;
-    }
+    let range = content_range(req.headers());
+    append(state, &s, &repo, &id, range, req.into_body()).await?;
     drop(s);
     let result = commit(state, &repo, &id, &digest).await;
     if let Err(e) = &result
@@ -1240,15 +1337,26 @@ async fn commit(state: &Arc<State>, repo: &str, id: &str, digest: &str) -> ApiRe
             "bad digest",
         ));
     };
+    let path = g
+        .file
+        .as_ref()
+        .ok_or_else(upload_unknown)?
+        .path()
+        .to_path_buf();
+    let on_disk = std::fs::metadata(&path).map(|m| m.len()).ok();
+    if on_disk != Some(g.size) {
+        // Never commit a file that differs from what was hashed.
+        drop(g);
+        drop_session(state, id);
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "BLOB_UPLOAD_INVALID",
+            "the upload's file does not match what was received; start the upload again",
+        ));
+    }
     let actual = if alg == DigestAlgorithm::Sha256 {
         g.hasher.clone().finish()
     } else {
-        let path = g
-            .file
-            .as_ref()
-            .ok_or_else(upload_unknown)?
-            .path()
-            .to_path_buf();
         blocking(move || {
             let mut f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
             let mut h = DigestHasher::new(alg);
@@ -1364,16 +1472,30 @@ pub(super) async fn serve(
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let limit = Arc::new(tokio::sync::Semaphore::new(state.opts.max_connections));
+    // Sessions a client abandoned (it died mid-push, or never finished) are dropped after
+    // an hour of silence, with their files.
+    let reaper = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            reaper.drop_idle_sessions(Duration::from_secs(3600));
+        }
+    });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(state.opts.idle_timeout)
         .max_buf_size(64 << 10);
+    // HTTP/2 has no header timeout: pings find dead or silent peers, and streams per
+    // connection are bounded.
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_header_list_size(64 << 10);
+        .max_header_list_size(64 << 10)
+        .max_concurrent_streams(64)
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(state.opts.idle_timeout);
     let stopped = async {
         while !crate::registry::is_cancelled(Some(&stop)) {
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -32,6 +32,22 @@ struct User {
     access: Access,
 }
 
+/// A bcrypt hash of nothing anyone knows, checked for unknown users (cost 10, a common
+/// `htpasswd -B` default).
+const DUMMY_HASH: &str = "$2y$10$24bNmuXV44qlw8NFSVu.wO0ipuTfVPEWWstLbl6sNounFSGrcVYi2";
+
+/// The address failed logins are counted against: an IPv6 client controls its whole /64,
+/// so that is one client.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
 /// Largest htpasswd file read.
 const MAX_HTPASSWD: u64 = 1 << 20;
 /// Failed logins a client may make within [`WINDOW`] before it is refused outright.
@@ -167,6 +183,7 @@ impl Htpasswd {
         let Some(header) = header else {
             return Login::Anonymous;
         };
+        let client = client_key(client);
         if self.throttled(client) {
             return Login::Throttled;
         }
@@ -201,6 +218,8 @@ impl Htpasswd {
             return Login::Failed;
         };
         let Some(user) = self.users.get(name) else {
+            // As slow as a wrong password, so timing does not tell which users exist.
+            let _ = bcrypt::verify(password, DUMMY_HASH);
             return Login::Failed;
         };
         let key: [u8; 32] = Sha256::new()

@@ -122,6 +122,13 @@ pub fn run(
                 .into(),
         });
     }
+    if opts.max_manifest > crate::registry::oci::MAX_MANIFEST_BYTES {
+        return Err(Error::TooLarge {
+            what: "serve-manifest-size (the storage reads manifests back up to this)".into(),
+            size: opts.max_manifest,
+            limit: crate::registry::oci::MAX_MANIFEST_BYTES,
+        });
+    }
     let auth = match &opts.htpasswd {
         Some(p) => {
             let h = Htpasswd::load(p)?;

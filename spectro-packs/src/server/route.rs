@@ -111,12 +111,24 @@ fn invalid(code: &'static str, message: impl Into<String>) -> Route {
     }
 }
 
+/// Names the storage uses inside a repository's folder: a repository nested under
+/// another may not take them (`a/blobs` would land in `a`'s blob folder).
+const RESERVED: &[&str] = &["blobs", "index.json", "oci-layout"];
+
 fn name(parts: &[&str]) -> Result<String, Route> {
     let repo = parts.join("/");
     if check_repository(&repo).is_err() {
         return Err(invalid(
             "NAME_INVALID",
             format!("invalid repository name `{}`", crate::sanitize(&repo)),
+        ));
+    }
+    if let Some(r) = parts.iter().find(|p| RESERVED.contains(p)) {
+        return Err(invalid(
+            "NAME_INVALID",
+            format!(
+                "`{r}` is reserved by the registry's storage and cannot be part of a repository name"
+            ),
         ));
     }
     Ok(repo)
@@ -240,11 +252,29 @@ mod tests {
             }
         );
         assert_eq!(
-            route("/v2/blobs/tags/list"),
+            route("/v2/tags/tags/list"),
             Route::Tags {
-                repo: "blobs".into()
+                repo: "tags".into()
             }
         );
+        // Names the storage uses inside a repository are not repository names.
+        for p in [
+            "/v2/blobs/tags/list",
+            "/v2/a/blobs/blobs/uploads/",
+            "/v2/a/oci-layout/manifests/x",
+        ] {
+            assert!(
+                matches!(
+                    route(p),
+                    Route::Invalid {
+                        code: "NAME_INVALID",
+                        ..
+                    }
+                ),
+                "{p}: {:?}",
+                route(p)
+            );
+        }
         assert_eq!(
             route("/v2/r/blobs/uploads/"),
             Route::UploadStart { repo: "r".into() }
