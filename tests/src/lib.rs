@@ -234,3 +234,17 @@ pub fn mount_tmpfs(dir: &Path, size: &str, case: &str) -> Option<Unmount> {
     }
     Some(Unmount(dir.to_path_buf()))
 }
+
+/// `len` incompressible bytes (xorshift from `seed`): archives of them are as large as
+/// the data, so a push or pull of them takes real time.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut data = vec![0u8; len];
+    let mut x = seed | 1;
+    for chunk in data.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+    }
+    data
+}

@@ -54,14 +54,7 @@ fn client(addr: SocketAddr) -> OciRegistry {
 /// A pack with an incompressible 16 MiB file, so a push spends real time in its upload.
 fn big_pack(work: &Path, version: &str) -> PathBuf {
     let dir = versioned("hello-universe", version, work);
-    let mut data = vec![0u8; 16 << 20];
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ version.len() as u64;
-    for chunk in data.chunks_mut(8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
-    }
+    let data = spectro_tests::noise(16 << 20, 0x9e37_79b9_7f4a_7c15 ^ version.len() as u64);
     std::fs::write(dir.join("blob.bin"), data).unwrap();
     dir
 }

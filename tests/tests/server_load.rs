@@ -46,14 +46,10 @@ fn pack(work: &Path, client: usize, version: &str) -> PathBuf {
         version,
         &work.join(format!("c{client}-{version}")),
     );
-    let mut data = vec![0u8; 1 << 20];
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d ^ (client as u64) << 32 ^ version.len() as u64;
-    for c in data.chunks_mut(8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        c.copy_from_slice(&x.to_le_bytes()[..c.len()]);
-    }
+    let data = spectro_tests::noise(
+        1 << 20,
+        0x2545_f491_4f6c_dd1d ^ (client as u64) << 32 ^ version.len() as u64,
+    );
     std::fs::write(dir.join("blob.bin"), data).unwrap();
     dir
 }

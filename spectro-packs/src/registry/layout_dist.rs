@@ -104,18 +104,12 @@ impl LayoutStore {
             })?;
             let mut tmp =
                 crate::safety::temp_file_in(dir, "blob", false).map_err(|e| Error::io(dir, e))?;
+            // Copied, then the copy hashed: what is renamed into place is what was checked.
             let mut input = fs::File::open(&src).map_err(|e| Error::io(&src, e))?;
+            io::copy(&mut input, tmp.as_file_mut()).map_err(|e| Error::io(tmp.path(), e))?;
+            let mut copy = tmp.reopen().map_err(|e| Error::io(tmp.path(), e))?;
             let mut hasher = oci::DigestHasher::new(alg);
-            let mut buf = vec![0u8; 1 << 16];
-            loop {
-                let n = io::Read::read(&mut input, &mut buf).map_err(|e| Error::io(&src, e))?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                io::Write::write_all(tmp.as_file_mut(), &buf[..n])
-                    .map_err(|e| Error::io(tmp.path(), e))?;
-            }
+            io::copy(&mut copy, &mut hasher).map_err(|e| Error::io(tmp.path(), e))?;
             let actual = hasher.finish();
             if actual != digest {
                 return Err(Error::DigestMismatch {

@@ -130,6 +130,18 @@ impl DigestHasher {
     }
 }
 
+/// Hashing what is written, so a file hashes with `std::io::copy(&mut file, &mut hasher)`.
+impl std::io::Write for DigestHasher {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A content descriptor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1360,14 +1360,7 @@ async fn commit(state: &Arc<State>, repo: &str, id: &str, digest: &str) -> ApiRe
         blocking(move || {
             let mut f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
             let mut h = DigestHasher::new(alg);
-            let mut buf = vec![0u8; 1 << 16];
-            loop {
-                let n = io::Read::read(&mut f, &mut buf).map_err(|e| Error::io(&path, e))?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
-            }
+            io::copy(&mut f, &mut h).map_err(|e| Error::io(&path, e))?;
             Ok(h.finish())
         })
         .await?
