@@ -76,23 +76,27 @@ fn findings<'a>(run: &'a Run<'_>) -> impl Iterator<Item = (&'a Report, &'a Diagn
 /// long line).
 const WINDOW: usize = 100;
 
-/// The source line shown under a finding and the caret's padding, both computed on the
-/// escaped text, so the caret stays under its character when control characters before
-/// it are shown as `\u{1b}` and the like.
-fn source_excerpt(chars: &[char], column: usize) -> (String, String) {
+/// The source line shown under a finding, the caret's padding and the caret's width
+/// (the token from `column` to `end`, exclusive, within the shown window; at least one),
+/// all computed on the escaped text, so the carets stay under their characters when
+/// control characters are shown as `\u{1b}` and the like.
+fn source_excerpt(chars: &[char], column: usize, end: Option<usize>) -> (String, String, usize) {
     let col0 = column.min(chars.len());
     let start = col0.saturating_sub(WINDOW / 2);
-    let end = (start + WINDOW).min(chars.len());
+    let stop = (start + WINDOW).min(chars.len());
     let lead = if start > 0 { "…" } else { "" };
-    let trail = if end < chars.len() { "…" } else { "" };
+    let trail = if stop < chars.len() { "…" } else { "" };
     let before: String = chars[start..col0].iter().collect();
-    let shown: String = chars[start..end].iter().collect();
+    let shown: String = chars[start..stop].iter().collect();
     let pad: String = lead
         .chars()
         .chain(sanitize(&before).chars())
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
-    (format!("{lead}{}{trail}", sanitize(&shown)), pad)
+    let token_end = end.unwrap_or(col0 + 1).clamp(col0, stop);
+    let token: String = chars[col0..token_end].iter().collect();
+    let width = sanitize(&token).chars().count().max(1);
+    (format!("{lead}{}{trail}", sanitize(&shown)), pad, width)
 }
 
 pub(crate) struct Human;
@@ -155,11 +159,16 @@ impl Emitter for Human {
                 _ => None,
             };
             if let (Some(line), Some(col), Some(src)) = (d.line, d.column, line_chars) {
-                let (shown, pad) = source_excerpt(src, col.to_zero_indexed());
+                let end = d
+                    .end_column
+                    .filter(|_| d.end_line == Some(line))
+                    .map(|e| e.to_zero_indexed());
+                let (shown, pad, width) = source_excerpt(src, col.to_zero_indexed(), end);
                 let gutter = " ".repeat(line.to_string().len());
+                let carets = "^".repeat(width);
                 writeln!(out, "{dim}{gutter} |{dim:#}")?;
                 writeln!(out, "{dim}{line} |{dim:#} {shown}")?;
-                writeln!(out, "{dim}{gutter} |{dim:#} {pad}{sev}^{sev:#}")?;
+                writeln!(out, "{dim}{gutter} |{dim:#} {pad}{sev}{carets}{sev:#}")?;
             }
             if let Some(help) = &d.help {
                 writeln!(
@@ -259,6 +268,10 @@ impl Emitter for Sarif {
                 let mut physical = json!({"artifactLocation": {"uri": uri}});
                 if let (Some(l), Some(c)) = (d.line, d.column) {
                     physical["region"] = json!({"startLine": l.get(), "startColumn": c.get()});
+                    if let (Some(el), Some(ec)) = (d.end_line, d.end_column) {
+                        physical["region"]["endLine"] = json!(el.get());
+                        physical["region"]["endColumn"] = json!(ec.get());
+                    }
                 }
                 let mut text = sanitize(&d.message);
                 if let Some(h) = &d.help {
@@ -338,6 +351,9 @@ impl Emitter for Github {
             let mut props = format!("file={}", gh_escape_prop(&r.display_path(d)));
             if let (Some(l), Some(c)) = (d.line, d.column) {
                 props.push_str(&format!(",line={l},col={c}"));
+                if let (Some(el), Some(ec)) = (d.end_line, d.end_column) {
+                    props.push_str(&format!(",endLine={el},endColumn={ec}"));
+                }
             }
             props.push_str(&format!(
                 ",title={}",
@@ -460,7 +476,8 @@ mod tests {
         // `\u{1b}` before the column is shown as six characters: the caret moves with it.
         let src = "a\u{1b}b: value";
         let chars: Vec<char> = src.chars().collect();
-        let (shown, pad) = source_excerpt(&chars, 3);
+        let (shown, pad, width) = source_excerpt(&chars, 3, Some(4));
+        assert_eq!(width, 1);
         let caret_at = pad.chars().count();
         assert_eq!(
             shown.chars().nth(caret_at),
@@ -468,9 +485,22 @@ mod tests {
             "{shown:?} / {pad:?}"
         );
         let chars: Vec<char> = "\tkey:\tv".chars().collect();
-        let (shown, pad) = source_excerpt(&chars, 5);
+        let (shown, pad, _) = source_excerpt(&chars, 5, None);
         assert_eq!(shown.chars().nth(pad.chars().count()), Some('\t'));
         assert!(pad.starts_with('\t'));
+        // The carets cover the token, its escaped controls counted as shown.
+        let chars: Vec<char> = "k: a\u{1b}b # c".chars().collect();
+        let (shown, pad, width) = source_excerpt(&chars, 3, Some(6));
+        let under: String = shown
+            .chars()
+            .skip(pad.chars().count())
+            .take(width)
+            .collect();
+        assert_eq!(under, "a\\u{1b}b");
+        // A token past the shown window is cut at the window's end.
+        let long: Vec<char> = format!("k: {}", "x".repeat(300)).chars().collect();
+        let (_, pad, width) = source_excerpt(&long, 3, Some(303));
+        assert_eq!(pad.chars().count() + width, WINDOW);
     }
 
     #[test]

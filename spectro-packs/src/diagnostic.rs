@@ -129,7 +129,7 @@ impl Position {
 /// A finding about a pack or profile that did load.
 ///
 /// The serialised form (`code`, `name`, `severity`, `message`, `file`, `pointer`, `line`,
-/// `column` and `help`) is the JSON contract documented in `docs/json-output.md`.
+/// `column`, `end_line`, `end_column` and `help`) is the JSON contract documented in `docs/json-output.md`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Diagnostic {
@@ -150,6 +150,12 @@ pub struct Diagnostic {
     pub line: Option<OneIndexed>,
     /// 1-based column of the node, when the finding has a place in the file.
     pub column: Option<OneIndexed>,
+    /// 1-based line where the finding's token ends (the line of `line` today: tokens do
+    /// not span lines), when it has a place.
+    pub end_line: Option<OneIndexed>,
+    /// 1-based column just after the finding's token (exclusive, in characters): the key,
+    /// scalar or quoted string at `line`:`column` runs from `column` to `end_column - 1`.
+    pub end_column: Option<OneIndexed>,
     /// A hint on how to fix it (for example a did-you-mean); `null` in JSON when there is
     /// none, so every finding has the same keys.
     pub help: Option<String>,
@@ -183,6 +189,14 @@ impl Fix {
 }
 
 impl Diagnostic {
+    /// Where the finding's token ends (exclusive), if the finding has a place.
+    pub fn end(&self) -> Option<Position> {
+        Some(Position {
+            line: self.end_line?,
+            column: self.end_column?,
+        })
+    }
+
     /// The position, if the finding has one.
     pub fn position(&self) -> Option<Position> {
         Some(Position {

@@ -1,5 +1,6 @@
 //! Validation entry points and the serialisable report shape (the JSON contract).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -199,6 +200,53 @@ pub(crate) fn finish(
     }
 }
 
+/// Give every located finding the end of its token (`end_line`, `end_column`), from the
+/// text of its file (`text_of(d.file)`). Each file is split into lines once; each line
+/// into characters once for all of its findings.
+pub(crate) fn fill_ends<'t>(
+    diagnostics: &mut [Diagnostic],
+    text_of: &dyn Fn(&str) -> Option<&'t str>,
+) {
+    use crate::diagnostic::OneIndexed;
+    let mut starts: HashMap<String, Option<(&'t str, Vec<usize>)>> = HashMap::new();
+    let mut line_chars: Option<(String, usize, Vec<char>)> = None;
+    for d in diagnostics.iter_mut() {
+        let (Some(line), Some(column)) = (d.line, d.column) else {
+            continue;
+        };
+        let index = line.to_zero_indexed();
+        let same = line_chars
+            .as_ref()
+            .is_some_and(|(f, l, _)| *f == d.file && *l == index);
+        if !same {
+            let Some((text, lines)) = starts
+                .entry(d.file.clone())
+                .or_insert_with(|| text_of(&d.file).map(|t| (t, crate::syntax::line_starts(t))))
+            else {
+                continue;
+            };
+            let Some(&begin) = lines.get(index) else {
+                continue;
+            };
+            let end = lines.get(index + 1).copied().unwrap_or(text.len());
+            let chars = text[begin..end]
+                .trim_end_matches(['\n', '\r'])
+                .chars()
+                .collect();
+            line_chars = Some((d.file.clone(), index, chars));
+        }
+        let Some((_, _, chars)) = &line_chars else {
+            continue;
+        };
+        let start = column.to_zero_indexed();
+        let (end, _) = crate::syntax::token_at(chars, start);
+        if end > start {
+            d.end_line = Some(line);
+            d.end_column = Some(OneIndexed::from_zero_indexed(end));
+        }
+    }
+}
+
 /// Load and check one pack directory.
 ///
 /// ```
@@ -280,6 +328,14 @@ fn pack_report(
         &mut yaml,
         &mut diagnostics,
     );
+    let files = [&pack.pack_json, &pack.values, &pack.presets, &pack.schema];
+    fill_ends(&mut diagnostics, &|file| {
+        files
+            .into_iter()
+            .chain(&pack.manifests)
+            .find(|f| f.path == file)
+            .map(|f| f.text.as_str())
+    });
     let m = pack.manifest();
     Report {
         kind: ReportKind::Pack,
@@ -312,4 +368,37 @@ pub fn validate_paths<P: AsRef<Path>>(
     dirs.par_iter()
         .map(|d| validate_one(d, opts, &resolver))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_ends;
+    use crate::diagnostic::Position;
+    use crate::rules::find_rule;
+
+    #[test]
+    fn ends_count_characters_on_non_ascii_lines() {
+        let text = "a: 1\nname: 😀 \"日本語\" # c\nk: 'it''s' tail\n";
+        let at = |line, column| {
+            find_rule("VL002").unwrap().diag(
+                "values.yaml",
+                "",
+                Some(Position::new(line, column)),
+                "m".into(),
+            )
+        };
+        // `"日本語"` with its quotes; `name` before its colon; `'it''s'` whole; past the
+        // end of a line: no token, no end; another file's text is not used.
+        let mut found = vec![at(2, 9), at(2, 1), at(3, 4), at(2, 40), at(1, 1)];
+        found[4].file = "other.yaml".into();
+        fill_ends(&mut found, &|f| (f == "values.yaml").then_some(text));
+        let ends: Vec<Option<(u32, u32)>> = found
+            .iter()
+            .map(|d| d.end().map(|p| (p.line.get(), p.column.get())))
+            .collect();
+        assert_eq!(
+            ends,
+            [Some((2, 14)), Some((2, 5)), Some((3, 11)), None, None]
+        );
+    }
 }

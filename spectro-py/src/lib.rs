@@ -109,6 +109,8 @@ struct Diagnostic {
     pointer: String,
     line: Option<u32>,
     column: Option<u32>,
+    end_line: Option<u32>,
+    end_column: Option<u32>,
     help: Option<String>,
 }
 
@@ -123,6 +125,8 @@ impl From<&spectro_packs::Diagnostic> for Diagnostic {
             pointer: d.pointer.clone(),
             line: d.line.map(|l| l.get()),
             column: d.column.map(|c| c.get()),
+            end_line: d.end_line.map(|l| l.get()),
+            end_column: d.end_column.map(|c| c.get()),
             help: d.help.clone(),
         }
     }
@@ -135,7 +139,7 @@ impl Diagnostic {
         let v = serde_json::json!({
             "code": self.code, "name": self.name, "severity": self.severity, "message": self.message,
             "file": self.file, "pointer": self.pointer, "line": self.line, "column": self.column,
-            "help": self.help,
+            "end_line": self.end_line, "end_column": self.end_column, "help": self.help,
         });
         json_to_py(py, &v)
     }

@@ -37,6 +37,8 @@ def test_validate_clean_and_findings(fixtures):
     [d] = report.diagnostics
     assert (d.code, d.name, d.severity, d.file, d.pointer, d.line, d.column) == (
         "PK006", "invalid-enum-value", "error", "pack.json", "/layer", 14, 12)
+    # The range covers `"addons"` with its quotes; the end is exclusive.
+    assert (d.end_line, d.end_column) == (14, 20)
     assert d.help == "did you mean `addon`?"
     assert "PK006" in repr(d)
 

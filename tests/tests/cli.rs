@@ -93,7 +93,7 @@ fn human_output_shows_location_source_line_and_help() {
     [PACK]/pack.json:14:12: PK006 error `layer` is `addons`, expected one of: kernel, os, k8s, cni, csi, addon
        |
     14 |   "layer": "addons",
-       |            ^
+       |            ^^^^^^^^
       = help: did you mean `addon`?
     Checked 1 pack: 1 error, 0 warnings, 0 info findings
     "#);
@@ -118,7 +118,16 @@ fn json_output_follows_the_documented_contract() {
     assert_eq!(packs[0]["layer"], "addon");
     let d = &packs[0]["diagnostics"][0];
     for key in [
-        "code", "name", "severity", "message", "file", "pointer", "line", "column",
+        "code",
+        "name",
+        "severity",
+        "message",
+        "file",
+        "pointer",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
     ] {
         assert!(d.get(key).is_some(), "diagnostic key {key}");
     }
@@ -128,6 +137,11 @@ fn json_output_follows_the_documented_contract() {
     assert_eq!(
         (d["line"].as_u64(), d["column"].as_u64()),
         (Some(7), Some(9))
+    );
+    // The token is `iamge`: columns 9 to 13, the end exclusive.
+    assert_eq!(
+        (d["end_line"].as_u64(), d["end_column"].as_u64()),
+        (Some(7), Some(14))
     );
     assert_eq!(packs[0]["kind"], "pack");
     assert_eq!(v["summary"]["checked"], 2);

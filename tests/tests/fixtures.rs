@@ -8,11 +8,14 @@ use std::path::PathBuf;
 use spectro_packs::{PackReport, all_rules, validate_pack};
 use spectro_tests::fixtures;
 
+/// Each finding on a line, and under it the source text its range covers (`at:`), so a
+/// range that ends in the wrong place shows in the snapshot.
 fn render(report: &PackReport) -> String {
     let mut out = String::new();
     for d in &report.diagnostics {
-        let loc = match (d.line, d.column) {
-            (Some(l), Some(c)) => format!("{}:{l}:{c}", d.file),
+        let loc = match (d.line, d.column, d.end_column) {
+            (Some(l), Some(c), Some(e)) => format!("{}:{l}:{c}-{e}", d.file),
+            (Some(l), Some(c), None) => format!("{}:{l}:{c}", d.file),
             _ => d.file.clone(),
         };
         writeln!(
@@ -21,6 +24,18 @@ fn render(report: &PackReport) -> String {
             d.code, d.name, d.severity, d.pointer, d.message
         )
         .unwrap();
+        if let (Some(l), Some(c), Some(el), Some(ec)) = (d.line, d.column, d.end_line, d.end_column)
+        {
+            assert_eq!(l, el, "{d:?}: a token ends on its line");
+            let text = std::fs::read_to_string(report.path.join(&d.file)).unwrap();
+            let line = spectro_packs::syntax::source_line(&text, l.get() as usize).unwrap();
+            let token: String = line
+                .chars()
+                .skip(c.to_zero_indexed())
+                .take(ec.to_zero_indexed() - c.to_zero_indexed())
+                .collect();
+            writeln!(out, "    at: {token}").unwrap();
+        }
         if let Some(h) = &d.help {
             writeln!(out, "    help: {h}").unwrap();
         }

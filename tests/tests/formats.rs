@@ -109,7 +109,9 @@ fn github_annotations_are_escaped_and_located() {
     let line = out.lines().next().unwrap();
     assert!(line.starts_with("::error file="), "{line}");
     assert!(
-        line.contains("values.yaml,line=7,col=9,title=VL004 image-entry-without-image::"),
+        line.contains(
+            "values.yaml,line=7,col=9,endLine=7,endColumn=14,title=VL004 image-entry-without-image::"
+        ),
         "{line}"
     );
     let path = fixtures().join("packs/invalid/PK010-version-leading-v");
@@ -221,7 +223,7 @@ fn skeleton(format: &str, text: &str) -> String {
     let attr = regex::Regex::new(r#""[^"]*""#).unwrap();
     let content = regex::Regex::new(r">[^<]+<").unwrap();
     let gh = regex::Regex::new(
-        r"^::(error|warning|notice) file=[^,]+,line=\d+,col=\d+,title=[^:]+::.+$",
+        r"^::(error|warning|notice) file=[^,]+,line=\d+,col=\d+,endLine=\d+,endColumn=\d+,title=[^:]+::.+$",
     )
     .unwrap();
     // Help texts are optional (the pack's finding has one, the profile's not).

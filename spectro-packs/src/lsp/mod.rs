@@ -500,6 +500,9 @@ impl Server {
                             &starts,
                             l.get(),
                             c.get(),
+                            d.end_column
+                                .filter(|_| d.end_line == d.line)
+                                .map(|e| e.get()),
                             self.encoding,
                             &mut line_cache,
                         ),

@@ -94,7 +94,7 @@ pub(crate) fn apply_edit(text: &mut String, range: Range, new_text: &str, enc: E
 }
 
 /// The range shown for a finding at 1-based `line`/`column` (characters): from there to
-/// the end of the token (a quoted string with its quotes, else up to whitespace or one
+/// `end_column` (the library's end of the finding's token, exclusive) or else the end of the token (a quoted string with its quotes, else up to whitespace or one
 /// of `,:]}#`), at least one character when the line has one there. The flag says
 /// whether the token is the whole scalar (a terminated quoted string, or a plain word
 /// that nothing but `:`, `,`, `]`, `}` or a comment follows), so that replacing it
@@ -107,6 +107,7 @@ pub(crate) fn finding_range(
     starts: &[usize],
     line_no: u32,
     column: u32,
+    end_column: Option<u32>,
     enc: Encoding,
     cache: &mut Option<(usize, Vec<char>)>,
 ) -> (Range, bool) {
@@ -116,48 +117,11 @@ pub(crate) fn finding_range(
     }
     let chars: &[char] = cache.as_ref().map_or(&[], |(_, c)| c.as_slice());
     let start = (column.saturating_sub(1) as usize).min(chars.len());
-    let mut end = start;
-    let mut whole = false;
-    match chars.get(start) {
-        Some(&q @ ('"' | '\'')) => {
-            end += 1;
-            while end < chars.len() {
-                let c = chars[end];
-                end += 1;
-                if q == '"' && c == '\\' {
-                    end = (end + 1).min(chars.len());
-                } else if c == q {
-                    // `''` inside a single-quoted YAML string is a quote.
-                    if q == '\'' && chars.get(end) == Some(&'\'') {
-                        end += 1;
-                        continue;
-                    }
-                    whole = true;
-                    break;
-                }
-            }
-        }
-        Some(_) => {
-            while end < chars.len() {
-                let c = chars[end];
-                let key_end = c == ':' && chars.get(end + 1).is_none_or(|n| n.is_whitespace());
-                if c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#') || key_end {
-                    break;
-                }
-                end += 1;
-            }
-            end = end.max(start + 1).min(chars.len());
-            let rest = &chars[end..];
-            let gap = rest.iter().take_while(|c| c.is_whitespace()).count();
-            whole = match rest.get(gap) {
-                None | Some(':' | ',' | ']' | '}') => true,
-                // A comment needs a space before it; `a#b` is one plain scalar.
-                Some('#') => gap > 0,
-                Some(_) => false,
-            };
-        }
-        None => {}
-    }
+    let (token_end, whole) = crate::syntax::token_at(chars, start);
+    // The library's end when the finding has one (the same token), clamped to the line.
+    let end = end_column.map_or(token_end, |e| {
+        (e.saturating_sub(1) as usize).clamp(start, chars.len())
+    });
     let line32 = u32::try_from(index).unwrap_or(u32::MAX);
     let units = |n: usize| {
         let u: usize = chars[..n].iter().map(|&c| enc.units(c)).sum();
@@ -224,23 +188,23 @@ mod tests {
     fn ranges_cover_the_token() {
         let text = "pack:\n  namespace: \"My_NS\"  # c\n  layer: addons,\n";
         let starts = line_starts(text);
-        let (r, whole) = finding_range(text, &starts, 2, 14, Encoding::Utf16, &mut None);
+        let (r, whole) = finding_range(text, &starts, 2, 14, None, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (13, 20, true));
-        let (r, whole) = finding_range(text, &starts, 2, 3, Encoding::Utf16, &mut None);
+        let (r, whole) = finding_range(text, &starts, 2, 3, None, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (2, 11, true));
-        let (r, whole) = finding_range(text, &starts, 3, 10, Encoding::Utf16, &mut None);
+        let (r, whole) = finding_range(text, &starts, 3, 10, None, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (9, 15, true));
         // A plain value of two words: the range is the first, and it is not the value.
         let text = "namespace: My Namespace\nv: \"a\\\"b\", x\nw: 'it''s'\nu: \"open\n";
         let starts = line_starts(text);
-        let (r, whole) = finding_range(text, &starts, 1, 12, Encoding::Utf16, &mut None);
+        let (r, whole) = finding_range(text, &starts, 1, 12, None, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (11, 13, false));
         // Escaped quotes do not end a string; `''` does not end a YAML one.
-        let (r, whole) = finding_range(text, &starts, 2, 4, Encoding::Utf16, &mut None);
+        let (r, whole) = finding_range(text, &starts, 2, 4, None, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (3, 9, true));
-        let (r, whole) = finding_range(text, &starts, 3, 4, Encoding::Utf16, &mut None);
+        let (r, whole) = finding_range(text, &starts, 3, 4, None, Encoding::Utf16, &mut None);
         assert_eq!((r.start.character, r.end.character, whole), (3, 10, true));
-        let (_, whole) = finding_range(text, &starts, 4, 4, Encoding::Utf16, &mut None);
+        let (_, whole) = finding_range(text, &starts, 4, 4, None, Encoding::Utf16, &mut None);
         assert!(!whole, "an unterminated string is not replaced");
     }
 }

@@ -136,6 +136,9 @@ fn report(
         &mut yaml,
         &mut diagnostics,
     );
+    crate::report::fill_ends(&mut diagnostics, &|f| {
+        (f == file).then_some(profile.text.as_str())
+    });
     Ok(crate::Report {
         kind: crate::ReportKind::Profile,
         path: profile.path.clone(),

@@ -55,6 +55,8 @@ impl Rule {
             pointer: pointer.to_owned(),
             line: pos.map(|p| p.line),
             column: pos.map(|p| p.column),
+            end_line: None,
+            end_column: None,
             help: None,
             fix: None,
         }

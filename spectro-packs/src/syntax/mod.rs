@@ -52,6 +52,62 @@ pub(crate) fn line_starts(text: &str) -> Vec<usize> {
     starts
 }
 
+/// The token that starts at character `start` (0-based) of `line`: its exclusive end
+/// (a character index) and whether it is a whole scalar.
+///
+/// A token is a quoted string with its quotes (JSON and YAML double quotes with `\`
+/// escapes, YAML single quotes with `''`), else a run up to whitespace, one of `,]}#`
+/// or a key's `:`; at least one character when the line has one at `start`. *Whole*
+/// means a terminated quoted string, or a plain word that nothing but `:`, `,`, `]`,
+/// `}` or a comment follows, so that replacing the token replaces the value and nothing
+/// else (`namespace: My NS` has the token `My`, which is not the value).
+pub(crate) fn token_at(line: &[char], start: usize) -> (usize, bool) {
+    let start = start.min(line.len());
+    let mut end = start;
+    let mut whole = false;
+    match line.get(start) {
+        Some(&q @ ('"' | '\'')) => {
+            end += 1;
+            while end < line.len() {
+                let c = line[end];
+                end += 1;
+                if q == '"' && c == '\\' {
+                    end = (end + 1).min(line.len());
+                } else if c == q {
+                    // `''` inside a single-quoted YAML string is a quote.
+                    if q == '\'' && line.get(end) == Some(&'\'') {
+                        end += 1;
+                        continue;
+                    }
+                    whole = true;
+                    break;
+                }
+            }
+        }
+        Some(_) => {
+            while end < line.len() {
+                let c = line[end];
+                let key_end = c == ':' && line.get(end + 1).is_none_or(|n| n.is_whitespace());
+                if c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#') || key_end {
+                    break;
+                }
+                end += 1;
+            }
+            end = end.max(start + 1).min(line.len());
+            let rest = &line[end..];
+            let gap = rest.iter().take_while(|c| c.is_whitespace()).count();
+            whole = match rest.get(gap) {
+                None | Some(':' | ',' | ']' | '}') => true,
+                // A comment needs a space before it; `a#b` is one plain scalar.
+                Some('#') => gap > 0,
+                Some(_) => false,
+            };
+        }
+        None => {}
+    }
+    (end, whole)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -29,6 +29,8 @@ class Diagnostic:
     pointer: str
     line: Optional[int]
     column: Optional[int]
+    end_line: Optional[int]
+    end_column: Optional[int]
     help: Optional[str]
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
