@@ -35,6 +35,7 @@ use gen_lsp_types as lsp;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use serde_json::{Value, json};
 
+use crate::profile::{PackIndex, ProfileOptions};
 use crate::settings::ConfigSource;
 use crate::{Diagnostic, RuleSelection, Severity, ValidateOptions};
 use text::Encoding;
@@ -93,6 +94,20 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
         selection: RuleSelection::default(),
         setting_error: None,
         lint_errors: HashMap::new(),
+        workspace: workspace_of(&params),
+        pack_dirs: Vec::new(),
+        index: None,
+        rules_url: None,
+        profiles: HashSet::new(),
+        pull_config: params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.configuration)
+            .unwrap_or(false),
+        next_request: 0,
+        outbox: Vec::new(),
+        outbox_notes: Vec::new(),
     };
     if let Some(options) = &params.initialization_options {
         server.apply_settings(options);
@@ -108,6 +123,7 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
             "hoverProvider": true,
             "completionProvider": {"triggerCharacters": ["\""]},
             "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll.spectro"]},
+            "workspace": {"workspaceFolders": {"supported": true, "changeNotifications": true}},
         },
         "serverInfo": {"name": "spectro", "version": env!("CARGO_PKG_VERSION")},
     });
@@ -139,6 +155,11 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
             .sender
             .send(show_message(1, &format!("spectro settings: {e}")).into());
     }
+    // `initialized` was read by `initialize_finish`: a pull-model client is asked for
+    // its settings now.
+    if let Some(req) = server.config_request() {
+        let _ = connection.sender.send(req.into());
+    }
     for message in &connection.receiver {
         match message {
             Message::Request(req) => {
@@ -157,7 +178,17 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
                     let _ = connection.sender.send(out.into());
                 }
             }
-            Message::Response(_) => {}
+            Message::Response(response) => {
+                let ours = matches!(&response.id.to_string(), id if id.contains("spectro-config-"));
+                if ours {
+                    for out in server.config_response(&response) {
+                        let _ = connection.sender.send(out.into());
+                    }
+                }
+            }
+        }
+        for req in server.outbox.drain(..) {
+            let _ = connection.sender.send(req.into());
         }
     }
     Err(crate::Error::Unsupported(
@@ -208,6 +239,26 @@ struct Server {
     setting_error: Option<String>,
     /// Per pack folder: the last reason it could not be linted (said once).
     lint_errors: HashMap<PathBuf, String>,
+    /// The workspace folders: where profiles find their packs.
+    workspace: Vec<PathBuf>,
+    /// Extra pack folders for profiles, from the client's `packs` setting.
+    pack_dirs: Vec<PathBuf>,
+    /// The packs of `workspace` and `pack_dirs`, loaded on the first profile lint and
+    /// again after a pack changes on disk.
+    index: Option<Arc<PackIndex>>,
+    /// Where a rule's documentation is, from the client's `rulesUrl` setting: `{code}`
+    /// and `{name}` are replaced (for `codeDescription`).
+    rules_url: Option<String>,
+    /// Open profiles (exports in JSON or YAML outside any pack), linted on their own.
+    profiles: HashSet<PathBuf>,
+    /// Whether the client answers `workspace/configuration` (pull-model settings).
+    pull_config: bool,
+    /// Ids of our requests to the client.
+    next_request: i32,
+    /// Requests to send to the client after the current message.
+    outbox: Vec<Request>,
+    /// Messages for the client produced while loading (sent with the next lint).
+    outbox_notes: Vec<Notification>,
 }
 
 /// `{select, extendSelect, ignore, severity}` from the client (top level, or under
@@ -255,6 +306,42 @@ fn pack_root_of(file: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// The workspace folders the client opened (`workspaceFolders`, else `rootUri`).
+fn workspace_of(params: &lsp::InitializeParams) -> Vec<PathBuf> {
+    let folders: Vec<PathBuf> = match &params.workspace_folders_initialize_params.workspace_folders
+    {
+        Some(lsp::WorkspaceFolders::WorkspaceFolderList(list)) => {
+            list.iter().filter_map(|f| file_path(&f.uri)).collect()
+        }
+        _ => Vec::new(),
+    };
+    if !folders.is_empty() {
+        return folders;
+    }
+    // Older clients send only the root (deprecated in favour of the folders).
+    #[allow(deprecated)]
+    let root = params.root_uri.as_ref();
+    root.and_then(file_path).into_iter().collect()
+}
+
+/// Whether an open file outside any pack is a cluster profile (a Palette export in JSON
+/// or YAML): a mapping with `spec` at the top. A buffer that does not parse (being
+/// typed) counts when it names both `spec` and `packs`.
+fn is_profile(path: &Path, text: &str) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("json" | "yaml" | "yml")) {
+        return false;
+    }
+    let profile = crate::profile::parse_profile(path, text.to_owned());
+    match profile.root() {
+        Some(root) => root.get("spec").is_some(),
+        None => text.contains("spec") && text.contains("packs"),
+    }
+}
+
 fn file_path(uri: &lsp::Uri) -> Option<PathBuf> {
     if uri.scheme() != "file" {
         return None;
@@ -279,6 +366,91 @@ impl Server {
             }
             Err(e) => self.setting_error = Some(e),
         }
+        let options = options.get("spectro").unwrap_or(options);
+        // Pack folders for profiles: absolute, or relative to the first workspace folder.
+        let base = self.workspace.first().cloned().unwrap_or_default();
+        let dirs: Vec<PathBuf> = options
+            .get("packs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|d| base.join(d))
+            .collect();
+        if dirs != self.pack_dirs {
+            self.pack_dirs = dirs;
+            self.index = None;
+        }
+        self.rules_url = options
+            .get("rulesUrl")
+            .and_then(Value::as_str)
+            .filter(|u| u.contains("{code}") || u.contains("{name}"))
+            .map(str::to_owned);
+    }
+
+    /// `codeDescription` for a rule, when the client said where rule docs live.
+    fn rule_link(&self, code: &str) -> Option<lsp::CodeDescription> {
+        let template = self.rules_url.as_ref()?;
+        let name = crate::find_rule(code).map_or("", |r| r.name);
+        let href = template
+            .replace("{code}", code)
+            .replace("{name}", name)
+            .parse::<lsp::Uri>()
+            .ok()?;
+        Some(lsp::CodeDescription::new(href))
+    }
+
+    /// A `workspace/configuration` request for the `spectro` section (pull-model
+    /// clients: Neovim, Helix, Zed); the answer arrives as a response.
+    fn config_request(&mut self) -> Option<Request> {
+        if !self.pull_config {
+            return None;
+        }
+        self.next_request += 1;
+        Some(Request::new(
+            lsp_server::RequestId::from(format!("spectro-config-{}", self.next_request)),
+            "workspace/configuration".to_owned(),
+            json!({"items": [{"section": "spectro"}]}),
+        ))
+    }
+
+    /// The client's answer to a `workspace/configuration` request: the settings, then
+    /// every shown pack and profile linted with them.
+    fn config_response(&mut self, response: &lsp_server::Response) -> Vec<Notification> {
+        let Ok(Value::Array(items)) = &response.response_result else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Some(settings) = items.first().filter(|v| v.is_object()) {
+            self.apply_settings(settings);
+            if let Some(e) = &self.setting_error {
+                out.push(show_message(1, &format!("spectro settings: {e}")));
+            }
+        }
+        out.extend(self.relint_shown(true));
+        out
+    }
+
+    /// Lint again every pack the editor shows (open buffers or published findings),
+    /// or only those with a changed file; and every open profile.
+    fn relint_shown(&mut self, profiles: bool) -> Vec<Notification> {
+        let roots: HashSet<PathBuf> = self
+            .docs
+            .keys()
+            .filter_map(|p| pack_root_of(p))
+            .chain(self.published.keys().filter(|p| p.is_dir()).cloned())
+            .collect();
+        let mut out = Vec::new();
+        for root in roots {
+            out.extend(self.lint(&root));
+        }
+        if profiles {
+            let open: Vec<PathBuf> = self.profiles.iter().cloned().collect();
+            for p in open {
+                out.extend(self.lint_profile(&p));
+            }
+        }
+        out
     }
 
     fn request(&mut self, req: Request) -> Response {
@@ -329,6 +501,12 @@ impl Server {
                 .ok()
                 .and_then(|p| {
                     let path = file_path(&p.text_document.uri)?;
+                    if pack_root_of(&path).is_none()
+                        && (p.text_document.text.len() as u64) <= self.load.max_file_size
+                        && is_profile(&path, &p.text_document.text)
+                    {
+                        self.profiles.insert(path.clone());
+                    }
                     self.docs.insert(
                         path.clone(),
                         Doc {
@@ -358,17 +536,41 @@ impl Server {
                         Some(path)
                     })
             }
-            "textDocument/didSave" => serde_json::from_value::<lsp::DidSaveTextDocumentParams>(params)
-                .ok()
-                .and_then(|p| file_path(&p.text_document.uri)),
+            "textDocument/didSave" => {
+                let saved = serde_json::from_value::<lsp::DidSaveTextDocumentParams>(params)
+                    .ok()
+                    .and_then(|p| file_path(&p.text_document.uri));
+                // Profiles resolve packs from disk: a saved pack file changes them.
+                if let Some(path) = &saved
+                    && let Some(root) = pack_root_of(path)
+                {
+                    self.index = None;
+                    let mut out = self.lint(&root);
+                    let open: Vec<PathBuf> = self.profiles.iter().cloned().collect();
+                    for p in open {
+                        out.extend(self.lint_profile(&p));
+                    }
+                    return out;
+                }
+                saved
+            }
             "textDocument/didClose" => {
-                serde_json::from_value::<lsp::DidCloseTextDocumentParams>(params)
+                let closed = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(params)
                     .ok()
                     .and_then(|p| {
                         let path = file_path(&p.text_document.uri)?;
                         self.docs.remove(&path);
                         Some(path)
-                    })
+                    });
+                // A closed profile is no longer followed: its findings are cleared.
+                if let Some(path) = &closed
+                    && self.profiles.remove(path)
+                {
+                    self.published.remove(path);
+                    self.findings.remove(path);
+                    return self.publish(path, Vec::new()).into_iter().collect();
+                }
+                closed
             }
             "workspace/didChangeWatchedFiles" => {
                 let changed: Vec<PathBuf> = params["changes"]
@@ -378,18 +580,30 @@ impl Server {
                     .filter_map(|c| c["uri"].as_str()?.parse::<lsp::Uri>().ok())
                     .filter_map(|u| file_path(&u))
                     .collect();
+                let settings_changed = changed.iter().any(|p| {
+                    p.file_name().is_some_and(|n| {
+                        n == "spectro.toml" || n == ".spectro.toml" || n == "pyproject.toml"
+                    })
+                });
+                // A pack changed on disk: profiles resolve against the new packs.
+                let packs_changed = changed.iter().any(|p| {
+                    self.workspace
+                        .iter()
+                        .chain(&self.pack_dirs)
+                        .any(|d| p.starts_with(d))
+                        && !settings_changed
+                        && p.extension().is_none_or(|e| e != "toml")
+                });
+                if packs_changed {
+                    self.index = None;
+                }
                 // Only packs the editor shows: with open buffers or published findings.
                 let mut shown: HashSet<PathBuf> = self
                     .docs
                     .keys()
                     .filter_map(|p| pack_root_of(p))
                     .collect();
-                shown.extend(self.published.keys().cloned());
-                let settings_changed = changed.iter().any(|p| {
-                    p.file_name().is_some_and(|n| {
-                        n == "spectro.toml" || n == ".spectro.toml" || n == "pyproject.toml"
-                    })
-                });
+                shown.extend(self.published.keys().filter(|p| p.is_dir()).cloned());
                 let roots: Vec<PathBuf> = shown
                     .into_iter()
                     .filter(|root| settings_changed || changed.iter().any(|p| p.starts_with(root)))
@@ -398,27 +612,65 @@ impl Server {
                 for root in roots {
                     out.extend(self.lint(&root));
                 }
+                if packs_changed || settings_changed {
+                    let open: Vec<PathBuf> = self.profiles.iter().cloned().collect();
+                    for p in open {
+                        out.extend(self.lint_profile(&p));
+                    }
+                }
+                return out;
+            }
+            "workspace/didChangeWorkspaceFolders" => {
+                let event = &params["event"];
+                let folders = |key: &str| -> Vec<PathBuf> {
+                    event[key]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|f| f["uri"].as_str()?.parse::<lsp::Uri>().ok())
+                        .filter_map(|u| file_path(&u))
+                        .collect()
+                };
+                let removed = folders("removed");
+                self.workspace.retain(|w| !removed.contains(w));
+                for added in folders("added") {
+                    if !self.workspace.contains(&added) {
+                        self.workspace.push(added);
+                    }
+                }
+                self.index = None;
+                let open: Vec<PathBuf> = self.profiles.iter().cloned().collect();
+                let mut out = Vec::new();
+                for p in open {
+                    out.extend(self.lint_profile(&p));
+                }
                 return out;
             }
             "workspace/didChangeConfiguration" => {
-                // Pull-model clients send `null` here: keep what we have.
-                if let Some(settings) = params.get("settings").filter(|v| v.is_object())
-                    && settings.get("spectro").is_none_or(Value::is_object)
-                {
-                    self.apply_settings(settings);
+                // Push-model clients send the settings; pull-model ones send `null` (or
+                // an empty object) and are asked for them.
+                let pushed = params
+                    .get("settings")
+                    .filter(|v| v.as_object().is_some_and(|o| !o.is_empty()))
+                    .filter(|v| v.get("spectro").is_none_or(Value::is_object));
+                match pushed {
+                    Some(settings) => self.apply_settings(settings),
+                    None => {
+                        if let Some(req) = self.config_request() {
+                            self.outbox.push(req);
+                            return Vec::new();
+                        }
+                        // A push client's empty settings: back to the defaults.
+                        if let Some(empty) = params.get("settings").filter(|v| v.is_object()) {
+                            self.apply_settings(empty);
+                        }
+                    }
                 }
-                let roots: HashSet<PathBuf> = self
-                    .docs
-                    .keys()
-                    .filter_map(|p| pack_root_of(p))
-                    .collect();
                 let mut out = Vec::new();
                 if let Some(e) = &self.setting_error {
                     out.push(show_message(1, &format!("spectro settings: {e}")));
                 }
-                for root in roots {
-                    out.extend(self.lint(&root));
-                }
+                out.extend(self.relint_shown(true));
                 return out;
             }
             _ => None,
@@ -428,8 +680,79 @@ impl Server {
         };
         match pack_root_of(&path) {
             Some(root) => self.lint(&root),
+            None if self.profiles.contains(&path) => self.lint_profile(&path),
             None => Vec::new(),
         }
+    }
+
+    /// The packs profiles resolve against, loaded once and kept until a pack changes.
+    fn pack_index(&mut self) -> Arc<PackIndex> {
+        if let Some(index) = &self.index {
+            return Arc::clone(index);
+        }
+        let dirs: Vec<PathBuf> = self
+            .workspace
+            .iter()
+            .chain(&self.pack_dirs)
+            .filter(|d| d.is_dir())
+            .cloned()
+            .collect();
+        let index = match PackIndex::load(&dirs, &self.load) {
+            Ok(i) => i,
+            Err(e) => {
+                let message = format!("spectro could not load the workspace's packs: {e}");
+                self.outbox_notes.push(show_message(2, &message));
+                PackIndex::empty()
+            }
+        };
+        let index = Arc::new(index);
+        self.index = Some(Arc::clone(&index));
+        index
+    }
+
+    /// Lint an open profile (its buffer) against the workspace's packs and publish.
+    fn lint_profile(&mut self, path: &Path) -> Vec<Notification> {
+        let Some(text) = self.docs.get(path).map(|d| d.text.clone()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let diagnostics = if text.len() as u64 > self.load.max_file_size {
+            let message = format!(
+                "spectro: {} is larger than the {} bytes a buffer may have; not linted",
+                path.display(),
+                self.load.max_file_size
+            );
+            out.push(show_message(2, &message));
+            self.findings.remove(path);
+            Vec::new()
+        } else {
+            let profile = crate::profile::parse_profile(path, text);
+            let index = self.pack_index();
+            out.append(&mut self.outbox_notes);
+            let opts = ProfileOptions::default()
+                .with_load(self.load)
+                .with_selection(self.selection.clone())
+                .with_config(ConfigSource::Discover);
+            match crate::profile::validate_loaded_profile(&profile, &index, &opts) {
+                Ok(report) => {
+                    let findings: Vec<&Diagnostic> = report.diagnostics.iter().collect();
+                    self.convert(path, &findings)
+                }
+                Err(e) => {
+                    let message = format!("spectro could not lint {}: {e}", path.display());
+                    if self.lint_errors.get(path) != Some(&message) {
+                        out.push(show_message(1, &message));
+                        self.lint_errors.insert(path.to_path_buf(), message);
+                    }
+                    self.findings.remove(path);
+                    Vec::new()
+                }
+            }
+        };
+        self.published
+            .insert(path.to_path_buf(), HashSet::from([path.to_path_buf()]));
+        out.extend(self.publish(path, diagnostics));
+        out
     }
 
     /// Lint one pack with its open buffers and publish for every file of it.
@@ -484,70 +807,7 @@ impl Server {
         }
         let mut now = HashSet::new();
         for (file, findings) in by_file {
-            let text = match self.docs.get(&file) {
-                Some(d) => d.text.clone(),
-                None => std::fs::read_to_string(&file).unwrap_or_default(),
-            };
-            let starts = text::line_starts(&text);
-            let mut line_cache = None;
-            let mut kept = Vec::new();
-            let diagnostics: Vec<lsp::Diagnostic> = findings
-                .iter()
-                .map(|d| {
-                    let (range, whole) = match (d.line, d.column) {
-                        (Some(l), Some(c)) => text::finding_range(
-                            &text,
-                            &starts,
-                            l.get(),
-                            c.get(),
-                            d.end_column
-                                .filter(|_| d.end_line == d.line)
-                                .map(|e| e.get()),
-                            self.encoding,
-                            &mut line_cache,
-                        ),
-                        _ => (lsp::Range::default(), false),
-                    };
-                    // Only when the token is the whole value: `namespace: My NS` would
-                    // otherwise become `my-ns NS`.
-                    let fix = d.fix.as_ref().filter(|_| whole).map(|f| {
-                        let start = text::offset(&text, &starts, range.start, self.encoding);
-                        let end = text::offset(&text, &starts, range.end, self.encoding);
-                        let token = &text[start..end.max(start)];
-                        (f.title.clone(), range, requote(token, &f.replacement))
-                    });
-                    kept.push(Published {
-                        range,
-                        code: d.code,
-                        fix: fix.clone(),
-                    });
-                    let mut message = d.message.clone();
-                    if !file.ends_with(&d.file) {
-                        message = format!("{}: {message}", d.file);
-                    }
-                    if let Some(h) = &d.help {
-                        message.push_str(&format!("\n\nhelp: {h}"));
-                    }
-                    lsp::Diagnostic::new(
-                        range,
-                        Some(severity(d.severity)),
-                        Some(lsp::Code::String(d.code.to_owned())),
-                        None,
-                        Some("spectro".to_owned()),
-                        lsp::Message::String(message),
-                        None,
-                        None,
-                        Some(match &fix {
-                            Some((title, r, new_text)) => json!({
-                                "rule": d.name, "pointer": d.pointer,
-                                "fix": {"title": title, "range": r, "newText": new_text},
-                            }),
-                            None => json!({"rule": d.name, "pointer": d.pointer}),
-                        }),
-                    )
-                })
-                .collect();
-            self.findings.insert(file.clone(), kept);
+            let diagnostics = self.convert(&file, &findings);
             if let Some(n) = self.publish(&file, diagnostics) {
                 out.push(n);
             }
@@ -555,6 +815,78 @@ impl Server {
         }
         self.published.insert(root.to_path_buf(), now);
         out
+    }
+
+    /// The LSP diagnostics of `file`'s findings (ranges in the negotiated encoding, fixes
+    /// in `data`), remembered for hovers and fix-all.
+    fn convert(&mut self, file: &Path, findings: &[&Diagnostic]) -> Vec<lsp::Diagnostic> {
+        let text = match self.docs.get(file) {
+            Some(d) => d.text.clone(),
+            None => std::fs::read_to_string(file).unwrap_or_default(),
+        };
+        let starts = text::line_starts(&text);
+        let mut line_cache = None;
+        let mut kept = Vec::new();
+        let diagnostics: Vec<lsp::Diagnostic> = findings
+            .iter()
+            .map(|d| {
+                let (range, whole) = match (d.line, d.column) {
+                    (Some(l), Some(c)) => text::finding_range(
+                        &text,
+                        &starts,
+                        l.get(),
+                        c.get(),
+                        d.end_column
+                            .filter(|_| d.end_line == d.line)
+                            .map(|e| e.get()),
+                        self.encoding,
+                        &mut line_cache,
+                    ),
+                    _ => (lsp::Range::default(), false),
+                };
+                // Only when the token is the whole value: `namespace: My NS` would
+                // otherwise become `my-ns NS`.
+                let fix = d.fix.as_ref().filter(|_| whole).map(|f| {
+                    let start = text::offset(&text, &starts, range.start, self.encoding);
+                    let end = text::offset(&text, &starts, range.end, self.encoding);
+                    let token = &text[start..end.max(start)];
+                    (f.title.clone(), range, requote(token, &f.replacement))
+                });
+                kept.push(Published {
+                    range,
+                    code: d.code,
+                    fix: fix.clone(),
+                });
+                let mut message = d.message.clone();
+                if !file.ends_with(&d.file) {
+                    message = format!("{}: {message}", d.file);
+                }
+                if let Some(h) = &d.help {
+                    message.push_str(&format!("\n\nhelp: {h}"));
+                }
+                let mut diagnostic = lsp::Diagnostic::new(
+                    range,
+                    Some(severity(d.severity)),
+                    Some(lsp::Code::String(d.code.to_owned())),
+                    None,
+                    Some("spectro".to_owned()),
+                    lsp::Message::String(message),
+                    None,
+                    None,
+                    Some(match &fix {
+                        Some((title, r, new_text)) => json!({
+                            "rule": d.name, "pointer": d.pointer,
+                            "fix": {"title": title, "range": r, "newText": new_text},
+                        }),
+                        None => json!({"rule": d.name, "pointer": d.pointer}),
+                    }),
+                );
+                diagnostic.code_description = self.rule_link(d.code);
+                diagnostic
+            })
+            .collect();
+        self.findings.insert(file.to_path_buf(), kept);
+        diagnostics
     }
 
     fn publish(&self, file: &Path, diagnostics: Vec<lsp::Diagnostic>) -> Option<Notification> {

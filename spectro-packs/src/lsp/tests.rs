@@ -21,6 +21,11 @@ struct Client {
 
 impl Client {
     fn start(encodings: &[&str], options: Value) -> Client {
+        Client::start_with(encodings, options, json!({}), Value::Null)
+    }
+
+    /// With more client capabilities (`extra`, merged at the top) and workspace folders.
+    fn start_with(encodings: &[&str], options: Value, extra: Value, folders: Value) -> Client {
         let (server_end, client_end) = Connection::memory();
         let server = std::thread::spawn(move || super::serve(&server_end));
         let mut c = Client {
@@ -33,9 +38,13 @@ impl Client {
         if !encodings.is_empty() {
             caps["general"] = json!({"positionEncodings": encodings});
         }
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            caps[k] = v.clone();
+        }
         let init = c.request(
             "initialize",
-            json!({"processId": null, "rootUri": null, "capabilities": caps, "initializationOptions": options}),
+            json!({"processId": null, "rootUri": null, "capabilities": caps,
+                   "initializationOptions": options, "workspaceFolders": folders}),
         );
         assert!(init["capabilities"]["hoverProvider"].as_bool().unwrap());
         c.notify("initialized", json!({}));
@@ -617,4 +626,159 @@ fn clients_that_can_watch_files_are_asked_to() {
         .send(Notification::new("exit".into(), Value::Null).into())
         .unwrap();
     server.join().unwrap().unwrap();
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A workspace with the profile fixtures' packs in `packs/` and a valid export in
+/// `profiles/edge.json`.
+fn profile_workspace() -> (tempfile::TempDir, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(
+        &fixtures().join("profiles/packs"),
+        &tmp.path().join("packs"),
+    );
+    let profile = tmp.path().join("profiles/edge.json");
+    std::fs::create_dir_all(profile.parent().unwrap()).unwrap();
+    let text =
+        std::fs::read_to_string(fixtures().join("profiles/valid/edge-cluster.json")).unwrap();
+    std::fs::write(&profile, &text).unwrap();
+    (tmp, profile, text)
+}
+
+#[test]
+fn profiles_are_linted_against_the_workspace_packs_from_the_buffer() {
+    let (tmp, profile, text) = profile_workspace();
+    let folders = json!([{"uri": uri(tmp.path()), "name": "ws"}]);
+    let mut c = Client::start_with(&[], json!({}), json!({}), folders);
+    c.open(&profile, &text);
+    let got = c.publishes(&[&profile]);
+    // Resolved against the workspace's packs: the two wildcard tags, nothing else.
+    assert_eq!(codes(&got[0].1), ["PF015", "PF015"], "{:?}", got[0].1);
+    // An unsaved edit naming a pack version the workspace does not have.
+    let broken = text.replace("\"3.27.2\"", "\"3.99.1\"");
+    assert_ne!(broken, text);
+    c.change(&profile, 2, json!([{"text": broken}]));
+    let got = c.publishes(&[&profile]);
+    let found = codes(&got[0].1);
+    assert!(found.contains(&"PF014".to_owned()), "{found:?}");
+    let d = got[0].1["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "PF014")
+        .unwrap()
+        .clone();
+    // The range is the tag's quoted value, `"3.99.1"`, from the library's end.
+    assert_eq!(
+        d["range"],
+        json!({"start": {"line": 51, "character": 17}, "end": {"line": 51, "character": 25}})
+    );
+    // A pack added on disk and saved: profiles see it.
+    copy_tree(
+        &tmp.path().join("packs/cni-calico/3.27.2"),
+        &tmp.path().join("packs/cni-calico/3.99.1"),
+    );
+    let pack_json = tmp.path().join("packs/cni-calico/3.99.1/pack.json");
+    let pj = std::fs::read_to_string(&pack_json)
+        .unwrap()
+        .replace("3.27.2", "3.99.1");
+    std::fs::write(&pack_json, pj).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&pack_json), "type": 1}]}),
+    );
+    let got = c.publishes(&[&profile]);
+    assert!(
+        !codes(&got[0].1).contains(&"PF014".to_owned()),
+        "{:?}",
+        got[0].1
+    );
+    // Closing a profile clears its findings.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&profile)}}),
+    );
+    let got = c.publishes(&[&profile]);
+    assert!(codes(&got[0].1).is_empty());
+    // Other JSON in the workspace is not a profile.
+    let other = tmp.path().join("package.json");
+    c.open(&other, "{\"name\": \"x\"}");
+    assert!(c.sync().is_empty());
+    c.shutdown();
+}
+
+#[test]
+fn pull_model_clients_are_asked_for_settings_and_rules_link_to_docs() {
+    let (_tmp, dir) = pack();
+    let values = dir.join("values.yaml");
+    let broken = std::fs::read_to_string(&values)
+        .unwrap()
+        .replace("\"hello\"", "Bad_NS");
+    let caps = json!({"workspace": {"configuration": true}});
+    let mut c = Client::start_with(&[], json!({}), caps, Value::Null);
+    // After `initialized`, the server asks for the `spectro` section.
+    let ask = |c: &mut Client| -> RequestId {
+        match c
+            .conn
+            .receiver
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap()
+        {
+            Message::Request(r) => {
+                assert_eq!(r.method, "workspace/configuration");
+                assert_eq!(r.params["items"][0]["section"], "spectro");
+                r.id
+            }
+            other => panic!("expected a configuration request, got {other:?}"),
+        }
+    };
+    let id = ask(&mut c);
+    let answer = |c: &Client, id: RequestId, settings: Value| {
+        c.conn
+            .sender
+            .send(lsp_server::Response::new_ok(id, json!([settings])).into())
+            .unwrap();
+    };
+    answer(
+        &c,
+        id,
+        json!({"severity": {"VL002": "warning"}, "rulesUrl": "https://docs.example.org/rules#{code}"}),
+    );
+    c.open(&values, &broken);
+    let got = c.publishes(&[&values]);
+    let d = &got[0].1["diagnostics"][0];
+    assert_eq!(
+        (d["code"].as_str(), d["severity"].as_u64()),
+        (Some("VL002"), Some(2))
+    );
+    assert_eq!(
+        d["codeDescription"]["href"],
+        "https://docs.example.org/rules#VL002"
+    );
+    // A `null` change notification: asked again, and the answer applies at once.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    let id = ask(&mut c);
+    answer(&c, id, json!({"ignore": ["VL002"]}));
+    let got = c.publishes(&[&values]);
+    assert!(codes(&got[0].1).is_empty(), "{:?}", got[0].1);
+    c.shutdown();
 }

@@ -151,6 +151,17 @@ fn report(
     })
 }
 
+/// Check a profile already in memory (an editor's buffer read with [`parse_profile`])
+/// against pack sources already indexed ([`PackIndex::load`]), so that a caller checking
+/// often loads the packs once.
+pub fn validate_loaded_profile(
+    profile: &Profile,
+    index: &PackIndex,
+    opts: &ProfileOptions,
+) -> Result<ProfileReport> {
+    report(profile, index, opts, &Resolver::new(&opts.config))
+}
+
 /// Load one profile and its pack sources, and check it.
 pub fn validate_profile(path: impl AsRef<Path>, opts: &ProfileOptions) -> Result<ProfileReport> {
     let index = PackIndex::load(&opts.pack_dirs, &opts.load)?;
