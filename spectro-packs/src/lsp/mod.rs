@@ -24,6 +24,7 @@
 //! Not yet: profiles, completion, schema hovers, watched files (a file changed outside
 //! the editor is seen at the next edit or save).
 
+mod macros;
 mod schema_help;
 mod text;
 
@@ -685,6 +686,14 @@ impl Server {
         }
     }
 
+    /// The schema of an open file: a pack file by its name, or a profile.
+    fn schema_kind(&self, path: &Path) -> Option<crate::schema::SchemaKind> {
+        if self.profiles.contains(path) {
+            return Some(crate::schema::SchemaKind::Profile);
+        }
+        schema_help::kind_of(path)
+    }
+
     /// The packs profiles resolve against, loaded once and kept until a pack changes.
     fn pack_index(&mut self) -> Arc<PackIndex> {
         if let Some(index) = &self.index {
@@ -900,7 +909,7 @@ impl Server {
     }
 
     /// The explanation of each rule with a finding under the cursor.
-    fn hover(&self, p: &lsp::HoverParams) -> Value {
+    fn hover(&mut self, p: &lsp::HoverParams) -> Value {
         let at = &p.text_document_position_params;
         let Some(path) = file_path(&at.text_document.uri) else {
             return Value::Null;
@@ -931,15 +940,50 @@ impl Server {
             })
             .collect();
         let mut parts = parts;
-        // Without a finding there, the field's documentation from the schema.
+        // Without a finding there: a Palette macro under the cursor, else the field's
+        // documentation from the schema.
+        let text = self
+            .docs
+            .get(&path)
+            .filter(|d| d.text.len() as u64 <= self.load.max_file_size)
+            .map(|d| d.text.clone());
         if parts.is_empty()
-            && let Some(kind) = schema_help::kind_of(&path)
-            && let Some(doc) = self.docs.get(&path)
-            && doc.text.len() as u64 <= self.load.max_file_size
+            && let Some(text) = &text
         {
-            let starts = text::line_starts(&doc.text);
-            let offset = text::offset(&doc.text, &starts, pos, self.encoding);
-            parts.extend(schema_help::hover(kind, &doc.text, offset));
+            let starts = text::line_starts(text);
+            let offset = text::offset(text, &starts, pos, self.encoding);
+            let line = text::line(text, &starts, pos.line as usize);
+            let line_start = starts.get(pos.line as usize).copied().unwrap_or(text.len());
+            if let Some((name, functions)) =
+                macros::macro_at(line, offset.saturating_sub(line_start))
+            {
+                let index = name
+                    .starts_with(".spectro.pack.")
+                    .then(|| self.pack_index());
+                let lookup = |pack: &str, dotted: &str| -> Option<(String, String)> {
+                    let index = index.as_ref()?;
+                    let version = index.versions(pack).last()?.to_string();
+                    let crate::profile::Resolution::Found { pack: found, .. } =
+                        index.resolve(pack, None, Some(&version))
+                    else {
+                        return None;
+                    };
+                    let mut node = &found.values.document()?.root;
+                    for key in dotted.split('.').filter(|k| !k.is_empty()) {
+                        node = node.get(key)?;
+                    }
+                    let mut shown = serde_json::to_string_pretty(&node.to_json()).ok()?;
+                    if shown.len() > 2000 {
+                        let cut = (0..=2000).rev().find(|&i| shown.is_char_boundary(i))?;
+                        shown.truncate(cut);
+                        shown.push_str("\n…");
+                    }
+                    Some((version, shown))
+                };
+                parts.push(macros::describe(name, functions, &lookup));
+            } else if let Some(kind) = self.schema_kind(&path) {
+                parts.extend(schema_help::hover(kind, text, offset));
+            }
         }
         if parts.is_empty() {
             return Value::Null;
@@ -956,7 +1000,7 @@ impl Server {
         let Some(path) = file_path(&at.text_document.uri) else {
             return Value::Null;
         };
-        let (Some(kind), Some(doc)) = (schema_help::kind_of(&path), self.docs.get(&path)) else {
+        let (Some(kind), Some(doc)) = (self.schema_kind(&path), self.docs.get(&path)) else {
             return Value::Null;
         };
         // A buffer over the file-size cap gets its finding (FS002), not completion.

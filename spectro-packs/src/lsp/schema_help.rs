@@ -18,11 +18,17 @@ pub(super) fn kind_of(path: &Path) -> Option<SchemaKind> {
     }
 }
 
+/// Whether a buffer of this schema is JSON: pack.json always, a profile when it starts
+/// with `{` (an export; YAML profiles are the same shape in YAML).
+fn is_json(kind: SchemaKind, text: &str) -> bool {
+    kind == SchemaKind::Pack || (kind == SchemaKind::Profile && text.trim_start().starts_with('{'))
+}
+
 /// Markdown for the key under byte `offset` of `text`: its description and values.
 pub(super) fn hover(kind: SchemaKind, text: &str, offset: usize) -> Option<String> {
     let path = match kind {
         // JSON being typed is often broken: find the key by scanning, not parsing.
-        SchemaKind::Pack => json_key_at(text, offset)?,
+        _ if is_json(kind, text) => json_key_at(text, offset)?,
         _ => {
             let doc = parse_yaml(text, Default::default()).ok()?;
             let mut columns = Columns {
@@ -157,13 +163,21 @@ fn key_at(node: &Node, columns: &mut Columns<'_>, offset: usize, path: &mut Vec<
     }
 }
 
-/// Completion items at byte `offset` of a pack.json buffer: the keys the enclosing object
-/// may still have, or the values the field takes. (YAML files get hovers only.)
+/// Completion items at byte `offset` of a buffer: the keys the enclosing object may still
+/// have, or the values the field takes. JSON (pack.json, profile exports) is scanned
+/// tolerantly; YAML (presets.yaml, schema.yaml, YAML profiles) is read by indentation.
 pub(super) fn complete(kind: SchemaKind, text: &str, offset: usize) -> Value {
-    if kind != SchemaKind::Pack {
-        return Value::Null;
+    let json = is_json(kind, text);
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
     }
-    let Some(place) = json_place(&text[..offset.min(text.len())]) else {
+    let place = if json {
+        json_place(&text[..offset])
+    } else {
+        yaml_place(text, offset)
+    };
+    let Some(place) = place else {
         return Value::Null;
     };
     let items: Vec<Value> = match place {
@@ -180,7 +194,9 @@ pub(super) fn complete(kind: SchemaKind, text: &str, offset: usize) -> Value {
                 .into_iter()
                 .filter(|(k, _)| !present.contains(k))
                 .map(|(k, d)| {
-                    let insert = if in_string {
+                    let insert = if !json {
+                        format!("{k}: ")
+                    } else if in_string {
                         k.clone()
                     } else {
                         format!("\"{k}\": ")
@@ -198,13 +214,174 @@ pub(super) fn complete(kind: SchemaKind, text: &str, offset: usize) -> Value {
                 .values
                 .into_iter()
                 .map(|v| {
-                    let insert = if in_string { v.clone() } else { format!("\"{v}\"") };
+                    let insert = if in_string || !json {
+                        v.clone()
+                    } else {
+                        format!("\"{v}\"")
+                    };
                     json!({"label": v, "kind": 12, "detail": field.description, "insertText": insert})
                 })
                 .collect()
         }
     };
     json!({"isIncomplete": false, "items": items})
+}
+
+/// A YAML line: its indentation, whether it starts a sequence item (`- `), the column
+/// where its content starts, and that content.
+fn yaml_line(line: &str) -> (usize, bool, usize, &str) {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[indent..];
+    match rest.strip_prefix('-') {
+        Some(after) if after.is_empty() || after.starts_with(' ') => {
+            let content = after.trim_start_matches(' ');
+            (indent, true, line.len() - content.len(), content)
+        }
+        _ => (indent, false, indent, rest),
+    }
+}
+
+/// The key of a `key: value` (or `key:`) line's content, and the value part.
+fn yaml_key(content: &str) -> Option<(String, &str)> {
+    let colon = content
+        .char_indices()
+        .find(|&(i, c)| {
+            c == ':'
+                && content[i + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(char::is_whitespace)
+        })?
+        .0;
+    let key = content[..colon].trim();
+    let key = key
+        .strip_prefix('"')
+        .and_then(|k| k.strip_suffix('"'))
+        .or_else(|| key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')))
+        .unwrap_or(key);
+    if key.is_empty() || key.starts_with('#') {
+        return None;
+    }
+    Some((key.to_owned(), content[colon + 1..].trim_start()))
+}
+
+/// Lines of a YAML text that carry content (not blank, not comment-only).
+fn content_line(line: &str) -> bool {
+    let t = line.trim_start();
+    !t.is_empty() && !t.starts_with('#')
+}
+
+/// Where byte `offset` of a YAML buffer is, from indentation alone (the buffer is often
+/// broken while typing): a key being typed in the mapping at a path (with the keys its
+/// siblings already use), or the value of a key. Sequence items count as index `0`:
+/// schemas give every item the same shape.
+fn yaml_place(text: &str, offset: usize) -> Option<Place> {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let line_end = text[offset..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| offset + i);
+    let before = &text[line_start..offset];
+    let (_, dash, col, content) = yaml_line(before);
+    if content.contains('#') || content.contains(['{', '[']) {
+        return None;
+    }
+    let mut path_rev: Vec<String> = Vec::new();
+    let mut present: Vec<String> = Vec::new();
+    // Siblings (the same mapping) are lines whose content starts at `col`; a line that
+    // starts an item ends the mapping going up.
+    let mut want = col;
+    let mut siblings = !dash;
+    let mut after_dash = if dash { Some(col - 2) } else { None };
+    if dash {
+        path_rev.push("0".to_owned());
+    }
+    let lines: Vec<&str> = crate::syntax::lines(&text[..line_start]).collect();
+    for (n, line) in lines.iter().rev().enumerate() {
+        if n > 10_000 {
+            return None;
+        }
+        if !content_line(line) {
+            continue;
+        }
+        let (indent, is_item, kc, body) = yaml_line(line);
+        if let Some(dash_at) = after_dash {
+            // The parent of a sequence: a `key:` line at or left of the dash.
+            if kc <= dash_at && !is_item {
+                let (key, _) = yaml_key(body)?;
+                path_rev.push(key);
+                want = kc;
+                after_dash = None;
+            } else if is_item && indent < dash_at {
+                // A sequence inside a sequence item: `- - x`, not completed.
+                return None;
+            }
+            continue;
+        }
+        if kc == want && siblings {
+            if let Some((key, _)) = yaml_key(body) {
+                present.push(key);
+            }
+            if is_item {
+                path_rev.push("0".to_owned());
+                siblings = false;
+                after_dash = Some(indent);
+            }
+            continue;
+        }
+        if kc < want {
+            let (key, value) = yaml_key(body)?;
+            if !value.is_empty() && !value.starts_with(['|', '>', '&', '!']) {
+                return None;
+            }
+            path_rev.push(key);
+            siblings = false;
+            want = kc;
+            if is_item {
+                path_rev.push("0".to_owned());
+                after_dash = Some(indent);
+            }
+        }
+    }
+    path_rev.reverse();
+    let path = path_rev;
+    if let Some((key, value)) = yaml_key(content) {
+        let mut path = path;
+        path.push(key);
+        return Some(Place::Value {
+            path,
+            in_string: value.starts_with(['"', '\'']),
+        });
+    }
+    if !content
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+    {
+        return None;
+    }
+    // Siblings after the cursor's line too.
+    for line in crate::syntax::lines(&text[line_end..]).take(10_000) {
+        if !content_line(line) {
+            continue;
+        }
+        let (indent, is_item, kc, body) = yaml_line(line);
+        if kc < col || (is_item && indent < col) || (dash && is_item && kc == col) {
+            break;
+        }
+        if kc == col
+            && let Some((key, _)) = yaml_key(body)
+        {
+            present.push(key);
+        }
+    }
+    Some(Place::Key {
+        path,
+        present,
+        in_string: false,
+    })
 }
 
 #[derive(Debug, PartialEq)]
@@ -363,6 +540,94 @@ mod tests {
             })
         );
         assert_eq!(json_place("x"), None);
+    }
+
+    #[test]
+    fn yaml_places_come_from_indentation() {
+        let text = "presets:\n  - name: a\n    gr\n    displayName: A\n  - name: b\n    group: x\n";
+        let at = text.find("gr\n").unwrap() + 2;
+        assert_eq!(
+            yaml_place(text, at),
+            Some(Place::Key {
+                path: vec!["presets".into(), "0".into()],
+                present: vec!["name".into(), "displayName".into()],
+                in_string: false,
+            })
+        );
+        // The dash at the key's column, and a value being typed.
+        let text = "presets:\n- name: a\n  group: \n";
+        let at = text.find("group: ").unwrap() + 7;
+        assert_eq!(
+            yaml_place(text, at),
+            Some(Place::Value {
+                path: vec!["presets".into(), "0".into(), "group".into()],
+                in_string: false,
+            })
+        );
+        // A new item's first key.
+        let text = "presets:\n  - name: a\n  - \n";
+        let at = text.rfind("- ").unwrap() + 2;
+        assert_eq!(
+            yaml_place(text, at),
+            Some(Place::Key {
+                path: vec!["presets".into(), "0".into()],
+                present: vec![],
+                in_string: false,
+            })
+        );
+        // In a comment or after a scalar value: nothing.
+        assert_eq!(yaml_place("a: 1\n# pr", 9), None);
+        assert_eq!(yaml_place("a: 1\n  b", 8), None);
+        // Past the end, or inside a character: clamped.
+        assert!(yaml_place("é", 1).is_some() && yaml_place("a", 99).is_some());
+    }
+
+    #[test]
+    fn yaml_completion_offers_preset_keys_and_profile_enums() {
+        let text = "presets:\n  - name: a\n    \n";
+        let at = text.find("    \n").unwrap() + 4;
+        let got = complete(SchemaKind::Presets, text, at);
+        let labels: Vec<&str> = got["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap())
+            .collect();
+        assert!(
+            labels.contains(&"group") && !labels.contains(&"name"),
+            "{labels:?}"
+        );
+        assert_eq!(
+            got["items"][0]["insertText"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .last(),
+            Some(' ')
+        );
+        // A YAML profile's pack layer, and a JSON profile's.
+        let yaml = "spec:\n  template:\n    packs:\n      - name: x\n        layer: \n";
+        let at = yaml.find("layer: ").unwrap() + 7;
+        let got = complete(SchemaKind::Profile, yaml, at);
+        let labels: Vec<&str> = got["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap())
+            .collect();
+        assert!(
+            labels.contains(&"cni") && labels.contains(&"addon"),
+            "{labels:?}"
+        );
+        let json = r#"{"spec": {"template": {"packs": [{"name": "x", "layer": "#;
+        let got = complete(SchemaKind::Profile, json, json.len());
+        assert!(
+            got["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["insertText"] == "\"cni\"")
+        );
     }
 
     #[test]

@@ -782,3 +782,58 @@ fn pull_model_clients_are_asked_for_settings_and_rules_link_to_docs() {
     assert!(codes(&got[0].1).is_empty(), "{:?}", got[0].1);
     c.shutdown();
 }
+
+#[test]
+fn hovers_on_macros_say_what_they_resolve_to_and_yaml_keys_complete() {
+    let (tmp, _profile, _) = profile_workspace();
+    let folders = json!([{"uri": uri(tmp.path()), "name": "ws"}]);
+    let mut c = Client::start_with(&["utf-16"], json!({}), json!({}), folders);
+    let values = tmp.path().join("packs/nginx/1.11.2/values.yaml");
+    // An emoji before the macro: positions are UTF-16 units.
+    let text = "pack:\n  namespace: nginx\n  note: \"😀 {{ .spectro.pack.cni-calico.pack.namespace }}\"\n  who: '{{ .spectro.system.user.email | lower }}'\n";
+    c.open(&values, text);
+    c.sync();
+    let hover = |c: &mut Client, line: u32, character: u32| -> String {
+        let r = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&values)}, "position": {"line": line, "character": character}}),
+        );
+        r["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // `  note: "😀 {{ ` is 14 UTF-16 units: the macro starts after it.
+    let shown = hover(&mut c, 2, 20);
+    assert!(
+        shown.contains("`cni-calico` 3.27.2 has") && shown.contains("calico-system"),
+        "{shown}"
+    );
+    let shown = hover(&mut c, 3, 20);
+    assert!(
+        shown.contains("email") && shown.contains("`lower`"),
+        "{shown}"
+    );
+    // Outside the braces: no macro hover.
+    assert!(!hover(&mut c, 2, 4).contains("Palette macro"));
+    // Completion in presets.yaml: the keys a preset may still have.
+    let presets = tmp.path().join("packs/nginx/1.11.2/presets.yaml");
+    c.open(&presets, "presets:\n  - name: a\n    \n");
+    c.sync();
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri(&presets)}, "position": {"line": 2, "character": 4}}),
+    );
+    let labels: Vec<&str> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"group") && !labels.contains(&"name"),
+        "{labels:?}"
+    );
+    c.pending.clear();
+    c.shutdown();
+}
