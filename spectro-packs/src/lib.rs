@@ -190,8 +190,9 @@ pub use manifest::{
     ScheduleType,
 };
 pub use pack::{
-    EntryKind, FileStatus, LoadOptions, LoadProblem, Overlay, Pack, SourceFile, TreeEntry,
-    discover_packs, files, load_pack, load_pack_overlay, load_pack_with,
+    EntryKind, FileStatus, LoadOptions, LoadProblem, Overlay, Pack, ParseCache, SourceFile,
+    TreeEntry, discover_packs, files, load_pack, load_pack_cached, load_pack_overlay,
+    load_pack_with,
 };
 pub use profile::{
     ProfileOptions, ProfileReport, ProfileSummary, all_profile_rules, validate_profile,

@@ -1,5 +1,6 @@
 //! Loading a pack directory into a [`Pack`] (I/O only; checks live in `rules`).
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -253,12 +254,96 @@ pub fn load_pack_with(dir: impl AsRef<Path>, opts: &LoadOptions) -> Result<Pack>
 /// the file's path in the pack, as the pack is loaded (absolute when the folder is).
 pub type Overlay = std::collections::HashMap<PathBuf, String>;
 
+/// Parsed files kept between loads of the same packs, for callers that load them again
+/// and again (a language server re-lints a pack on every keystroke): a file whose text is
+/// the text last parsed for its path is not parsed again.
+///
+/// A hit compares the whole text, not a hash, so a stale result is never used. One entry
+/// per file path; the whole cache is dropped when its texts pass 256 MiB. Use one cache
+/// with one set of [`LoadOptions`].
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    entries: std::sync::Mutex<(HashMap<PathBuf, (String, FileStatus)>, usize)>,
+}
+
+/// Text kept by a [`ParseCache`] before it starts over.
+const PARSE_CACHE_BYTES: usize = 256 << 20;
+
+impl ParseCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        ParseCache::default()
+    }
+
+    /// Files cached.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |e| e.0.len())
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forget every file.
+    pub fn clear(&self) {
+        if let Ok(mut e) = self.entries.lock() {
+            *e = Default::default();
+        }
+    }
+
+    /// The parse of `text` at `path`: cached when the text is the same, else parsed
+    /// (outside the lock, so the pool parses files in parallel) and kept.
+    fn parse(
+        &self,
+        path: &Path,
+        text: &str,
+        parse: &dyn Fn(&str) -> std::result::Result<Vec<Document>, ParseError>,
+    ) -> FileStatus {
+        if let Ok(e) = self.entries.lock()
+            && let Some((cached, status)) = e.0.get(path)
+            && cached == text
+        {
+            return status.clone();
+        }
+        let status = match parse(text) {
+            Ok(docs) => FileStatus::Parsed(docs),
+            Err(e) => FileStatus::Invalid(e),
+        };
+        if let Ok(mut e) = self.entries.lock() {
+            let (map, bytes) = &mut *e;
+            if *bytes + text.len() > PARSE_CACHE_BYTES {
+                map.clear();
+                *bytes = 0;
+            }
+            *bytes += text.len();
+            if let Some((old, _)) =
+                map.insert(path.to_path_buf(), (text.to_owned(), status.clone()))
+            {
+                *bytes -= old.len();
+            }
+        }
+        status
+    }
+}
+
 /// Load a pack directory with some files' text taken from `overlay` (unsaved editor
 /// buffers) instead of the disk. The same size limit applies to buffer text.
 pub fn load_pack_overlay(
     dir: impl AsRef<Path>,
     opts: &LoadOptions,
     overlay: &Overlay,
+) -> Result<Pack> {
+    load_pack_cached(dir, opts, overlay, None)
+}
+
+/// [`load_pack_overlay`] that takes unchanged files' parses from `cache` (and leaves the
+/// new ones there).
+pub fn load_pack_cached(
+    dir: impl AsRef<Path>,
+    opts: &LoadOptions,
+    overlay: &Overlay,
+    cache: Option<&ParseCache>,
 ) -> Result<Pack> {
     let root = dir.as_ref().to_path_buf();
     let meta = fs::metadata(&root).map_err(|e| Error::io(&root, e))?;
@@ -284,26 +369,26 @@ pub fn load_pack_overlay(
         || {
             rayon::join(
                 || {
-                    read_source(overlay, &root, files::PACK_JSON, opts, |t| {
+                    read_source(overlay, cache, &root, files::PACK_JSON, opts, |t| {
                         parse_json(t).map(|d| vec![d])
                     })
                 },
-                || read_source(overlay, &root, files::VALUES, opts, single),
+                || read_source(overlay, cache, &root, files::VALUES, opts, single),
             )
         },
         || {
             rayon::join(
                 || {
                     rayon::join(
-                        || read_source(overlay, &root, files::PRESETS, opts, single),
-                        || read_source(overlay, &root, files::SCHEMA, opts, single),
+                        || read_source(overlay, cache, &root, files::PRESETS, opts, single),
+                        || read_source(overlay, cache, &root, files::SCHEMA, opts, single),
                     )
                 },
                 || {
                     manifest_paths
                         .par_iter()
                         .map(|e| {
-                            read_source(overlay, &root, &e.path, opts, |t| {
+                            read_source(overlay, cache, &root, &e.path, opts, |t| {
                                 crate::syntax::check_yaml_stream(
                                     &neutralize_templates(t),
                                     opts.yaml,
@@ -336,7 +421,7 @@ pub fn load_pack_overlay(
 /// Only `pack.json`, parsed into the typed manifest (default when missing or invalid):
 /// what `pack build --no-validate` needs, without listing the tree or parsing any YAML.
 pub(crate) fn load_manifest_only(root: &Path, opts: &LoadOptions) -> PackManifest {
-    read_source(&Overlay::new(), root, files::PACK_JSON, opts, |t| {
+    read_source(&Overlay::new(), None, root, files::PACK_JSON, opts, |t| {
         parse_json(t).map(|d| vec![d])
     })
     .document()
@@ -360,6 +445,7 @@ fn read_header(root: &Path, rel: &str, tree: &[TreeEntry]) -> Option<Vec<u8>> {
 
 fn read_source(
     overlay: &Overlay,
+    cache: Option<&ParseCache>,
     root: &Path,
     rel: &str,
     opts: &LoadOptions,
@@ -379,10 +465,7 @@ fn read_source(
             });
             return sf;
         }
-        sf.status = match parse(text) {
-            Ok(docs) => FileStatus::Parsed(docs),
-            Err(e) => FileStatus::Invalid(e),
-        };
+        sf.status = parse_with(cache, &path, text, &parse);
         sf.text = text.clone();
         return sf;
     }
@@ -443,10 +526,7 @@ fn read_source(
     }
     match String::from_utf8(bytes) {
         Ok(text) => {
-            sf.status = match parse(&text) {
-                Ok(docs) => FileStatus::Parsed(docs),
-                Err(e) => FileStatus::Invalid(e),
-            };
+            sf.status = parse_with(cache, &path, &text, &parse);
             sf.text = text;
         }
         Err(e) => {
@@ -458,6 +538,21 @@ fn read_source(
         }
     }
     sf
+}
+
+fn parse_with(
+    cache: Option<&ParseCache>,
+    path: &Path,
+    text: &str,
+    parse: &dyn Fn(&str) -> std::result::Result<Vec<Document>, ParseError>,
+) -> FileStatus {
+    match cache {
+        Some(c) => c.parse(path, text, parse),
+        None => match parse(text) {
+            Ok(docs) => FileStatus::Parsed(docs),
+            Err(e) => FileStatus::Invalid(e),
+        },
+    }
 }
 
 /// Whether a symlink, fully resolved, stays under `root`.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Result;
 use crate::layer::Layer;
-use crate::pack::{LoadOptions, Overlay, discover_packs, load_pack_overlay, load_pack_with};
+use crate::pack::{LoadOptions, Overlay, discover_packs, load_pack_with};
 use crate::rules::check_pack;
 use crate::settings::{ConfigSource, Resolver, Settings};
 use crate::suppress::Suppressions;
@@ -29,6 +29,8 @@ pub struct ValidateOptions {
     pub overlay: Option<std::sync::Arc<Overlay>>,
     /// Caps for extracting pack archives before checking them.
     pub extract: crate::archive::ExtractLimits,
+    /// Parses kept between validations of the same packs (pack folders only).
+    pub parse_cache: Option<std::sync::Arc<crate::pack::ParseCache>>,
 }
 
 builder!(ValidateOptions {
@@ -37,6 +39,7 @@ builder!(ValidateOptions {
     with_config => config: ConfigSource,
     with_overlay => overlay: std::sync::Arc<Overlay>,
     with_extract => extract: crate::archive::ExtractLimits,
+    with_parse_cache => parse_cache: std::sync::Arc<crate::pack::ParseCache>,
 });
 
 /// What a [`Report`] is about.
@@ -298,9 +301,13 @@ fn validate_one(path: &Path, opts: &ValidateOptions, resolver: &Resolver) -> Res
         report.archive_root = Some(x.top_dir);
         return Ok(report);
     }
-    let pack = match &opts.overlay {
-        Some(overlay) => load_pack_overlay(path, &opts.load, overlay)?,
-        None => load_pack_with(path, &opts.load)?,
+    let pack = match (&opts.overlay, &opts.parse_cache) {
+        (None, None) => load_pack_with(path, &opts.load)?,
+        (overlay, cache) => {
+            let empty = Overlay::new();
+            let overlay = overlay.as_deref().unwrap_or(&empty);
+            crate::pack::load_pack_cached(path, &opts.load, overlay, cache.as_deref())?
+        }
     };
     let on_disk = |d: &Diagnostic| path.join(&d.file);
     let mut report = pack_report(&pack, settings, opts, path, &on_disk);
@@ -400,5 +407,38 @@ mod tests {
             ends,
             [Some((2, 14)), Some((2, 5)), Some((3, 11)), None, None]
         );
+    }
+
+    #[test]
+    fn a_parse_cache_gives_the_same_findings_and_never_stale_ones() {
+        use crate::scaffold::{NewPack, new_pack};
+        use crate::{Layer, ParseCache, ValidateOptions, validate_pack_with};
+        use std::sync::Arc;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = new_pack(tmp.path(), &NewPack::new("hello", Layer::Addon)).unwrap();
+        let cache = Arc::new(ParseCache::new());
+        let cached = ValidateOptions::default().with_parse_cache(Arc::clone(&cache));
+        let plain = ValidateOptions::default();
+        let codes = |opts: &ValidateOptions| -> Vec<(&'static str, Option<u32>)> {
+            validate_pack_with(&dir, opts)
+                .unwrap()
+                .diagnostics
+                .iter()
+                .map(|d| (d.code, d.line.map(|l| l.get())))
+                .collect()
+        };
+        assert_eq!(codes(&cached), codes(&plain));
+        assert!(!cache.is_empty());
+        // The same path with new text: parsed again, not taken from the cache.
+        let values = dir.join("values.yaml");
+        let text = std::fs::read_to_string(&values).unwrap();
+        std::fs::write(&values, format!("{text}\nbroken: [\n")).unwrap();
+        let now = codes(&cached);
+        assert!(now.iter().any(|(c, _)| *c == "YM001"), "{now:?}");
+        assert_eq!(now, codes(&plain));
+        std::fs::write(&values, &text).unwrap();
+        assert_eq!(codes(&cached), codes(&plain));
+        cache.clear();
+        assert!(cache.is_empty());
     }
 }

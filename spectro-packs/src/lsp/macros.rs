@@ -129,11 +129,7 @@ pub(super) type PackValue<'a> = dyn Fn(&str, &str) -> Option<(String, String)> +
 
 /// Markdown for a macro: what Palette replaces it with. `lookup(pack, path)` gives the
 /// value a workspace pack has at a dotted path, for `.spectro.pack.<pack>.<path>`.
-pub(super) fn describe(
-    name: &str,
-    functions: Option<&str>,
-    lookup: &PackValue<'_>,
-) -> String {
+pub(super) fn describe(name: &str, functions: Option<&str>, lookup: &PackValue<'_>) -> String {
     let mut out =
         format!("**`{{{{ {name} }}}}`** — Palette macro, replaced when a cluster is deployed.\n\n");
     let parts: Vec<&str> = name.trim_start_matches('.').splitn(3, '.').collect();

@@ -109,6 +109,7 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
         next_request: 0,
         outbox: Vec::new(),
         outbox_notes: Vec::new(),
+        cache: Arc::new(crate::ParseCache::new()),
     };
     if let Some(options) = &params.initialization_options {
         server.apply_settings(options);
@@ -256,6 +257,9 @@ struct Server {
     pull_config: bool,
     /// Ids of our requests to the client.
     next_request: i32,
+    /// Parses of unchanged files, kept between lints (a keystroke re-parses only the
+    /// buffer it changed).
+    cache: Arc<crate::ParseCache>,
     /// Requests to send to the client after the current message.
     outbox: Vec<Request>,
     /// Messages for the client produced while loading (sent with the next lint).
@@ -776,7 +780,8 @@ impl Server {
             .with_load(self.load)
             .with_selection(self.selection.clone())
             .with_config(ConfigSource::Discover)
-            .with_overlay(Arc::new(overlay));
+            .with_overlay(Arc::new(overlay))
+            .with_parse_cache(Arc::clone(&self.cache));
         let report = match crate::validate_pack_with(root, &opts) {
             Ok(r) => r,
             Err(e) => {

@@ -837,3 +837,87 @@ fn hovers_on_macros_say_what_they_resolve_to_and_yaml_keys_complete() {
     c.pending.clear();
     c.shutdown();
 }
+
+/// The byte offset of an LSP position, computed the plain way (for the property below):
+/// walk the line's characters adding up units; inside a character or past the end, clamp.
+fn model_offset(text: &str, line: u32, unit: u32, enc: &str) -> usize {
+    let mut start = 0;
+    for _ in 0..line {
+        match text[start..].find(['\n', '\r']) {
+            Some(i) => {
+                start += i + 1;
+                if text[start - 1..].starts_with("\r\n") {
+                    start += 1;
+                }
+            }
+            None => return text.len(),
+        }
+    }
+    let end = text[start..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| start + i);
+    let mut seen = 0u32;
+    for (i, ch) in text[start..end].char_indices() {
+        let w = match enc {
+            "utf-8" => ch.len_utf8() as u32,
+            "utf-16" => ch.len_utf16() as u32,
+            _ => 1,
+        };
+        if seen + w > unit {
+            return start + i;
+        }
+        seen += w;
+    }
+    end
+}
+
+fn last_publish(notes: &[Notification], file: &Path) -> Value {
+    notes
+        .iter()
+        .rev()
+        .filter(|n| n.method == "textDocument/publishDiagnostics")
+        .find(|n| n.params["uri"] == uri(file))
+        .map_or(json!([]), |n| n.params["diagnostics"].clone())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+
+    /// Random incremental edits (ranges anywhere, inside surrogate pairs and past the end,
+    /// text with emoji, CJK and line breaks) in every encoding: the server's buffer ends
+    /// where a plain model of the edits ends, which a fresh full open confirms, and the
+    /// server never fails.
+    #[test]
+    fn random_incremental_edits_end_where_a_full_sync_would(
+        edits in proptest::collection::vec(
+            (0u32..8, 0u32..30, 0u32..3, 0u32..12, "[a-z😀日 :\"\n-]{0,5}"),
+            1..10,
+        ),
+        enc in proptest::sample::select(vec!["utf-8", "utf-16", "utf-32"]),
+    ) {
+        let (_tmp, dir) = pack();
+        let values = dir.join("values.yaml");
+        let mut model = std::fs::read_to_string(&values).unwrap()
+            .replacen("pack:", "pack:\n  note: \"😀 日本語 𝄞\"", 1);
+        let mut c = Client::start(&[enc], json!({}));
+        c.open(&values, &model);
+        for (version, (line, ch, dl, dc, new_text)) in edits.into_iter().enumerate() {
+            let end = (line + dl, if dl == 0 { ch + dc } else { dc });
+            let range = json!({"start": {"line": line, "character": ch},
+                               "end": {"line": end.0, "character": end.1}});
+            c.change(&values, version as i32 + 2, json!([{"range": range, "text": new_text}]));
+            let a = model_offset(&model, line, ch, enc);
+            let b = model_offset(&model, end.0, end.1, enc).max(a);
+            model.replace_range(a..b, &new_text);
+        }
+        let edited = last_publish(&c.sync(), &values);
+        c.pending.clear();
+        c.shutdown();
+        let mut fresh = Client::start(&[enc], json!({}));
+        fresh.open(&values, &model);
+        let full = last_publish(&fresh.sync(), &values);
+        fresh.pending.clear();
+        fresh.shutdown();
+        proptest::prop_assert_eq!(edited, full);
+    }
+}
