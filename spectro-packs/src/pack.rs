@@ -263,8 +263,11 @@ pub type Overlay = std::collections::HashMap<PathBuf, String>;
 /// with one set of [`LoadOptions`].
 #[derive(Debug, Default)]
 pub struct ParseCache {
-    entries: std::sync::Mutex<(HashMap<PathBuf, (String, FileStatus)>, usize)>,
+    entries: std::sync::Mutex<CacheEntries>,
 }
+
+/// Per path: the text last parsed and its result; and the texts' total size.
+type CacheEntries = (HashMap<PathBuf, (String, FileStatus)>, usize);
 
 /// Text kept by a [`ParseCache`] before it starts over.
 const PARSE_CACHE_BYTES: usize = 256 << 20;
