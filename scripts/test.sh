@@ -114,6 +114,8 @@ if command -v nvim >/dev/null; then
 else
     log "nvim not installed: the Neovim test is skipped"
 fi
+log "VS Code extension: packaged to a .vsix with @vscode/vsce (npm) and its contents checked"
+scripts/vsix.sh
 
 for f in "$LOGDIR/conformance.txt" "$LOGDIR/load.txt"; do
     [ -f "$f" ] && cat "$f"

@@ -18,6 +18,8 @@ exports.activate = async function activate() {
         extendSelect: cfg.get("extendSelect"),
         ignore: cfg.get("ignore"),
         severity: cfg.get("severity"),
+        packs: cfg.get("packs"),
+        rulesUrl: cfg.get("rulesUrl"),
       },
       synchronize: { configurationSection: "spectro" },
     },
