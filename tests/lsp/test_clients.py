@@ -103,3 +103,28 @@ async def test_editors_that_watch_files_are_asked_to_watch_the_packs(client: Lan
         position=types.Position(line=0, character=0)))
     methods = [r.method for r in client.registrations]
     assert methods == (["workspace/didChangeWatchedFiles"] if can else []), methods
+
+
+async def test_a_profile_resolves_packs_from_the_packs_setting_and_hovers_its_keys(client: LanguageClient, tmp_path):
+    packs = tmp_path / "packs"
+    shutil.copytree(REPO / "fixtures/profiles/packs", packs)
+    profile = tmp_path / "profiles" / "edge.json"
+    profile.parent.mkdir()
+    text = (REPO / "fixtures/profiles/invalid/PF014-pack-not-found.json").read_text()
+    profile.write_text(text)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"spectro": {"packs": [str(packs)]}}))
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=profile.as_uri(), language_id="json", version=1, text=text)))
+    await client.wait_for_notification("textDocument/publishDiagnostics")
+    found = client.diagnostics[profile.as_uri()]
+    [missing] = [d for d in found if d.code == "PF014" and "cni-calico" in d.message]
+    line = text.splitlines()[missing.range.start.line]
+    assert '"tag": "3.99.x"' in line, line
+    # Hover on a profile key: the description from the profile schema.
+    layer_line = next(i for i, l in enumerate(text.splitlines()) if '"layer"' in l)
+    character = text.splitlines()[layer_line].index('"layer"') + 2
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=profile.as_uri()),
+        position=types.Position(line=layer_line, character=character)))
+    assert hover is not None and "layer" in hover.contents.value.lower(), hover

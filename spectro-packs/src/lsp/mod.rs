@@ -109,6 +109,7 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
         next_request: 0,
         outbox: Vec::new(),
         outbox_notes: Vec::new(),
+        applied: None,
         cache: Arc::new(crate::ParseCache::new()),
     };
     if let Some(options) = &params.initialization_options {
@@ -260,6 +261,8 @@ struct Server {
     /// Parses of unchanged files, kept between lints (a keystroke re-parses only the
     /// buffer it changed).
     cache: Arc<crate::ParseCache>,
+    /// The client's settings last applied (a pulled answer equal to them changes nothing).
+    applied: Option<Value>,
     /// Requests to send to the client after the current message.
     outbox: Vec<Request>,
     /// Messages for the client produced while loading (sent with the next lint).
@@ -364,6 +367,7 @@ fn severity(s: Severity) -> lsp::DiagnosticSeverity {
 
 impl Server {
     fn apply_settings(&mut self, options: &Value) {
+        self.applied = Some(options.clone());
         match selection_from(options) {
             Ok(s) => {
                 self.selection = s;
@@ -425,12 +429,17 @@ impl Server {
         let Ok(Value::Array(items)) = &response.response_result else {
             return Vec::new();
         };
+        // No settings for us, or the ones already applied: nothing to lint again.
+        let Some(settings) = items.first().filter(|v| v.is_object()) else {
+            return Vec::new();
+        };
+        if self.applied.as_ref() == Some(settings) {
+            return Vec::new();
+        }
         let mut out = Vec::new();
-        if let Some(settings) = items.first().filter(|v| v.is_object()) {
-            self.apply_settings(settings);
-            if let Some(e) = &self.setting_error {
-                out.push(show_message(1, &format!("spectro settings: {e}")));
-            }
+        self.apply_settings(settings);
+        if let Some(e) = &self.setting_error {
+            out.push(show_message(1, &format!("spectro settings: {e}")));
         }
         out.extend(self.relint_shown(true));
         out
