@@ -14,15 +14,20 @@
 //!   `initializationOptions` and `workspace/didChangeConfiguration` settings (`select`,
 //!   `extendSelect`, `ignore`, `severity`) are the command line's layer.
 //! - **Positions** in the encoding negotiated at `initialize` (UTF-32, UTF-8 or UTF-16);
-//!   a finding's range runs to the end of its token.
-//! - **Hover** over a finding: the rule's explanation (`spectro rules CODE`).
+//!   a finding's range runs to the end of its token (the library's end position).
+//! - **Hover** over a finding: the rule's explanation (`spectro rules CODE`); over a key,
+//!   the schema's description; over a `{{ .spectro.* }}` macro, what Palette puts there.
+//! - **Completion** of keys and enum values from the schemas, in JSON and YAML files.
 //! - **Quick fixes** for findings whose rule knows the one answer (a did-you-mean, a
 //!   leading `v`, `iamge`): the edit is computed here and travels in the diagnostic's
 //!   `data`, because some clients send the range back in other units. A
 //!   `source.fixAll.spectro` action applies every such fix of a file.
-//!
-//! Not yet: profiles, completion, schema hovers, watched files (a file changed outside
-//! the editor is seen at the next edit or save).
+//! - **Profiles**: an open JSON/YAML file outside any pack with `spec` at its top is linted
+//!   against the packs of the workspace folders and the `packs` setting (loaded once,
+//!   again after a pack changes on disk).
+//! - **Watched files** when the client can watch for a server; settings pulled with
+//!   `workspace/configuration` from clients that send `null` on change.
+//! - A [`crate::ParseCache`] keeps the parses of unchanged files between keystrokes.
 
 mod macros;
 mod schema_help;
