@@ -4,6 +4,9 @@
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
+use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -26,7 +29,10 @@ impl HttpStore {
     ) -> Result<()> {
         let url = self.t.url(&format!("/v2/{repo}/blobs/{}", layer.digest))?;
         let mut retrier = self.t.retrier();
-        let mut hasher = Sha256::new();
+        let mut hasher = HashPipe::new();
+        // Dirty pages are written back while the download goes on, so the fsync before
+        // the rename finds little left to do.
+        let writeback = Writeback::new(file);
         let mut done = 0u64;
         let what = format!("{}/{repo}@{}", self.host, layer.digest);
         // The retry budget restarts whenever the download got further than ever before,
@@ -74,7 +80,7 @@ impl HttpStore {
                     .map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
                 file.seek(SeekFrom::Start(0))
                     .map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
-                hasher = Sha256::new();
+                hasher = HashPipe::new();
                 done = 0;
                 if status == 206 {
                     // The range came back wrong: start over, counted as a retry.
@@ -158,10 +164,14 @@ impl HttpStore {
                         actual: "(trailing data)".into(),
                     });
                 }
-                hasher.update(&chunk);
+                let chunk = Arc::new(chunk);
+                hasher.feed(Arc::clone(&chunk));
                 file.write_all(&chunk)
                     .map_err(|e| Error::io(crate::registry::staging::DESTINATION, e))?;
                 done += k as u64;
+                if let Some(w) = &writeback {
+                    w.progress(done);
+                }
                 transfer.report(done, Some(layer.size));
             }
             if done < layer.size {
@@ -176,7 +186,7 @@ impl HttpStore {
                     layer.digest, layer.size
                 )));
             }
-            let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+            let actual = hasher.finish();
             if actual != layer.digest {
                 return Err(Error::DigestMismatch {
                     what,
@@ -186,5 +196,168 @@ impl HttpStore {
             }
             return Ok(());
         }
+    }
+}
+
+/// SHA-256 on its own thread: the download's thread only receives and writes, so hashing
+/// (the largest CPU cost of a pull) overlaps the network and the disk. Chunks are shared,
+/// not copied; at most four wait, so memory stays bounded. When no thread can be started,
+/// the hash is computed in line.
+enum HashPipe {
+    Thread {
+        tx: Option<SyncSender<Arc<Vec<u8>>>>,
+        handle: Option<JoinHandle<Sha256>>,
+    },
+    Inline(Sha256),
+}
+
+impl HashPipe {
+    fn new() -> Self {
+        let (tx, rx) = sync_channel::<Arc<Vec<u8>>>(4);
+        let spawned = std::thread::Builder::new()
+            .name("spectro-hash".into())
+            .spawn(move || {
+                let mut h = Sha256::new();
+                for chunk in rx {
+                    h.update(&chunk[..]);
+                }
+                h
+            });
+        match spawned {
+            Ok(handle) => HashPipe::Thread {
+                tx: Some(tx),
+                handle: Some(handle),
+            },
+            Err(_) => HashPipe::Inline(Sha256::new()),
+        }
+    }
+
+    fn feed(&mut self, chunk: Arc<Vec<u8>>) {
+        match self {
+            HashPipe::Thread { tx, handle } => {
+                let sent = tx
+                    .as_ref()
+                    .is_some_and(|t| t.send(Arc::clone(&chunk)).is_ok());
+                if !sent {
+                    // The thread is gone (it cannot fail, but if it did): what it hashed
+                    // is lost, so the digest must not match; a fresh in-line hash of the
+                    // rest guarantees that, and the download's check then fails loudly.
+                    tx.take();
+                    handle.take();
+                    let mut h = Sha256::new();
+                    h.update(b"spectro: the hashing thread stopped");
+                    h.update(&chunk[..]);
+                    *self = HashPipe::Inline(h);
+                }
+            }
+            HashPipe::Inline(h) => h.update(&chunk[..]),
+        }
+    }
+
+    /// The `sha256:` digest of everything fed.
+    fn finish(mut self) -> String {
+        let hash = match &mut self {
+            HashPipe::Thread { tx, handle } => {
+                tx.take();
+                handle.take().and_then(|h| h.join().ok())
+            }
+            HashPipe::Inline(h) => Some(std::mem::take(h)),
+        };
+        match hash {
+            Some(h) => format!("sha256:{}", hex::encode(h.finalize())),
+            None => "sha256:(the hashing thread failed)".to_owned(),
+        }
+    }
+}
+
+impl Drop for HashPipe {
+    fn drop(&mut self) {
+        if let HashPipe::Thread { tx, handle } = self {
+            tx.take();
+            if let Some(h) = handle.take() {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+/// Starts the download file's writeback every 32 MiB (`fdatasync` on a second handle, on
+/// its own thread, skipped while one is running). Errors are left to the fsync that
+/// publishing the file does anyway.
+struct Writeback {
+    tx: Option<SyncSender<()>>,
+    handle: Option<JoinHandle<()>>,
+    last: std::cell::Cell<u64>,
+}
+
+const WRITEBACK_EVERY: u64 = 32 << 20;
+
+impl Writeback {
+    fn new(file: &File) -> Option<Self> {
+        let handle = file.try_clone().ok()?;
+        let (tx, rx) = sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("spectro-writeback".into())
+            .spawn(move || {
+                for () in rx {
+                    let _ = handle.sync_data();
+                }
+            })
+            .ok()?;
+        Some(Writeback {
+            tx: Some(tx),
+            handle: Some(thread),
+            last: std::cell::Cell::new(0),
+        })
+    }
+
+    fn progress(&self, done: u64) {
+        if done < self.last.get() {
+            // The download restarted from the beginning.
+            self.last.set(0);
+        }
+        if done - self.last.get() >= WRITEBACK_EVERY
+            && let Some(tx) = &self.tx
+        {
+            match tx.try_send(()) {
+                Ok(()) => self.last.set(done),
+                Err(TrySendError::Full(())) => {}
+                Err(TrySendError::Disconnected(())) => {}
+            }
+        }
+    }
+}
+
+impl Drop for Writeback {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+
+    #[test]
+    fn the_pipe_hashes_what_it_is_fed_in_order() {
+        let mut pipe = HashPipe::new();
+        let mut whole = Sha256::new();
+        for i in 0..20u8 {
+            let chunk = vec![i; 100_000 + usize::from(i)];
+            whole.update(&chunk);
+            pipe.feed(Arc::new(chunk));
+        }
+        assert_eq!(
+            pipe.finish(),
+            format!("sha256:{}", hex::encode(whole.finalize()))
+        );
+        let empty = HashPipe::new().finish();
+        assert_eq!(
+            empty,
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }
