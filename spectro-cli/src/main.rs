@@ -481,6 +481,9 @@ impl FailOn {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut run_limits = spectro_packs::Limits::default();

@@ -350,7 +350,35 @@ pub(crate) fn check_yaml_stream(
     #[derive(Default)]
     struct MapState<'a> {
         key: Option<(Cow<'a, str>, Position)>,
-        seen: HashMap<Cow<'a, str>, Position>,
+        /// The keys seen: scanned in a list while the mapping is small (most Kubernetes
+        /// objects' are), moved to a hash map when it grows.
+        few: Vec<(Cow<'a, str>, Position)>,
+        many: Option<HashMap<Cow<'a, str>, Position>>,
+    }
+    /// Above this many keys a mapping's keys are hashed instead of scanned.
+    const FEW_KEYS: usize = 12;
+    impl<'a> MapState<'a> {
+        /// Record `key`; when it was seen already, where first and its text.
+        fn insert(&mut self, key: Cow<'a, str>, at: Position) -> Option<(Position, Cow<'a, str>)> {
+            use std::collections::hash_map::Entry as Slot;
+            if let Some(many) = &mut self.many {
+                return match many.entry(key) {
+                    Slot::Vacant(v) => {
+                        v.insert(at);
+                        None
+                    }
+                    Slot::Occupied(o) => Some((*o.get(), o.key().clone())),
+                };
+            }
+            if let Some((k, first)) = self.few.iter().find(|(k, _)| *k == key) {
+                return Some((*first, k.clone()));
+            }
+            self.few.push((key, at));
+            if self.few.len() > FEW_KEYS {
+                self.many = Some(self.few.drain(..).collect());
+            }
+            None
+        }
     }
     fn pointer(stack: &[Frame<'_>]) -> String {
         let mut p = String::new();
@@ -406,7 +434,6 @@ pub(crate) fn check_yaml_stream(
         size: usize,
         key: Cow<'a, str>,
     ) {
-        use std::collections::hash_map::Entry as Slot;
         let Some(parent) = stack.last_mut() else {
             *root = Some(at);
             return;
@@ -420,18 +447,12 @@ pub(crate) fn check_yaml_stream(
             map.key = Some((key, at));
             return;
         };
-        match map.seen.entry(k) {
-            Slot::Vacant(v) => {
-                v.insert(kpos);
-            }
-            Slot::Occupied(o) => {
-                let (first, text) = (*o.get(), o.key().clone());
-                duplicates.push(DuplicateKey {
-                    pointer: format!("{}/{}", pointer(stack), pointer_escape(&text)),
-                    first,
-                    again: kpos,
-                });
-            }
+        if let Some((first, text)) = map.insert(k, kpos) {
+            duplicates.push(DuplicateKey {
+                pointer: format!("{}/{}", pointer(stack), pointer_escape(&text)),
+                first,
+                again: kpos,
+            });
         }
     }
 
