@@ -28,12 +28,16 @@ hyperfine -N -i --warmup 0 --runs 2 --export-json "$OUT/validate-yamllint.json" 
 python3 - "$OUT" <<'PY'
 import json, sys
 out = sys.argv[1]
-fast = {r["command"]: r["mean"] for r in json.load(open(f"{out}/validate-fast.json"))["results"]}
+results = json.load(open(f"{out}/validate-fast.json"))["results"]
+fast = {r["command"]: r["mean"] for r in results}
+cpu = {r["command"]: r["user"] + r["system"] for r in results}
 slow = {r["command"]: r["mean"] for r in json.load(open(f"{out}/validate-yamllint.json"))["results"]}
 ours = fast["spectro validate (all rules)"]
 cj = fast["check-jsonschema (pack.json only)"]
 yl = slow["yamllint (YAML files)"]
 print(f"\nspectro validate: {ours:.3f} s | check-jsonschema: {cj:.3f} s | yamllint: {yl:.3f} s")
 print(f"spectro vs check-jsonschema alone: {cj / ours:.1f}x faster")
+c_ours, c_cj = cpu["spectro validate (all rules)"], cpu["check-jsonschema (pack.json only)"]
+print(f"CPU time (user+sys): spectro {c_ours:.3f} s, check-jsonschema {c_cj:.3f} s = {c_ours / c_cj:.2f}x of it")
 print(f"spectro vs check-jsonschema + yamllint: {(cj + yl) / ours:.0f}x faster")
 PY
