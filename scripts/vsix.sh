@@ -16,8 +16,11 @@ if ! command -v npm >/dev/null; then
 fi
 TOOLS="$ROOT/target/npm-tools"
 BUILD="$ROOT/target/vscode-ext"
-if [ ! -x "$TOOLS/node_modules/.bin/vsce" ]; then
-    if ! npm install --no-audit --no-fund --loglevel=error --prefix "$TOOLS" "@vscode/vsce@$VSCE_VERSION" >&2; then
+installed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' \
+    "$TOOLS/node_modules/@vscode/vsce/package.json" 2>/dev/null || true)
+if [ "$installed" != "$VSCE_VERSION" ]; then
+    rm -rf "$TOOLS"
+    if ! npm install --no-audit --no-fund --loglevel=error --ignore-scripts --prefix "$TOOLS" "@vscode/vsce@$VSCE_VERSION" >&2; then
         log "WARNING: npm could not install @vscode/vsce (offline?), so the .vsix was NOT packaged"
         exit 0
     fi
@@ -26,7 +29,8 @@ rm -rf "$BUILD"
 mkdir -p "$BUILD" "$(dirname "$OUT")"
 cp -r editors/vscode/. "$BUILD/"
 cp LICENSE "$BUILD/LICENSE"
-(cd "$BUILD" && npm install --no-audit --no-fund --loglevel=error --omit=dev >&2) || {
+# The extension's one dependency is pinned to an exact version; no install scripts run.
+(cd "$BUILD" && npm install --no-audit --no-fund --loglevel=error --omit=dev --ignore-scripts >&2) || {
     log "WARNING: npm could not install vscode-languageclient (offline?), so the .vsix was NOT packaged"
     exit 0
 }

@@ -259,18 +259,29 @@ pub type Overlay = std::collections::HashMap<PathBuf, String>;
 /// the text last parsed for its path is not parsed again.
 ///
 /// A hit compares the whole text, not a hash, so a stale result is never used. One entry
-/// per file path; the whole cache is dropped when its texts pass 256 MiB. Use one cache
+/// per file path and parser; the whole cache is dropped when its texts pass 64 MiB (their
+/// trees take several times that). Use one cache
 /// with one set of [`LoadOptions`].
 #[derive(Debug, Default)]
 pub struct ParseCache {
     entries: std::sync::Mutex<CacheEntries>,
 }
 
-/// Per path: the text last parsed and its result; and the texts' total size.
-type CacheEntries = (HashMap<PathBuf, (String, FileStatus)>, usize);
+/// Per path and parser: the text last parsed and its result; and the texts' total size.
+type CacheEntries = (HashMap<(PathBuf, ParseKind), (String, FileStatus)>, usize);
 
-/// Text kept by a [`ParseCache`] before it starts over.
-const PARSE_CACHE_BYTES: usize = 256 << 20;
+/// Which parse a file got: the same file can be one pack's manifest and a nested pack's
+/// values.yaml, parsed differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ParseKind {
+    Json,
+    Yaml,
+    Manifest,
+}
+
+/// Text kept by a [`ParseCache`] before it starts over (the parsed trees take several
+/// times this).
+const PARSE_CACHE_BYTES: usize = 64 << 20;
 
 impl ParseCache {
     /// An empty cache.
@@ -299,12 +310,13 @@ impl ParseCache {
     /// (outside the lock, so the pool parses files in parallel) and kept.
     fn parse(
         &self,
-        path: &Path,
+        key: (&Path, ParseKind),
         text: &str,
         parse: &dyn Fn(&str) -> std::result::Result<Vec<Document>, ParseError>,
     ) -> FileStatus {
+        let (path, kind) = key;
         if let Ok(e) = self.entries.lock()
-            && let Some((cached, status)) = e.0.get(path)
+            && let Some((cached, status)) = e.0.get(&(path.to_path_buf(), kind))
             && cached == text
         {
             return status.clone();
@@ -320,9 +332,10 @@ impl ParseCache {
                 *bytes = 0;
             }
             *bytes += text.len();
-            if let Some((old, _)) =
-                map.insert(path.to_path_buf(), (text.to_owned(), status.clone()))
-            {
+            if let Some((old, _)) = map.insert(
+                (path.to_path_buf(), kind),
+                (text.to_owned(), status.clone()),
+            ) {
                 *bytes -= old.len();
             }
         }
@@ -354,6 +367,7 @@ pub fn load_pack_cached(
         return Err(Error::NotADirectory { path: root });
     }
     let (tree, tree_truncated) = list_tree(&root, opts.max_entries)?;
+    let with = |kind: ParseKind| cache.map(|c| (c, kind));
     let single = |t: &str| parse_yaml(t, opts.yaml).map(|d| vec![d]);
     // Manifests are checked (syntax, duplicate keys) but their trees are not kept: a pack
     // can hold tens of megabytes of them.
@@ -372,31 +386,70 @@ pub fn load_pack_cached(
         || {
             rayon::join(
                 || {
-                    read_source(overlay, cache, &root, files::PACK_JSON, opts, |t| {
-                        parse_json(t).map(|d| vec![d])
-                    })
+                    read_source(
+                        overlay,
+                        with(ParseKind::Json),
+                        &root,
+                        files::PACK_JSON,
+                        opts,
+                        |t| parse_json(t).map(|d| vec![d]),
+                    )
                 },
-                || read_source(overlay, cache, &root, files::VALUES, opts, single),
+                || {
+                    read_source(
+                        overlay,
+                        with(ParseKind::Yaml),
+                        &root,
+                        files::VALUES,
+                        opts,
+                        single,
+                    )
+                },
             )
         },
         || {
             rayon::join(
                 || {
                     rayon::join(
-                        || read_source(overlay, cache, &root, files::PRESETS, opts, single),
-                        || read_source(overlay, cache, &root, files::SCHEMA, opts, single),
+                        || {
+                            read_source(
+                                overlay,
+                                with(ParseKind::Yaml),
+                                &root,
+                                files::PRESETS,
+                                opts,
+                                single,
+                            )
+                        },
+                        || {
+                            read_source(
+                                overlay,
+                                with(ParseKind::Yaml),
+                                &root,
+                                files::SCHEMA,
+                                opts,
+                                single,
+                            )
+                        },
                     )
                 },
                 || {
                     manifest_paths
                         .par_iter()
                         .map(|e| {
-                            read_source(overlay, cache, &root, &e.path, opts, |t| {
-                                crate::syntax::check_yaml_stream(
-                                    &neutralize_templates(t),
-                                    opts.yaml,
-                                )
-                            })
+                            read_source(
+                                overlay,
+                                with(ParseKind::Manifest),
+                                &root,
+                                &e.path,
+                                opts,
+                                |t| {
+                                    crate::syntax::check_yaml_stream(
+                                        &neutralize_templates(t),
+                                        opts.yaml,
+                                    )
+                                },
+                            )
                         })
                         .collect::<Vec<_>>()
                 },
@@ -448,7 +501,7 @@ fn read_header(root: &Path, rel: &str, tree: &[TreeEntry]) -> Option<Vec<u8>> {
 
 fn read_source(
     overlay: &Overlay,
-    cache: Option<&ParseCache>,
+    cache: Option<(&ParseCache, ParseKind)>,
     root: &Path,
     rel: &str,
     opts: &LoadOptions,
@@ -544,13 +597,13 @@ fn read_source(
 }
 
 fn parse_with(
-    cache: Option<&ParseCache>,
+    cache: Option<(&ParseCache, ParseKind)>,
     path: &Path,
     text: &str,
     parse: &dyn Fn(&str) -> std::result::Result<Vec<Document>, ParseError>,
 ) -> FileStatus {
     match cache {
-        Some(c) => c.parse(path, text, parse),
+        Some((c, kind)) => c.parse((path, kind), text, parse),
         None => match parse(text) {
             Ok(docs) => FileStatus::Parsed(docs),
             Err(e) => FileStatus::Invalid(e),

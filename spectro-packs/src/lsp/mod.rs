@@ -115,6 +115,7 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
         outbox: Vec::new(),
         outbox_notes: Vec::new(),
         applied: None,
+        pulled: false,
         cache: Arc::new(crate::ParseCache::new()),
     };
     if let Some(options) = &params.initialization_options {
@@ -189,7 +190,16 @@ pub fn serve_with(connection: &Connection, load: &crate::LoadOptions) -> crate::
             Message::Response(response) => {
                 let ours = matches!(&response.id.to_string(), id if id.contains("spectro-config-"));
                 if ours {
-                    for out in server.config_response(&response) {
+                    let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        server.config_response(&response)
+                    }))
+                    .unwrap_or_else(|_| {
+                        vec![show_message(
+                            1,
+                            "spectro failed applying the settings; the findings may be stale",
+                        )]
+                    });
+                    for out in answered {
                         let _ = connection.sender.send(out.into());
                     }
                 }
@@ -268,6 +278,8 @@ struct Server {
     cache: Arc<crate::ParseCache>,
     /// The client's settings last applied (a pulled answer equal to them changes nothing).
     applied: Option<Value>,
+    /// Whether settings were ever pulled (a `null` answer after that means "removed").
+    pulled: bool,
     /// Requests to send to the client after the current message.
     outbox: Vec<Request>,
     /// Messages for the client produced while loading (sent with the next lint).
@@ -338,8 +350,9 @@ fn workspace_of(params: &lsp::InitializeParams) -> Vec<PathBuf> {
 }
 
 /// Whether an open file outside any pack is a cluster profile (a Palette export in JSON
-/// or YAML): a mapping with `spec` at the top. A buffer that does not parse (being
-/// typed) counts when it names both `spec` and `packs`.
+/// or YAML): a mapping with `spec.template.packs` or a profile `spec.template.type`. A
+/// buffer that does not parse (being typed) counts when it names `spec`, `template` and
+/// `packs`.
 fn is_profile(path: &Path, text: &str) -> bool {
     let ext = path
         .extension()
@@ -350,8 +363,18 @@ fn is_profile(path: &Path, text: &str) -> bool {
     }
     let profile = crate::profile::parse_profile(path, text.to_owned());
     match profile.root() {
-        Some(root) => root.get("spec").is_some(),
-        None => text.contains("spec") && text.contains("packs"),
+        // `spec.template.packs` (or a profile `type`): a Kubernetes object also has
+        // `spec` and often `spec.template`, never these.
+        Some(root) => root
+            .get("spec")
+            .and_then(|s| s.get("template"))
+            .is_some_and(|t| {
+                t.get("packs").is_some()
+                    || t.get("type")
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|v| matches!(v, "cluster" | "infra" | "add-on" | "system"))
+            }),
+        None => text.contains("spec") && text.contains("template") && text.contains("packs"),
     }
 }
 
@@ -399,6 +422,8 @@ impl Server {
             .get("rulesUrl")
             .and_then(Value::as_str)
             .filter(|u| u.contains("{code}") || u.contains("{name}"))
+            // A workspace's settings are not trusted: only web links (no `command:` URIs).
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
             .map(str::to_owned);
     }
 
@@ -434,13 +459,18 @@ impl Server {
         let Ok(Value::Array(items)) = &response.response_result else {
             return Vec::new();
         };
-        // No settings for us, or the ones already applied: nothing to lint again.
-        let Some(settings) = items.first().filter(|v| v.is_object()) else {
-            return Vec::new();
+        // No settings for us: the defaults once pulled settings were removed, else what
+        // `initializationOptions` gave stays. Settings already applied: nothing to do.
+        let empty = json!({});
+        let settings = match items.first().filter(|v| v.is_object()) {
+            Some(s) => s,
+            None if self.pulled => &empty,
+            None => return Vec::new(),
         };
         if self.applied.as_ref() == Some(settings) {
             return Vec::new();
         }
+        self.pulled = true;
         let mut out = Vec::new();
         self.apply_settings(settings);
         if let Some(e) = &self.setting_error {
@@ -457,7 +487,12 @@ impl Server {
             .docs
             .keys()
             .filter_map(|p| pack_root_of(p))
-            .chain(self.published.keys().filter(|p| p.is_dir()).cloned())
+            .chain(
+                self.published
+                    .keys()
+                    .filter(|p| !self.profiles.contains(*p))
+                    .cloned(),
+            )
             .collect();
         let mut out = Vec::new();
         for root in roots {
@@ -610,7 +645,6 @@ impl Server {
                         .iter()
                         .chain(&self.pack_dirs)
                         .any(|d| p.starts_with(d))
-                        && !settings_changed
                         && p.extension().is_none_or(|e| e != "toml")
                 });
                 if packs_changed {
@@ -622,7 +656,12 @@ impl Server {
                     .keys()
                     .filter_map(|p| pack_root_of(p))
                     .collect();
-                shown.extend(self.published.keys().filter(|p| p.is_dir()).cloned());
+                shown.extend(
+                    self.published
+                        .keys()
+                        .filter(|p| !self.profiles.contains(*p))
+                        .cloned(),
+                );
                 let roots: Vec<PathBuf> = shown
                     .into_iter()
                     .filter(|root| settings_changed || changed.iter().any(|p| p.starts_with(root)))
@@ -717,13 +756,14 @@ impl Server {
         if let Some(index) = &self.index {
             return Arc::clone(index);
         }
-        let dirs: Vec<PathBuf> = self
-            .workspace
-            .iter()
-            .chain(&self.pack_dirs)
-            .filter(|d| d.is_dir())
-            .cloned()
-            .collect();
+        // Each folder on its own: one without packs (a folder of profiles) must not
+        // empty the index for the others.
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for dir in self.workspace.iter().chain(&self.pack_dirs) {
+            if !dirs.contains(dir) && crate::discover_packs(dir).is_ok_and(|p| !p.is_empty()) {
+                dirs.push(dir.clone());
+            }
+        }
         let index = match PackIndex::load(&dirs, &self.load) {
             Ok(i) => i,
             Err(e) => {

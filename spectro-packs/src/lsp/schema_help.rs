@@ -285,7 +285,7 @@ fn yaml_place(text: &str, offset: usize) -> Option<Place> {
         .find(['\n', '\r'])
         .map_or(text.len(), |i| offset + i);
     let before = &text[line_start..offset];
-    let (_, dash, col, content) = yaml_line(before);
+    let (indent, dash, col, content) = yaml_line(before);
     if content.contains('#') || content.contains(['{', '[']) {
         return None;
     }
@@ -295,7 +295,7 @@ fn yaml_place(text: &str, offset: usize) -> Option<Place> {
     // starts an item ends the mapping going up.
     let mut want = col;
     let mut siblings = !dash;
-    let mut after_dash = if dash { Some(col - 2) } else { None };
+    let mut after_dash = if dash { Some(indent) } else { None };
     if dash {
         path_rev.push("0".to_owned());
     }
@@ -580,6 +580,18 @@ mod tests {
         assert_eq!(yaml_place("a: 1\n  b", 8), None);
         // Past the end, or inside a character: clamped.
         assert!(yaml_place("é", 1).is_some() && yaml_place("a", 99).is_some());
+        // A bare dash at column 0, and a dash followed by two spaces.
+        let text = "presets:\n-";
+        assert!(yaml_place(text, text.len()).is_some());
+        let text = "presets:\n  -  name: a\n  -  ";
+        assert_eq!(
+            yaml_place(text, text.len()),
+            Some(Place::Key {
+                path: vec!["presets".into(), "0".into()],
+                present: vec![],
+                in_string: false,
+            })
+        );
     }
 
     #[test]

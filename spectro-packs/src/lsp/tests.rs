@@ -716,9 +716,15 @@ fn profiles_are_linted_against_the_workspace_packs_from_the_buffer() {
     );
     let got = c.publishes(&[&profile]);
     assert!(codes(&got[0].1).is_empty());
-    // Other JSON in the workspace is not a profile.
+    // Other JSON in the workspace is not a profile, nor is a Kubernetes object (which has
+    // `spec` and `spec.template` too).
     let other = tmp.path().join("package.json");
     c.open(&other, "{\"name\": \"x\"}");
+    let deployment = tmp.path().join("deployment.yaml");
+    c.open(
+        &deployment,
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers: []\n",
+    );
     assert!(c.sync().is_empty());
     c.shutdown();
 }
@@ -780,6 +786,20 @@ fn pull_model_clients_are_asked_for_settings_and_rules_link_to_docs() {
     answer(&c, id, json!({"ignore": ["VL002"]}));
     let got = c.publishes(&[&values]);
     assert!(codes(&got[0].1).is_empty(), "{:?}", got[0].1);
+    // The user removed every setting: the answer is `null`, and the defaults apply again.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    let id = ask(&mut c);
+    answer(&c, id, Value::Null);
+    let got = c.publishes(&[&values]);
+    let d = &got[0].1["diagnostics"][0];
+    assert_eq!(
+        (d["code"].as_str(), d["severity"].as_u64()),
+        (Some("VL002"), Some(1))
+    );
+    assert!(d.get("codeDescription").is_none(), "{d}");
     c.shutdown();
 }
 

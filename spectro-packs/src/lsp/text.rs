@@ -93,6 +93,14 @@ pub(crate) fn apply_edit(text: &mut String, range: Range, new_text: &str, enc: E
     text.replace_range(start..end, new_text);
 }
 
+/// The last line split into characters (its index), and the last finding measured on it
+/// (start, the end asked for, its range in units, whole).
+pub(crate) type LineCache = Option<(
+    usize,
+    Vec<char>,
+    Option<(usize, Option<u32>, u32, u32, bool)>,
+)>;
+
 /// The range shown for a finding at 1-based `line`/`column` (characters): from there to
 /// `end_column` (the library's end of the finding's token, exclusive) or else the end of the token (a quoted string with its quotes, else up to whitespace or one
 /// of `,:]}#`), at least one character when the line has one there. The flag says
@@ -100,8 +108,9 @@ pub(crate) fn apply_edit(text: &mut String, range: Range, new_text: &str, enc: E
 /// that nothing but `:`, `,`, `]`, `}` or a comment follows), so that replacing it
 /// replaces the value and nothing else.
 ///
-/// `cache` keeps the last line split into characters: findings come sorted by line, so a
-/// long line with many findings is split once.
+/// `cache` keeps the last line split into characters and the last token measured:
+/// findings come sorted by line and column, so a long line with many findings is split
+/// once, and many findings at one place are measured once.
 pub(crate) fn finding_range(
     text: &str,
     starts: &[usize],
@@ -109,28 +118,50 @@ pub(crate) fn finding_range(
     column: u32,
     end_column: Option<u32>,
     enc: Encoding,
-    cache: &mut Option<(usize, Vec<char>)>,
+    cache: &mut LineCache,
 ) -> (Range, bool) {
     let index = line_no.saturating_sub(1) as usize;
-    if cache.as_ref().is_none_or(|(l, _)| *l != index) {
-        *cache = Some((index, line(text, starts, index).chars().collect()));
+    if cache.as_ref().is_none_or(|(l, _, _)| *l != index) {
+        *cache = Some((index, line(text, starts, index).chars().collect(), None));
     }
-    let chars: &[char] = cache.as_ref().map_or(&[], |(_, c)| c.as_slice());
+    let Some((_, chars, memo)) = cache.as_mut() else {
+        return (Range::default(), false);
+    };
     let start = (column.saturating_sub(1) as usize).min(chars.len());
+    let line32 = u32::try_from(index).unwrap_or(u32::MAX);
+    // Findings at one place come together: their token is scanned and measured once.
+    if let Some((at, asked, units_start, units_end, whole)) = *memo
+        && at == start
+        && asked == end_column
+    {
+        return (
+            Range::new(
+                Position::new(line32, units_start),
+                Position::new(line32, units_end),
+            ),
+            whole,
+        );
+    }
     let (token_end, whole) = crate::syntax::token_at(chars, start);
     // The library's end when the finding has one (the same token), clamped to the line.
     let end = end_column.map_or(token_end, |e| {
         (e.saturating_sub(1) as usize).clamp(start, chars.len())
     });
-    let line32 = u32::try_from(index).unwrap_or(u32::MAX);
-    let units = |n: usize| {
-        let u: usize = chars[..n].iter().map(|&c| enc.units(c)).sum();
-        u32::try_from(u).unwrap_or(u32::MAX)
+    let units =
+        |from: usize, n: usize| -> usize { chars[from..n].iter().map(|&c| enc.units(c)).sum() };
+    // Sorted by column: count on from the last finding's start, not from the line's.
+    let u_start = match *memo {
+        Some((at, _, units_at, _, _)) if at <= start => units_at as usize + units(at, start),
+        _ => units(0, start),
     };
+    let u_end = u_start + units(start, end);
+    let clamp = |u: usize| u32::try_from(u).unwrap_or(u32::MAX);
+    let (units_start, units_end) = (clamp(u_start), clamp(u_end));
+    *memo = Some((start, end_column, units_start, units_end, whole));
     (
         Range::new(
-            Position::new(line32, units(start)),
-            Position::new(line32, units(end)),
+            Position::new(line32, units_start),
+            Position::new(line32, units_end),
         ),
         whole,
     )

@@ -56,8 +56,9 @@ pub(crate) fn line_starts(text: &str) -> Vec<usize> {
 /// (a character index) and whether it is a whole scalar.
 ///
 /// A token is a quoted string with its quotes (JSON and YAML double quotes with `\`
-/// escapes, YAML single quotes with `''`), else a run up to whitespace, one of `,]}#`
-/// or a key's `:`; at least one character when the line has one at `start`. *Whole*
+/// escapes, YAML single quotes with `''`), an opening `{` or `[` alone, else a run up to
+/// whitespace, one of `,]}#` or a key's `:`; at least one character when the line has
+/// one at `start`. *Whole*
 /// means a terminated quoted string, or a plain word that nothing but `:`, `,`, `]`,
 /// `}` or a comment follows, so that replacing the token replaces the value and nothing
 /// else (`namespace: My NS` has the token `My`, which is not the value).
@@ -66,6 +67,8 @@ pub(crate) fn token_at(line: &[char], start: usize) -> (usize, bool) {
     let mut end = start;
     let mut whole = false;
     match line.get(start) {
+        // A mapping or sequence (a finding about a whole JSON object): its opening bracket.
+        Some('{' | '[') => end += 1,
         Some(&q @ ('"' | '\'')) => {
             end += 1;
             while end < line.len() {
