@@ -22,8 +22,8 @@
 //!   leading `v`, `iamge`): the edit is computed here and travels in the diagnostic's
 //!   `data`, because some clients send the range back in other units. A
 //!   `source.fixAll.spectro` action applies every such fix of a file.
-//! - **Profiles**: an open JSON/YAML file outside any pack with `spec` at its top is linted
-//!   against the packs of the workspace folders and the `packs` setting (loaded once,
+//! - **Profiles**: an open JSON/YAML file outside any pack with `spec.template.packs` (or
+//!   a profile `spec.template.type`) is linted against the packs of the workspace folders and the `packs` setting (loaded once,
 //!   again after a pack changes on disk).
 //! - **Watched files** when the client can watch for a server; settings pulled with
 //!   `workspace/configuration` from clients that send `null` on change.
