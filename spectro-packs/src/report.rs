@@ -213,11 +213,26 @@ pub(crate) fn fill_ends<'t>(
     use crate::diagnostic::OneIndexed;
     let mut starts: HashMap<String, Option<(&'t str, Vec<usize>)>> = HashMap::new();
     let mut line_chars: Option<(String, usize, Vec<char>)> = None;
+    // The last place measured: findings at one place (sorted together) reuse it, so many
+    // findings at the start of one long token cost one scan, not one each.
+    let mut last: Option<(String, usize, usize, Option<usize>)> = None;
     for d in diagnostics.iter_mut() {
         let (Some(line), Some(column)) = (d.line, d.column) else {
             continue;
         };
         let index = line.to_zero_indexed();
+        let start = column.to_zero_indexed();
+        if let Some((f, l, c, end)) = &last
+            && *f == d.file
+            && *l == index
+            && *c == start
+        {
+            if let Some(end) = end {
+                d.end_line = Some(line);
+                d.end_column = Some(OneIndexed::from_zero_indexed(*end));
+            }
+            continue;
+        }
         let same = line_chars
             .as_ref()
             .is_some_and(|(f, l, _)| *f == d.file && *l == index);
@@ -232,21 +247,44 @@ pub(crate) fn fill_ends<'t>(
                 continue;
             };
             let end = lines.get(index + 1).copied().unwrap_or(text.len());
-            let chars = text[begin..end]
-                .trim_end_matches(['\n', '\r'])
-                .chars()
-                .collect();
-            line_chars = Some((d.file.clone(), index, chars));
+            let mut shown = text[begin..end].trim_end_matches(['\n', '\r']);
+            if index == 0 {
+                // The parsers count columns after a byte order mark.
+                shown = shown.strip_prefix('\u{feff}').unwrap_or(shown);
+            }
+            line_chars = Some((d.file.clone(), index, shown.chars().collect()));
         }
         let Some((_, _, chars)) = &line_chars else {
             continue;
         };
-        let start = column.to_zero_indexed();
-        let (end, _) = crate::syntax::token_at(chars, start);
-        if end > start {
+        let (mut end, whole) = crate::syntax::token_at(chars, start);
+        // A plain scalar of several words (`namespace: My NS`; one that starts with a word
+        // character, not an indicator a syntax error points at): the whole value, up to a
+        // comment or a flow collection's `,]}`, not its first word. Stopping there keeps
+        // many findings on one long flow line linear: each extends over its own value.
+        if !whole
+            && chars
+                .get(start)
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '/'))
+        {
+            let mut stop = end;
+            while stop < chars.len()
+                && !matches!(chars[stop], ',' | ']' | '}')
+                && !(chars[stop] == '#' && chars[stop - 1].is_whitespace())
+            {
+                stop += 1;
+            }
+            while stop > end && chars[stop - 1].is_whitespace() {
+                stop -= 1;
+            }
+            end = stop;
+        }
+        let found = (end > start).then_some(end);
+        if let Some(end) = found {
             d.end_line = Some(line);
             d.end_column = Some(OneIndexed::from_zero_indexed(end));
         }
+        last = Some((d.file.clone(), index, start, found));
     }
 }
 
@@ -406,6 +444,23 @@ mod tests {
         assert_eq!(
             ends,
             [Some((2, 14)), Some((2, 5)), Some((3, 11)), None, None]
+        );
+        // A plain value of words runs to its comment; an object finding is its `{`; a
+        // byte order mark is not counted; many findings at one place scan once.
+        let text = "\u{feff}ns: My Name Space  # c\n{\"a\":1,\"b\":2}\n";
+        let mut found = vec![at(1, 5), at(2, 1)];
+        found.extend((0..50_000).map(|_| at(1, 5)));
+        fill_ends(&mut found, &|f| (f == "values.yaml").then_some(text));
+        let got: Vec<Option<(u32, u32)>> = found[..2]
+            .iter()
+            .map(|d| d.end().map(|p| (p.line.get(), p.column.get())))
+            .collect();
+        assert_eq!(got, [Some((1, 18)), Some((2, 2))]);
+        assert!(
+            found
+                .iter()
+                .skip(2)
+                .all(|d| d.end_column == found[0].end_column)
         );
     }
 

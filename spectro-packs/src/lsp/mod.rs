@@ -499,10 +499,7 @@ impl Server {
             out.extend(self.lint(&root));
         }
         if profiles {
-            let open: Vec<PathBuf> = self.profiles.iter().cloned().collect();
-            for p in open {
-                out.extend(self.lint_profile(&p));
-            }
+            out.extend(self.lint_profiles());
         }
         out
     }
@@ -600,10 +597,7 @@ impl Server {
                 {
                     self.index = None;
                     let mut out = self.lint(&root);
-                    let open: Vec<PathBuf> = self.profiles.iter().cloned().collect();
-                    for p in open {
-                        out.extend(self.lint_profile(&p));
-                    }
+                    out.extend(self.lint_profiles());
                     return out;
                 }
                 saved
@@ -671,10 +665,7 @@ impl Server {
                     out.extend(self.lint(&root));
                 }
                 if packs_changed || settings_changed {
-                    let open: Vec<PathBuf> = self.profiles.iter().cloned().collect();
-                    for p in open {
-                        out.extend(self.lint_profile(&p));
-                    }
+                    out.extend(self.lint_profiles());
                 }
                 return out;
             }
@@ -697,11 +688,7 @@ impl Server {
                     }
                 }
                 self.index = None;
-                let open: Vec<PathBuf> = self.profiles.iter().cloned().collect();
-                let mut out = Vec::new();
-                for p in open {
-                    out.extend(self.lint_profile(&p));
-                }
+                let out = self.lint_profiles();
                 return out;
             }
             "workspace/didChangeConfiguration" => {
@@ -775,6 +762,12 @@ impl Server {
         let index = Arc::new(index);
         self.index = Some(Arc::clone(&index));
         index
+    }
+
+    /// Lint every open profile again (the packs or the settings changed).
+    fn lint_profiles(&mut self) -> Vec<Notification> {
+        let open: Vec<PathBuf> = self.profiles.iter().cloned().collect();
+        open.iter().flat_map(|p| self.lint_profile(p)).collect()
     }
 
     /// Lint an open profile (its buffer) against the workspace's packs and publish.

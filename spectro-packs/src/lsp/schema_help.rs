@@ -542,6 +542,16 @@ mod tests {
         assert_eq!(json_place("x"), None);
     }
 
+    /// The labels of a completion answer.
+    fn labels_of(got: &Value) -> Vec<&str> {
+        got["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap())
+            .collect()
+    }
+
     #[test]
     fn yaml_places_come_from_indentation() {
         let text = "presets:\n  - name: a\n    gr\n    displayName: A\n  - name: b\n    group: x\n";
@@ -599,12 +609,7 @@ mod tests {
         let text = "presets:\n  - name: a\n    \n";
         let at = text.find("    \n").unwrap() + 4;
         let got = complete(SchemaKind::Presets, text, at);
-        let labels: Vec<&str> = got["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["label"].as_str().unwrap())
-            .collect();
+        let labels = labels_of(&got);
         assert!(
             labels.contains(&"group") && !labels.contains(&"name"),
             "{labels:?}"
@@ -621,12 +626,7 @@ mod tests {
         let yaml = "spec:\n  template:\n    packs:\n      - name: x\n        layer: \n";
         let at = yaml.find("layer: ").unwrap() + 7;
         let got = complete(SchemaKind::Profile, yaml, at);
-        let labels: Vec<&str> = got["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["label"].as_str().unwrap())
-            .collect();
+        let labels = labels_of(&got);
         assert!(
             labels.contains(&"cni") && labels.contains(&"addon"),
             "{labels:?}"
