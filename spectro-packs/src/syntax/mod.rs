@@ -6,6 +6,7 @@
 mod json;
 mod node;
 mod yaml;
+mod yaml_fast;
 
 pub use json::parse_json;
 pub use node::{Document, DuplicateKey, Entry, Node, NodeValue, ParseError, pointer_escape};

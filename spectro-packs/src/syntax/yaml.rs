@@ -1,9 +1,11 @@
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use serde_json::Number;
 
 use super::node::{Document, DuplicateKey, Entry, Node, NodeValue, ParseError, pointer_escape};
+use super::yaml_fast::FastEvent;
 use crate::diagnostic::Position;
 
 /// Bounds that keep hostile YAML from exhausting memory or the stack.
@@ -324,65 +326,281 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
 /// at the position the real root has, and the same duplicates. For manifests, which no
 /// rule inspects beyond that: no node, no pointer string and (for plain keys) no key
 /// string is allocated unless a duplicate is found.
+///
+/// Documents in the plain block style most manifests are written in are read by a
+/// line scanner ([`super::yaml_fast`]); any other document goes through the full parser
+/// on its own, and any syntax error sends the whole file through it, so findings and
+/// errors are the parser's in every case.
 pub(crate) fn check_yaml_stream(
     text: &str,
     limits: YamlLimits,
 ) -> Result<Vec<Document>, ParseError> {
-    use std::borrow::Cow;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(docs) = check_by_documents(text, limits) {
+        return Ok(docs);
+    }
+    let mut checker = Checker::new(limits);
+    feed_parser(text, 0, &mut checker)?;
+    Ok(checker.docs)
+}
 
-    /// How a container was reached from its parent (a JSON Pointer segment).
-    enum Seg<'a> {
-        Index(usize),
-        Key(Cow<'a, str>),
-        /// A container used as a mapping key: same pointer as its mapping.
-        Same,
-    }
-    struct Frame<'a> {
-        pos: Position,
-        anchor: usize,
-        size: usize,
-        seg: Seg<'a>,
-        /// `Some` for mappings: the pending key (text, position) and the keys seen.
-        map: Option<MapState<'a>>,
-        /// Items so far, for sequences.
-        items: usize,
-    }
-    #[derive(Default)]
-    struct MapState<'a> {
-        key: Option<(Cow<'a, str>, Position)>,
-        /// The keys seen: scanned in a list while the mapping is small (most Kubernetes
-        /// objects' are), moved to a hash map when it grows.
-        few: Vec<(Cow<'a, str>, Position)>,
-        many: Option<HashMap<Cow<'a, str>, Position>>,
-    }
-    /// Above this many keys a mapping's keys are hashed instead of scanned.
-    const FEW_KEYS: usize = 12;
-    impl<'a> MapState<'a> {
-        /// Record `key`; when it was seen already, where first and its text.
-        fn insert(&mut self, key: Cow<'a, str>, at: Position) -> Option<(Position, Cow<'a, str>)> {
-            use std::collections::hash_map::Entry as Slot;
-            if let Some(many) = &mut self.many {
-                return match many.entry(key) {
-                    Slot::Vacant(v) => {
-                        v.insert(at);
-                        None
-                    }
-                    Slot::Occupied(o) => Some((*o.get(), o.key().clone())),
-                };
+/// Each document by the fast scanner when it can, else by the parser alone. `None` when
+/// the file has to be read whole by the parser (a directive, a `...` or decorated `---`
+/// marker, a syntax error anywhere).
+fn check_by_documents(text: &str, limits: YamlLimits) -> Option<Vec<Document>> {
+    let chunks = super::yaml_fast::documents(text)?;
+    let mut checker = Checker::new(limits);
+    let mut events = Vec::new();
+    for chunk in chunks {
+        let part = &text[chunk.range.clone()];
+        events.clear();
+        if super::yaml_fast::scan(part, chunk.first_line, limits.max_depth, &mut events) {
+            for (event, at) in events.drain(..) {
+                checker.fast_event(event, at).ok()?;
             }
-            if let Some((k, first)) = self.few.iter().find(|(k, _)| *k == key) {
-                return Some((*first, k.clone()));
-            }
-            self.few.push((key, at));
-            if self.few.len() > FEW_KEYS {
-                self.many = Some(self.few.drain(..).collect());
-            }
-            None
+        } else {
+            feed_parser(part, chunk.first_line - 1, &mut checker).ok()?;
         }
     }
-    fn pointer(stack: &[Frame<'_>]) -> String {
+    Some(checker.docs)
+}
+
+/// Run the parser over `text` (which starts at line `line_offset + 1` of its file) into
+/// `checker`.
+fn feed_parser<'a>(
+    text: &'a str,
+    line_offset: usize,
+    checker: &mut Checker<'a>,
+) -> Result<(), ParseError> {
+    let shift =
+        |p: Position| Position::new(p.line.get() as usize + line_offset, p.column.get() as usize);
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.map_err(|e| {
+            let mut err = scan_error(&e, text);
+            err.position = shift(err.position);
+            err
+        })?;
+        let at = shift(pos(&span));
+        match event {
+            Event::StreamStart | Event::Nothing => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(_) => checker.document_start(),
+            Event::DocumentEnd => checker.document_end(at),
+            Event::Scalar(value, style, anchor, tag) => {
+                let explicit_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                checker.scalar(
+                    value,
+                    style == ScalarStyle::Plain && !explicit_str,
+                    anchor,
+                    at,
+                );
+            }
+            Event::SequenceStart(anchor, _) => checker.open(false, anchor, at)?,
+            Event::MappingStart(anchor, _) => checker.open(true, anchor, at)?,
+            Event::SequenceEnd | Event::MappingEnd => checker.close(),
+            Event::Alias(id) => checker.alias(id, at)?,
+        }
+    }
+    Ok(())
+}
+
+/// How a container was reached from its parent (a JSON Pointer segment).
+enum Seg<'a> {
+    Index(usize),
+    Key(Cow<'a, str>),
+    /// A container used as a mapping key: same pointer as its mapping.
+    Same,
+}
+
+struct CheckFrame<'a> {
+    pos: Position,
+    anchor: usize,
+    size: usize,
+    seg: Seg<'a>,
+    /// `Some` for mappings: the pending key (text, position) and the keys seen.
+    map: Option<MapState<'a>>,
+    /// Items so far, for sequences.
+    items: usize,
+}
+
+#[derive(Default)]
+struct MapState<'a> {
+    key: Option<(Cow<'a, str>, Position)>,
+    /// The keys seen: scanned in a list while the mapping is small (most Kubernetes
+    /// objects' are), moved to a hash map when it grows.
+    few: Vec<(Cow<'a, str>, Position)>,
+    many: Option<HashMap<Cow<'a, str>, Position>>,
+}
+
+/// Above this many keys a mapping's keys are hashed instead of scanned.
+const FEW_KEYS: usize = 12;
+
+impl<'a> MapState<'a> {
+    /// Record `key`; when it was seen already, where first and its text.
+    fn insert(&mut self, key: Cow<'a, str>, at: Position) -> Option<(Position, Cow<'a, str>)> {
+        use std::collections::hash_map::Entry as Slot;
+        if let Some(many) = &mut self.many {
+            return match many.entry(key) {
+                Slot::Vacant(v) => {
+                    v.insert(at);
+                    None
+                }
+                Slot::Occupied(o) => Some((*o.get(), o.key().clone())),
+            };
+        }
+        if let Some((k, first)) = self.few.iter().find(|(k, _)| *k == key) {
+            return Some((*first, k.clone()));
+        }
+        self.few.push((key, at));
+        if self.few.len() > FEW_KEYS {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        None
+    }
+}
+
+/// The key text a plain scalar has once resolved (as `Node::key_text`), borrowed
+/// when it stays a string.
+fn plain_key(value: Cow<'_, str>) -> Cow<'_, str> {
+    const WORDS: [&str; 10] = [
+        "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+    ];
+    let stays_string = value
+        .as_bytes()
+        .first()
+        .is_some_and(|b| !b.is_ascii_digit() && !matches!(b, b'-' | b'+' | b'.'))
+        && !WORDS.contains(&&*value);
+    if stays_string {
+        value
+    } else {
+        Cow::Owned(Node::new(resolve_plain(&value), Position::START).key_text())
+    }
+}
+
+/// What a manifest keeps of its YAML, built from parser events (or the fast scanner's):
+/// each document's root position, its duplicate keys, the depth and alias limits.
+struct Checker<'a> {
+    limits: YamlLimits,
+    docs: Vec<Document>,
+    stack: Vec<CheckFrame<'a>>,
+    /// Anchor id -> (subtree size, key text when the anchored node is a scalar).
+    anchors: HashMap<usize, (usize, Option<Cow<'a, str>>)>,
+    /// Counted over the whole stream, as the tree parser does.
+    alias_nodes: usize,
+    duplicates: Vec<DuplicateKey>,
+    root: Option<Position>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(limits: YamlLimits) -> Self {
+        Checker {
+            limits,
+            docs: Vec::new(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+            duplicates: Vec::new(),
+            root: None,
+        }
+    }
+
+    fn fast_event(&mut self, event: FastEvent<'a>, at: Position) -> Result<(), ParseError> {
+        match event {
+            FastEvent::DocumentStart => self.document_start(),
+            FastEvent::DocumentEnd => self.document_end(at),
+            FastEvent::Open { map } => self.open(map, 0, at)?,
+            FastEvent::Close => self.close(),
+            FastEvent::Scalar { text, plain } => self.scalar(text, plain, 0, at),
+        }
+        Ok(())
+    }
+
+    fn document_start(&mut self) {
+        self.anchors.clear();
+        self.root = None;
+    }
+
+    fn document_end(&mut self, at: Position) {
+        self.docs.push(Document {
+            root: Node::new(NodeValue::Null, self.root.take().unwrap_or(at)),
+            duplicates: std::mem::take(&mut self.duplicates),
+        });
+    }
+
+    /// A scalar; `plain` when it resolves by the core schema (plain, no `!!str`).
+    fn scalar(&mut self, value: Cow<'a, str>, plain: bool, anchor: usize, at: Position) {
+        // Only a key's text (or an anchored scalar's) is ever read: resolve no other.
+        let as_key = anchor != 0
+            || self
+                .stack
+                .last()
+                .is_some_and(|f| f.map.as_ref().is_some_and(|m| m.key.is_none()));
+        let key = if plain && as_key {
+            plain_key(value)
+        } else {
+            value
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, (1, Some(key.clone())));
+        }
+        self.finish(at, 1, key);
+    }
+
+    fn open(&mut self, map: bool, anchor: usize, at: Position) -> Result<(), ParseError> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(too_deep(self.limits, at));
+        }
+        let seg = match self.stack.last() {
+            None => Seg::Same,
+            Some(CheckFrame {
+                map: None, items, ..
+            }) => Seg::Index(*items),
+            Some(CheckFrame {
+                map: Some(MapState {
+                    key: Some((k, _)), ..
+                }),
+                ..
+            }) => Seg::Key(k.clone()),
+            Some(_) => Seg::Same,
+        };
+        self.stack.push(CheckFrame {
+            pos: at,
+            anchor,
+            size: 1,
+            seg,
+            map: map.then(MapState::default),
+            items: 0,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        if frame.anchor != 0 {
+            self.anchors.insert(frame.anchor, (frame.size, None));
+        }
+        self.finish(frame.pos, frame.size, Cow::Borrowed("<complex key>"));
+    }
+
+    fn alias(&mut self, id: usize, at: Position) -> Result<(), ParseError> {
+        let Some((size, key)) = self.anchors.get(&id).cloned() else {
+            return Err(unknown_alias(at));
+        };
+        self.alias_nodes = self.alias_nodes.saturating_add(size);
+        if self.alias_nodes > self.limits.max_alias_nodes {
+            return Err(alias_bomb(self.limits, at));
+        }
+        let key = key.unwrap_or(Cow::Borrowed("<complex key>"));
+        self.finish(at, size, key);
+        Ok(())
+    }
+
+    /// The JSON Pointer of the innermost open container.
+    fn pointer(&self) -> String {
         let mut p = String::new();
-        for f in stack {
+        for f in &self.stack {
             match &f.seg {
                 Seg::Index(i) => {
                     p.push('/');
@@ -397,45 +615,12 @@ pub(crate) fn check_yaml_stream(
         }
         p
     }
-    /// The key text a plain scalar has once resolved (as `Node::key_text`), borrowed
-    /// when it stays a string.
-    fn plain_key(value: Cow<'_, str>) -> Cow<'_, str> {
-        const WORDS: [&str; 10] = [
-            "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
-        ];
-        let stays_string = value
-            .as_bytes()
-            .first()
-            .is_some_and(|b| !b.is_ascii_digit() && !matches!(b, b'-' | b'+' | b'.'))
-            && !WORDS.contains(&&*value);
-        if stays_string {
-            value
-        } else {
-            Cow::Owned(Node::new(resolve_plain(&value), Position::START).key_text())
-        }
-    }
-
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut docs = Vec::new();
-    let mut stack: Vec<Frame<'_>> = Vec::new();
-    // Anchor id -> (subtree size, key text when the anchored node is a scalar).
-    let mut anchors: HashMap<usize, (usize, Option<Cow<'_, str>>)> = HashMap::new();
-    let mut alias_nodes = 0usize;
-    let mut duplicates = Vec::new();
-    let mut root: Option<Position> = None;
 
     /// A node finished: count it into its parent (checking a mapping's keys), or it is
     /// the document's root. `key` is its text as a mapping key.
-    fn finish<'a>(
-        stack: &mut [Frame<'a>],
-        duplicates: &mut Vec<DuplicateKey>,
-        root: &mut Option<Position>,
-        at: Position,
-        size: usize,
-        key: Cow<'a, str>,
-    ) {
-        let Some(parent) = stack.last_mut() else {
-            *root = Some(at);
+    fn finish(&mut self, at: Position, size: usize, key: Cow<'a, str>) {
+        let Some(parent) = self.stack.last_mut() else {
+            self.root = Some(at);
             return;
         };
         parent.size += size;
@@ -448,99 +633,14 @@ pub(crate) fn check_yaml_stream(
             return;
         };
         if let Some((first, text)) = map.insert(k, kpos) {
-            duplicates.push(DuplicateKey {
-                pointer: format!("{}/{}", pointer(stack), pointer_escape(&text)),
+            let pointer = format!("{}/{}", self.pointer(), pointer_escape(&text));
+            self.duplicates.push(DuplicateKey {
+                pointer,
                 first,
                 again: kpos,
             });
         }
     }
-
-    for item in Parser::new_from_str(text) {
-        let (event, span) = item.map_err(|e| scan_error(&e, text))?;
-        let at = pos(&span);
-        match event {
-            Event::StreamStart | Event::Nothing => {}
-            Event::StreamEnd => break,
-            Event::DocumentStart(_) => {
-                anchors.clear();
-                root = None;
-            }
-            Event::DocumentEnd => {
-                docs.push(Document {
-                    root: Node::new(NodeValue::Null, root.take().unwrap_or(at)),
-                    duplicates: std::mem::take(&mut duplicates),
-                });
-            }
-            Event::Scalar(value, style, anchor, tag) => {
-                let explicit_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let key = if style == ScalarStyle::Plain && !explicit_str {
-                    plain_key(value)
-                } else {
-                    value
-                };
-                if anchor != 0 {
-                    anchors.insert(anchor, (1, Some(key.clone())));
-                }
-                finish(&mut stack, &mut duplicates, &mut root, at, 1, key);
-            }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if stack.len() >= limits.max_depth {
-                    return Err(too_deep(limits, at));
-                }
-                let seg = match stack.last() {
-                    None => Seg::Same,
-                    Some(Frame {
-                        map: None, items, ..
-                    }) => Seg::Index(*items),
-                    Some(Frame {
-                        map:
-                            Some(MapState {
-                                key: Some((k, _)), ..
-                            }),
-                        ..
-                    }) => Seg::Key(k.clone()),
-                    Some(_) => Seg::Same,
-                };
-                let map = matches!(event, Event::MappingStart(..)).then(MapState::default);
-                stack.push(Frame {
-                    pos: at,
-                    anchor,
-                    size: 1,
-                    seg,
-                    map,
-                    items: 0,
-                });
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = stack.pop() else { continue };
-                if frame.anchor != 0 {
-                    anchors.insert(frame.anchor, (frame.size, None));
-                }
-                let key = Cow::Borrowed("<complex key>");
-                finish(
-                    &mut stack,
-                    &mut duplicates,
-                    &mut root,
-                    frame.pos,
-                    frame.size,
-                    key,
-                );
-            }
-            Event::Alias(id) => {
-                let Some((size, key)) = anchors.get(&id).cloned() else {
-                    return Err(unknown_alias(at));
-                };
-                alias_nodes = alias_nodes.saturating_add(size);
-                if alias_nodes > limits.max_alias_nodes {
-                    return Err(alias_bomb(limits, at));
-                }
-                let key = key.unwrap_or(Cow::Borrowed("<complex key>"));
-                finish(&mut stack, &mut duplicates, &mut root, at, size, key);
-            }
-        }
-    }
-    Ok(docs)
 }
 
 /// Apply YAML merge keys (`<<: *base`, `<<: [*a, *b]`) as Go's YAML parser (which
@@ -843,6 +943,403 @@ mod tests {
         let r = checked(bomb, limits);
         assert!(r.is_err());
         assert_eq!(r, tree_then_drop(bomb, limits));
+    }
+
+    /// The parser alone, without the fast scanner.
+    fn parser_only(text: &str, limits: YamlLimits) -> Shape {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut checker = Checker::new(limits);
+        shape(feed_parser(text, 0, &mut checker).map(|()| checker.docs))
+    }
+
+    /// How many documents of `text` the fast scanner reads itself.
+    fn fast_documents(text: &str) -> usize {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let Some(chunks) = super::super::yaml_fast::documents(text) else {
+            return 0;
+        };
+        let mut events = Vec::new();
+        chunks
+            .iter()
+            .filter(|c| {
+                events.clear();
+                super::super::yaml_fast::scan(
+                    &text[c.range.clone()],
+                    c.first_line,
+                    128,
+                    &mut events,
+                ) && matches!(events.first(), Some((FastEvent::DocumentStart, _)))
+            })
+            .count()
+    }
+
+    fn same_as_parser(text: &str) {
+        let limits = YamlLimits::default();
+        assert_eq!(checked(text, limits), parser_only(text, limits), "{text}");
+    }
+
+    const MANIFEST: &str = r#"# leading comment
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {}
+  annotations:
+    "example.com/quoted": 'it''s'
+    example.com/plain: "a\tb \u00e9"
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.2.3 # pinned
+        args: [--port, "8080", 'x']
+        env:
+          - name: A
+            value: café
+          -
+            name: B
+        command:
+        - - nested
+          - seq
+        script: |
+          #!/bin/sh
+          echo "key: value" # not a comment
+
+            indented more
+        folded: >-
+            text
+        empty:
+      - name: app
+        name: again
+---
+---
+# only a comment
+---
+- a
+- b: 1
+  b: 2
+  c:
+    d: 1
+    d: 2
+  c: 3
+---
+"#;
+
+    #[test]
+    fn fast_scanner_reads_a_plain_manifest_as_the_parser_does() {
+        assert_eq!(
+            fast_documents(MANIFEST),
+            5,
+            "every document read by the scanner"
+        );
+        same_as_parser(MANIFEST);
+        let docs = check_yaml_stream(MANIFEST, YamlLimits::default()).unwrap();
+        assert_eq!(docs.len(), 5);
+        assert_eq!(docs[0].duplicates.len(), 1);
+        assert_eq!(
+            docs[0].duplicates[0].pointer,
+            "/spec/template/spec/containers/1/name"
+        );
+        // Inner duplicates come first, as the parser finishes them first.
+        let pointers: Vec<_> = docs[3]
+            .duplicates
+            .iter()
+            .map(|d| d.pointer.as_str())
+            .collect();
+        assert_eq!(pointers, ["/1/b", "/1/c/d", "/1/c"]);
+        assert_eq!(docs[1].root.pos, Position::new(37, 1));
+        assert_eq!(docs[4].root.pos, Position::new(48, 1));
+    }
+
+    #[test]
+    fn fast_scanner_leaves_what_it_cannot_read_to_the_parser() {
+        let cases = [
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: {b: 1}\n",
+            "a: [b, [c]]\n",
+            "a: multi\n  line\n",
+            "a: 'multi\n  line'\n",
+            "a: \"bad \\q escape\"\n",
+            "a:\tb\n",
+            "a: b: c\n",
+            "a: b\n  c: d\n",
+            "a:\n  b: 1\n c: 2\n",
+            "? a\n: b\n",
+            "a: |2\n   x\n",
+            "a: |\n    x\n  y\n",
+            "a: |\n    \n  x\n",
+            "scalar\n",
+            "a: 1\nb\n",
+            "- a\nb: 1\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "a: 1\n...\n",
+            "--- a: 1\n",
+            "a: 1\r\nb: 2\r\n",
+            "a: x\u{85}y\n",
+            "a: [b,]\n",
+            "a: [b\n",
+            "a: \"x\"y\n",
+            "a: b]\n",
+            "key with space: 1\n",
+        ];
+        for text in cases {
+            assert_eq!(fast_documents(text), 0, "{text:?}");
+            same_as_parser(text);
+        }
+        // One unreadable document does not send the others to the parser.
+        let mixed = "a: 1\n---\nb: &x 1\nc: *x\n---\nd: 1\nd: 2\n";
+        assert_eq!(fast_documents(mixed), 2);
+        same_as_parser(mixed);
+        // A syntax error in any document: the whole file's error, from the parser.
+        let broken = "a: 1\n---\nb: [1\n---\nc: 1\n";
+        same_as_parser(broken);
+        assert!(check_yaml_stream(broken, YamlLimits::default()).is_err());
+        // Deep nesting is left for the parser to report.
+        let mut deep = String::new();
+        for i in 0..200 {
+            deep.push_str(&" ".repeat(i));
+            deep.push_str("k:\n");
+        }
+        same_as_parser(&deep);
+    }
+
+    /// A small generator of block YAML (splitmix64), with mutations that push it past
+    /// what the scanner reads.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<'s>(&mut self, from: &[&'s str]) -> &'s str {
+            from[self.below(from.len())]
+        }
+        fn key(&mut self) -> &'static str {
+            self.pick(&[
+                "a", "b", "c", "a", "1", "01", "true", "null", "x.y/z", "\"a\"", "'b'", "'it''s'",
+                "\"q\\n\"", "~", "-k", "a b", "é",
+            ])
+        }
+        fn scalar(&mut self) -> &'static str {
+            self.pick(&[
+                "v",
+                "1",
+                "true",
+                "a b",
+                "http://x:1/y",
+                "-1",
+                "x #c",
+                "'q'",
+                "\"d\"",
+                "\"e\\n\\u00e9\"",
+                "[a, 'b', \"c\"]",
+                "[]",
+                "[ ]",
+                "{}",
+                "{ }",
+                "caf\u{e9}",
+                "a,b",
+                "x#y",
+                "- z",
+                "&a v",
+                "*a",
+                "!t v",
+                "'un",
+                "@x",
+                "a:b",
+                "c::",
+            ])
+        }
+        fn map(&mut self, indent: usize, depth: usize, out: &mut Vec<String>) {
+            for _ in 0..1 + self.below(4) {
+                let key = self.key();
+                self.entry(indent, depth, format!("{}{key}:", " ".repeat(indent)), out);
+            }
+        }
+        fn seq(&mut self, indent: usize, depth: usize, out: &mut Vec<String>) {
+            for _ in 0..1 + self.below(3) {
+                let pad = " ".repeat(indent);
+                match self.below(4) {
+                    0 if depth < 6 => {
+                        // Compact mapping: first key on the dash's line.
+                        let mut inner = Vec::new();
+                        self.map(indent + 2, depth + 1, &mut inner);
+                        if let Some(first) = inner.first_mut() {
+                            first.replace_range(indent..indent + 2, "- ");
+                        }
+                        out.extend(inner);
+                    }
+                    1 if depth < 6 => {
+                        out.push(format!("{pad}-"));
+                        self.node(indent + 2, depth + 1, out);
+                    }
+                    2 => out.push(format!("{pad}- - {}", self.scalar())),
+                    _ => self.entry(indent, depth, format!("{pad}-"), out),
+                }
+            }
+        }
+        fn node(&mut self, indent: usize, depth: usize, out: &mut Vec<String>) {
+            if self.below(2) == 0 {
+                self.map(indent, depth, out)
+            } else {
+                self.seq(indent, depth, out)
+            }
+        }
+        /// `head` (a key with its colon, or a dash) and its value.
+        fn entry(&mut self, indent: usize, depth: usize, head: String, out: &mut Vec<String>) {
+            match self.below(6) {
+                0 | 1 => out.push(format!("{head} {}", self.scalar())),
+                2 if depth < 6 => {
+                    out.push(head);
+                    let step = self
+                        .pick(&["0", "1", "2", "4"])
+                        .parse::<usize>()
+                        .unwrap_or(2);
+                    if step == 0 {
+                        self.seq(indent, depth + 1, out)
+                    } else {
+                        self.node(indent + step, depth + 1, out)
+                    }
+                }
+                3 => {
+                    out.push(format!("{head} {}", self.pick(&["|", ">-", "|+", "| # c"])));
+                    for _ in 0..self.below(4) {
+                        let text =
+                            self.pick(&["text", "# not a comment", "k: v", "", "  more", "\t tab"]);
+                        out.push(format!("{}{text}", " ".repeat(indent + 2)));
+                    }
+                }
+                4 => out.push(format!("{head} # comment")),
+                _ => out.push(head),
+            }
+        }
+        fn mutate(&mut self, lines: &mut Vec<String>) {
+            if lines.is_empty() {
+                return;
+            }
+            let i = self.below(lines.len());
+            match self.below(8) {
+                0 => lines[i].insert(0, ' '),
+                1 => {
+                    if lines[i].starts_with(' ') {
+                        lines[i].remove(0);
+                    }
+                }
+                2 => {
+                    let c = self.pick(&[
+                        "'", "\"", "[", "]", "{", ":", "#", "-", "|", "&", "*", "!", "\t", " ",
+                        "\\",
+                    ]);
+                    let at = self.below(lines[i].len() + 1);
+                    if lines[i].is_char_boundary(at) {
+                        lines[i].insert_str(at, c);
+                    }
+                }
+                3 => lines[i].push_str(": x"),
+                4 => lines[i].push_str(" #c"),
+                5 => lines.insert(i, "---".into()),
+                6 => {
+                    let l = lines[i].clone();
+                    lines.insert(i, l);
+                }
+                _ => {
+                    if i + 1 < lines.len() {
+                        lines.swap(i, i + 1);
+                    }
+                }
+            }
+        }
+        fn stream(&mut self) -> String {
+            let mut lines = Vec::new();
+            for d in 0..1 + self.below(3) {
+                if d > 0 || self.below(3) == 0 {
+                    lines.push("---".to_owned());
+                }
+                if self.below(5) == 0 {
+                    lines.push("# comment".to_owned());
+                }
+                if self.below(8) != 0 {
+                    let indent = if self.below(6) == 0 { 2 } else { 0 };
+                    self.node(indent, 0, &mut lines);
+                }
+            }
+            if self.below(3) == 0 {
+                for _ in 0..1 + self.below(3) {
+                    self.mutate(&mut lines);
+                }
+            }
+            let mut text = lines.join("\n");
+            if self.below(4) != 0 {
+                text.push('\n');
+            }
+            text
+        }
+    }
+
+    #[test]
+    fn fast_scanner_equals_the_parser_on_generated_yaml() {
+        let (mut read, mut docs) = (0, 0);
+        for seed in 0..4000 {
+            let text = Gen(seed).stream();
+            same_as_parser(&text);
+            read += fast_documents(&text);
+            docs += parser_only(&text, YamlLimits::default()).map_or(0, |d| d.len());
+        }
+        // The generator must exercise the scanner, not only the fallback.
+        assert!(read * 3 > docs, "scanner read {read} of {docs} documents");
+    }
+
+    #[test]
+    #[allow(clippy::print_stderr)] // the skip message is the point
+    fn fast_scanner_equals_the_parser_on_the_corpus() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+        if !root.is_dir() {
+            eprintln!("SKIP: ../shared/corpus not found; corpus differential skipped");
+            return;
+        }
+        let (mut files, mut read, mut docs) = (0, 0, 0);
+        for entry in walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let path = entry.path();
+            if !matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let text = crate::pack::neutralize_templates(&text);
+            let limits = YamlLimits::default();
+            assert_eq!(
+                checked(&text, limits),
+                parser_only(&text, limits),
+                "{}",
+                path.display()
+            );
+            files += 1;
+            if let Ok(all) = parser_only(&text, limits) {
+                let r = fast_documents(&text);
+                read += r;
+                docs += all.len();
+            }
+        }
+        eprintln!("corpus: {files} YAML files, the fast scanner read {read} of {docs} documents");
+        assert!(files > 100, "corpus has {files} YAML files");
+        assert!(read * 2 > docs, "scanner read {read} of {docs} documents");
     }
 
     proptest::proptest! {
