@@ -374,10 +374,11 @@ impl<'a> Scanner<'a, '_> {
         if indent == bytes.len() {
             return Ok(());
         }
-        if !clean(bytes, false) {
+        let comment = bytes[indent] == b'#';
+        if !clean(bytes, comment) {
             return Err(GiveUp);
         }
-        if bytes[indent] == b'#' {
+        if comment {
             return Ok(());
         }
         if !self.started {
