@@ -972,12 +972,17 @@ mod tests {
 
     /// How many documents of `text` the fast scanner reads itself.
     fn fast_documents(text: &str) -> usize {
+        fast_read(text).0
+    }
+
+    /// Documents and bytes of `text` the fast scanner reads itself.
+    fn fast_read(text: &str) -> (usize, usize) {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let Some(chunks) = super::super::yaml_fast::documents(text) else {
-            return 0;
+            return (0, 0);
         };
         let mut events = Vec::new();
-        chunks
+        let read: Vec<_> = chunks
             .iter()
             .filter(|c| {
                 events.clear();
@@ -988,7 +993,8 @@ mod tests {
                     &mut events,
                 ) && matches!(events.first(), Some((FastEvent::DocumentStart, _)))
             })
-            .count()
+            .collect();
+        (read.len(), read.iter().map(|c| c.range.len()).sum())
     }
 
     fn same_as_parser(text: &str) {
@@ -1334,7 +1340,7 @@ spec:
             eprintln!("SKIP: ../shared/corpus not found; corpus differential skipped");
             return;
         }
-        let (mut files, mut read, mut docs) = (0, 0, 0);
+        let (mut files, mut read, mut docs, mut read_bytes, mut bytes) = (0, 0, 0, 0, 0);
         for entry in walkdir::WalkDir::new(&root)
             .into_iter()
             .filter_map(Result::ok)
@@ -1359,12 +1365,17 @@ spec:
             );
             files += 1;
             if let Ok(all) = parser_only(&text, limits) {
-                let r = fast_documents(&text);
+                let (r, b) = fast_read(&text);
                 read += r;
                 docs += all.len();
+                read_bytes += b;
+                bytes += text.len();
             }
         }
-        eprintln!("corpus: {files} YAML files, the fast scanner read {read} of {docs} documents");
+        eprintln!(
+            "corpus: {files} YAML files; the fast scanner read {read} of {docs} documents, \
+             {read_bytes} of {bytes} bytes"
+        );
         assert!(files > 100, "corpus has {files} YAML files");
         assert!(read * 2 > docs, "scanner read {read} of {docs} documents");
     }
