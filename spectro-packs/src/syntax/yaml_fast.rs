@@ -230,7 +230,8 @@ fn plain_start(s: &[u8]) -> bool {
 
 /// A one-line quoted scalar at the start of `s`: its length with the quotes, and its text
 /// when that needs no unescaping.
-fn quoted(s: &[u8]) -> Option<(usize, Option<Cow<'_, str>>)> {
+fn quoted(text: &str) -> Option<(usize, Option<Cow<'_, str>>)> {
+    let s = text.as_bytes();
     let q = *s.first()?;
     let mut i = 1;
     let mut escaped = false;
@@ -242,7 +243,7 @@ fn quoted(s: &[u8]) -> Option<(usize, Option<Cow<'_, str>>)> {
                 i += 2;
                 continue;
             }
-            let inner = std::str::from_utf8(&s[1..i]).ok()?;
+            let inner = &text[1..i];
             let text = if escaped {
                 Cow::Owned(inner.replace("''", "'"))
             } else {
@@ -251,8 +252,7 @@ fn quoted(s: &[u8]) -> Option<(usize, Option<Cow<'_, str>>)> {
             return Some((i + 1, Some(text)));
         }
         if q == b'"' && b == b'"' {
-            let inner = std::str::from_utf8(&s[1..i]).ok()?;
-            return Some((i + 1, (!escaped).then_some(Cow::Borrowed(inner))));
+            return Some((i + 1, (!escaped).then_some(Cow::Borrowed(&text[1..i]))));
         }
         if q == b'"' && b == b'\\' {
             escaped = true;
@@ -284,14 +284,18 @@ fn escape_len(s: &[u8]) -> Option<usize> {
     Some(1 + digits)
 }
 
-/// A mapping key at the start of `s`: its text, whether plain, and where its value
+/// A mapping key: its text, whether plain, and where its value starts (after `:`).
+type Key<'a> = (Cow<'a, str>, bool, usize);
+
+/// A mapping key at the start of `line`: its text, whether plain, and where its value
 /// starts (after `:`). Keys the scanner reads: plain ones of letters, digits and
 /// `_.-/$`, and quoted ones without escapes or non-ASCII text, directly before `: `.
-fn key(s: &[u8]) -> Option<(Cow<'_, str>, bool, usize)> {
+fn key(line: &str) -> Option<Key<'_>> {
+    let s = line.as_bytes();
     const MAX_KEY: usize = 512;
     let first = *s.first()?;
     let (text, plain, end) = if first == b'"' || first == b'\'' {
-        let (len, text) = quoted(s)?;
+        let (len, text) = quoted(line)?;
         let text = text?;
         if !text.is_ascii() {
             return None;
@@ -307,8 +311,7 @@ fn key(s: &[u8]) -> Option<(Cow<'_, str>, bool, usize)> {
                 b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b'$')
             })
             .count();
-        let text = std::str::from_utf8(&s[..len]).ok()?;
-        (Cow::Borrowed(text), true, len)
+        (Cow::Borrowed(&line[..len]), true, len)
     };
     if end > MAX_KEY || s.get(end) != Some(&b':') || !matches!(s.get(end + 1), None | Some(b' ')) {
         return None;
@@ -502,7 +505,8 @@ impl<'a> Scanner<'a, '_> {
                 if dash {
                     self.item(indent, s)
                 } else {
-                    self.entry(indent, s)
+                    let parsed = key(s).ok_or(GiveUp)?;
+                    self.entry(indent, s, parsed)
                 }
             }
             (true, true) if top.awaiting => {
@@ -521,23 +525,20 @@ impl<'a> Scanner<'a, '_> {
 
     /// A new mapping or sequence whose first key or dash is at `col`.
     fn node(&mut self, col: usize, s: &'a str) -> Step {
-        let map = if is_dash(s.as_bytes()) {
-            false
-        } else if key(s.as_bytes()).is_some() {
-            true
+        let parsed = if is_dash(s.as_bytes()) {
+            None
         } else {
-            return Err(GiveUp);
+            Some(key(s).ok_or(GiveUp)?)
         };
         self.push(Level {
             col,
-            map,
+            map: parsed.is_some(),
             indentless: false,
             awaiting: false,
         })?;
-        if map {
-            self.entry(col, s)
-        } else {
-            self.item(col, s)
+        match parsed {
+            Some(k) => self.entry(col, s, k),
+            None => self.item(col, s),
         }
     }
 
@@ -550,16 +551,24 @@ impl<'a> Scanner<'a, '_> {
             return Ok(());
         }
         let c = col + after;
-        let r = rest.as_bytes();
-        if is_dash(r) || key(r).is_some() {
+        if is_dash(rest.as_bytes()) {
             return self.node(c, rest);
+        }
+        if let Some(k) = key(rest) {
+            self.push(Level {
+                col: c,
+                map: true,
+                indentless: false,
+                awaiting: false,
+            })?;
+            return self.entry(c, rest, k);
         }
         self.value(c, rest, col)
     }
 
-    /// `key: ...` at `col` in the innermost mapping.
-    fn entry(&mut self, col: usize, s: &'a str) -> Step {
-        let (text, plain, after) = key(s.as_bytes()).ok_or(GiveUp)?;
+    /// `key: ...` at `col` in the innermost mapping; `parsed` is `key(s)`.
+    fn entry(&mut self, col: usize, s: &'a str, parsed: Key<'a>) -> Step {
+        let (text, plain, after) = parsed;
         self.emit(FastEvent::Scalar { text, plain }, col);
         let spaces = leading_spaces(&s.as_bytes()[after..]);
         let rest = &s[after + spaces..];
@@ -575,7 +584,7 @@ impl<'a> Scanner<'a, '_> {
         let b = s.as_bytes();
         match b[0] {
             b'"' | b'\'' => {
-                let (len, _) = quoted(b).ok_or(GiveUp)?;
+                let (len, _) = quoted(s).ok_or(GiveUp)?;
                 if !only_comment(&b[len..]) {
                     return Err(GiveUp);
                 }
@@ -647,7 +656,7 @@ impl<'a> Scanner<'a, '_> {
                 let item = &b[i..];
                 let len = match item.first() {
                     Some(b'"' | b'\'') => {
-                        let (len, _) = quoted(item).ok_or(GiveUp)?;
+                        let (len, _) = quoted(&s[i..]).ok_or(GiveUp)?;
                         self.scalar(&s[i + 1..i + len - 1], false, col + i);
                         len
                     }
