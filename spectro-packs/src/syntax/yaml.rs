@@ -1034,6 +1034,15 @@ spec:
             indented more
         folded: >-
             text
+        description: A plain scalar
+          over three lines,
+
+          with an empty one.
+        quoted: 'single
+          ''quoted'' # not a comment'
+        escaped: "double \
+          quoted \u00e9
+          "
         empty:
       - name: app
         name: again
@@ -1073,8 +1082,8 @@ spec:
             .map(|d| d.pointer.as_str())
             .collect();
         assert_eq!(pointers, ["/1/b", "/1/c/d", "/1/c"]);
-        assert_eq!(docs[1].root.pos, Position::new(37, 1));
-        assert_eq!(docs[4].root.pos, Position::new(48, 1));
+        assert_eq!(docs[1].root.pos, Position::new(46, 1));
+        assert_eq!(docs[4].root.pos, Position::new(57, 1));
     }
 
     #[test]
@@ -1084,8 +1093,13 @@ spec:
             "a: !!str 1\n",
             "a: {b: 1}\n",
             "a: [b, [c]]\n",
-            "a: multi\n  line\n",
-            "a: 'multi\n  line'\n",
+            "a: multi\nline\n",
+            "a: 'multi\nline'\n",
+            "a: multi # c\n  line\n",
+            "a: multi\n  line: x\n",
+            "a: multi\n  # c\n  more\n",
+            "a: \"open\n",
+            "a: 'x\n  y' z\n",
             "a: \"bad \\q escape\"\n",
             "a:\tb\n",
             "a: b: c\n",
@@ -1101,12 +1115,12 @@ spec:
             "%YAML 1.2\n---\na: 1\n",
             "a: 1\n...\n",
             "--- a: 1\n",
+            "---# c\na: 1\n",
             "a: 1\r\nb: 2\r\n",
             "a: x\u{85}y\n",
             "a: [b,]\n",
             "a: [b\n",
             "a: \"x\"y\n",
-            "a: b]\n",
             "key with space: 1\n",
         ];
         for text in cases {
@@ -1146,6 +1160,9 @@ spec:
             (self.next() % n as u64) as usize
         }
         fn pick<'s>(&mut self, from: &[&'s str]) -> &'s str {
+            from[self.below(from.len())]
+        }
+        fn pick2<'s>(&mut self, from: &[(&'s str, &'s str)]) -> (&'s str, &'s str) {
             from[self.below(from.len())]
         }
         fn key(&mut self) -> &'static str {
@@ -1244,6 +1261,22 @@ spec:
                     }
                 }
                 4 => out.push(format!("{head} # comment")),
+                5 if self.below(2) == 0 => {
+                    let (open, close) = self.pick2(&[
+                        ("'a", "b'"),
+                        ("\"a\\", "b\""),
+                        ("\"a", "b\" # c"),
+                        ("a", "b"),
+                        ("a", "b: c"),
+                        ("'a", "'' b'"),
+                    ]);
+                    out.push(format!("{head} {open}"));
+                    if self.below(3) == 0 {
+                        out.push(String::new());
+                    }
+                    let step = self.below(4);
+                    out.push(format!("{}{close}", " ".repeat(indent + step)));
+                }
                 _ => out.push(head),
             }
         }
@@ -1287,7 +1320,8 @@ spec:
             let mut lines = Vec::new();
             for d in 0..1 + self.below(3) {
                 if d > 0 || self.below(3) == 0 {
-                    lines.push("---".to_owned());
+                    let marker = self.pick(&["---", "---", "---", "---  ", "--- # c", "---#c"]);
+                    lines.push(marker.to_owned());
                 }
                 if self.below(5) == 0 {
                     lines.push("# comment".to_owned());

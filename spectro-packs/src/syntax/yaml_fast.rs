@@ -4,11 +4,12 @@
 //! each document's root position, every mapping key with its position, and the nesting.
 //! This scanner produces exactly those events for a document it fully understands:
 //! block mappings and sequences (compact `- key: v` and indentless `key:\n- v` forms),
-//! one-line plain and quoted scalars, `[...]` of such scalars, `{}`, `|`/`>` block
-//! scalars, and comments. On anything else (tabs in the structure, anchors, tags,
-//! aliases, flow mappings, multi-line scalars, escapes in keys, indentation it cannot
-//! place, a possible syntax error) it gives up on that document, which then goes
-//! through the full parser; it never reports an error itself. So the fast path only
+//! plain and quoted scalars (multi-line ones as values), `[...]` of one-line scalars,
+//! `{}`, `|`/`>` block scalars, and comments. On anything else (tabs in the structure,
+//! anchors, tags, aliases, flow mappings, escapes in keys, a value alone on the line
+//! after its key, indentation it cannot place, a possible syntax error) it gives up on
+//! that document, which then goes through the full parser; it never reports an error
+//! itself. So the fast path only
 //! decides *how* an accepted document is read, never what is found in it: the
 //! differential tests hold it to the parser's results on generated YAML and the corpus.
 
@@ -59,7 +60,7 @@ pub(crate) fn documents(text: &str) -> Option<Vec<Chunk>> {
         match l.first() {
             Some(b'%') => return None,
             Some(b'-') if l.starts_with(b"---") => {
-                if l.len() == 3 {
+                if is_marker(l) {
                     if at > start {
                         chunks.push(Chunk {
                             range: start..at,
@@ -90,6 +91,11 @@ pub(crate) fn documents(text: &str) -> Option<Vec<Chunk>> {
     Some(chunks)
 }
 
+/// A `---` line with nothing after it but spaces or a comment.
+fn is_marker(line: &[u8]) -> bool {
+    line.len() == 3 || only_comment(&line[3..]) && line[3] == b' '
+}
+
 /// Scan one document (`text` starts at line `first_line` of its file; a first line of
 /// `---` is its explicit start) into `out`. False, with `out` to be discarded, when the
 /// document needs the full parser.
@@ -106,6 +112,7 @@ pub(crate) fn scan<'a>(
         max_depth: max_depth.saturating_sub(2),
         line: first_line,
         block: None,
+        continued: None,
         started: false,
         root_done: false,
     };
@@ -134,6 +141,15 @@ struct Block {
     max_blank: usize,
 }
 
+/// A scalar that goes on over the following lines.
+#[derive(Clone, Copy)]
+enum Continued {
+    /// A plain scalar: its continuation lines are indented more than `parent`.
+    Plain { parent: usize },
+    /// A quoted scalar not closed yet.
+    Quoted { quote: u8, parent: usize },
+}
+
 /// Why scanning stopped early: the document goes to the parser.
 struct GiveUp;
 
@@ -146,6 +162,7 @@ struct Scanner<'a, 'o> {
     /// 1-based file line being scanned.
     line: usize,
     block: Option<Block>,
+    continued: Option<Continued>,
     /// Content seen: the document exists.
     started: bool,
     /// The root node is complete: more content would be a second root.
@@ -265,6 +282,35 @@ fn quoted(text: &str) -> Option<(usize, Option<Cow<'_, str>>)> {
     None
 }
 
+/// Where the quoted scalar opened by `quote` closes on this line, scanning from `from`;
+/// `None` when it goes on to the next line.
+fn quote_end(s: &[u8], quote: u8, from: usize) -> Result<Option<usize>, GiveUp> {
+    let mut i = from;
+    while i < s.len() {
+        match s[i] {
+            b'\'' if quote == b'\'' => {
+                if s.get(i + 1) != Some(&b'\'') {
+                    return Ok(Some(i));
+                }
+                i += 2;
+                continue;
+            }
+            b'"' if quote == b'"' => return Ok(Some(i)),
+            b'\\' if quote == b'"' => {
+                if i + 1 == s.len() {
+                    // An escaped line break.
+                    return Ok(None);
+                }
+                i += 1 + escape_len(&s[i + 1..]).ok_or(GiveUp)?;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(None)
+}
+
 /// Length of a valid escape after a backslash in a double-quoted scalar.
 fn escape_len(s: &[u8]) -> Option<usize> {
     let digits = match *s.first()? {
@@ -337,7 +383,7 @@ impl<'a> Scanner<'a, '_> {
         while at < bytes.len() {
             let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
             let line = &text[at..end];
-            if lines == 0 && line == "---" {
+            if lines == 0 && line.starts_with("---") && is_marker(line.as_bytes()) {
                 explicit = true;
                 self.emit(FastEvent::DocumentStart, 0);
             } else {
@@ -346,6 +392,9 @@ impl<'a> Scanner<'a, '_> {
             at = end + 1;
             lines += 1;
             self.line += 1;
+        }
+        if matches!(self.continued, Some(Continued::Quoted { .. })) {
+            return None;
         }
         // The parser's end of input is the start of the line after the last one.
         if !self.started {
@@ -373,6 +422,9 @@ impl<'a> Scanner<'a, '_> {
         if self.block.is_some() && self.block_line(bytes)? {
             return Ok(());
         }
+        if self.continued.is_some() && self.continued_line(bytes)? {
+            return Ok(());
+        }
         let indent = leading_spaces(bytes);
         if indent == bytes.len() {
             return Ok(());
@@ -391,6 +443,49 @@ impl<'a> Scanner<'a, '_> {
             }
         }
         self.content(indent, &line[indent..])
+    }
+
+    /// A line while a multi-line scalar is open: true when it belongs to the scalar.
+    fn continued_line(&mut self, bytes: &[u8]) -> Result<bool, GiveUp> {
+        let Some(continued) = self.continued else {
+            return Ok(false);
+        };
+        let spaces = leading_spaces(bytes);
+        if spaces == bytes.len() {
+            // An empty line folds into the scalar.
+            return Ok(true);
+        }
+        match continued {
+            Continued::Plain { parent } => {
+                if spaces <= parent {
+                    self.continued = None;
+                    return Ok(false);
+                }
+                let rest = &bytes[spaces..];
+                if rest[0] == b'#' {
+                    // A comment ends the scalar; a deeper line after it is not read.
+                    self.continued = None;
+                    return Ok(false);
+                }
+                let trimmed = rest.len() - rest.iter().rev().take_while(|&&b| b == b' ').count();
+                if !clean(bytes, false) || plain_rest(rest, false) != Some(trimmed) {
+                    return Err(GiveUp);
+                }
+                Ok(true)
+            }
+            Continued::Quoted { quote, parent } => {
+                if spaces <= parent || !clean(bytes, false) {
+                    return Err(GiveUp);
+                }
+                if let Some(end) = quote_end(bytes, quote, spaces)? {
+                    if !only_comment(&bytes[end + 1..]) {
+                        return Err(GiveUp);
+                    }
+                    self.continued = None;
+                }
+                Ok(true)
+            }
+        }
     }
 
     /// A line while a block scalar is open: true when it belongs to the scalar.
@@ -584,11 +679,18 @@ impl<'a> Scanner<'a, '_> {
         let b = s.as_bytes();
         match b[0] {
             b'"' | b'\'' => {
-                let (len, _) = quoted(s).ok_or(GiveUp)?;
-                if !only_comment(&b[len..]) {
-                    return Err(GiveUp);
+                if let Some(end) = quote_end(b, b[0], 1)? {
+                    if !only_comment(&b[end + 1..]) {
+                        return Err(GiveUp);
+                    }
+                    self.scalar(&s[1..end], false, col);
+                } else {
+                    self.scalar(&s[1..], false, col);
+                    self.continued = Some(Continued::Quoted {
+                        quote: b[0],
+                        parent,
+                    });
                 }
-                self.scalar(&s[1..len - 1], false, col);
                 Ok(())
             }
             b'[' => self.flow_sequence(col, s),
@@ -626,6 +728,10 @@ impl<'a> Scanner<'a, '_> {
             _ => {
                 let len = plain_len(b, false).ok_or(GiveUp)?;
                 self.scalar(&s[..len], true, col);
+                // A comment ends a plain scalar; without one it may go on.
+                if !b[len..].iter().any(|&c| c == b'#') {
+                    self.continued = Some(Continued::Plain { parent });
+                }
                 Ok(())
             }
         }
@@ -697,6 +803,12 @@ fn plain_len(s: &[u8], flow: bool) -> Option<usize> {
     if !plain_start(s) {
         return None;
     }
+    plain_rest(s, flow)
+}
+
+/// As [`plain_len`], for text inside a plain scalar (a continuation line), where
+/// indicators may start it.
+fn plain_rest(s: &[u8], flow: bool) -> Option<usize> {
     let mut end = 0;
     let mut i = 0;
     while i < s.len() {
@@ -715,8 +827,7 @@ fn plain_len(s: &[u8], flow: bool) -> Option<usize> {
                 end = i + 1;
             }
             b',' | b']' if flow => break,
-            b'[' | b']' | b'{' | b'}' => return None,
-            b'#' if flow => return None,
+            b'[' | b'{' | b'}' | b'#' if flow => return None,
             _ => end = i + 1,
         }
         i += 1;
