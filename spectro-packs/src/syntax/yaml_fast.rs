@@ -729,7 +729,7 @@ impl<'a> Scanner<'a, '_> {
                 let len = plain_len(b, false).ok_or(GiveUp)?;
                 self.scalar(&s[..len], true, col);
                 // A comment ends a plain scalar; without one it may go on.
-                if !b[len..].iter().any(|&c| c == b'#') {
+                if !b[len..].contains(&b'#') {
                     self.continued = Some(Continued::Plain { parent });
                 }
                 Ok(())
