@@ -1144,6 +1144,22 @@ spec:
         same_as_parser(&deep);
     }
 
+    #[test]
+    fn many_documents_left_to_the_parser_stay_linear() {
+        // Each of these documents goes to the parser, which starts at the document and
+        // stops at its end: reading on to the end of the file each time would make this
+        // quadratic (a hang here, not a failure).
+        let text: String = (0..20_000)
+            .map(|i| format!("a: &x {i}\nb: *x\nb: 1\n---\n"))
+            .collect();
+        assert_eq!(fast_documents(&text), 1, "only the empty last one");
+        let docs = check_yaml_stream(&text, YamlLimits::default()).unwrap();
+        assert_eq!(docs.len(), 20_001);
+        let duplicates: usize = docs.iter().map(|d| d.duplicates.len()).sum();
+        assert_eq!(duplicates, 20_000);
+        assert_eq!(docs[19_999].duplicates[0].again, Position::new(79_999, 1));
+    }
+
     /// A small generator of block YAML (splitmix64), with mutations that push it past
     /// what the scanner reads.
     struct Gen(u64);
