@@ -221,8 +221,8 @@ pub const LIMITS: &[LimitSpec] = &[
         "yaml-alias-nodes",
         yaml_alias_nodes,
         Count,
-        "nodes copied in by YAML aliases, in total (the billion-laughs guard)",
-        "real files alias a few anchors; 100 000 copies stays under a few MiB of memory"
+        "nodes copied in by YAML aliases, in total (the billion-laughs guard); a scalar counts one node more per KiB of its text",
+        "real files alias a few anchors; 100 000 copies of short values stay under a few MiB of memory, and weighing text by the KiB keeps long ones under about 100 MiB"
     ),
     spec!(
         "profile-size",
@@ -369,6 +369,11 @@ pub const LIMITS: &[LimitSpec] = &[
 
 /// Caps that are not configurable, and why.
 pub const FIXED_LIMITS: &[FixedLimit] = &[
+    FixedLimit {
+        caps: "duplicate keys listed for one JSON or YAML document (findings PK003, YM002); the rest are counted out in one finding",
+        value: "10 000, and 16 MiB of their JSON Pointers",
+        why: "real files have a handful; a hostile one (a long parent key, then a million repeats of a short key) would otherwise make the list thousands of times larger than the file",
+    },
     FixedLimit {
         caps: "an OCI manifest read or written (registries, layouts, `index.json`)",
         value: "4 MiB",

@@ -26,4 +26,8 @@ pub(crate) fn check(c: &mut Checker<'_>) {
         );
         c.push(RULE.diag("pack.json", &d.pointer, Some(d.again), msg));
     }
+    if let Some(at) = doc.duplicates_cut_at {
+        let msg = super::ym002_duplicate_yaml_key::cut_message();
+        c.push(RULE.diag("pack.json", "", Some(at), msg));
+    }
 }

@@ -17,6 +17,15 @@ not the value deployed (Helm fixed the same class of bug in CVE-2020-15185).\n\n
 ```yaml\ncharts:\n  nginx:\n    replicas: 1\n    replicas: 3\n```",
 };
 
+/// The finding for the duplicates of a document past the listed ones.
+pub(crate) fn cut_message() -> String {
+    format!(
+        "this key and any later duplicate keys of this document are not listed: the document \
+         has more than {} (or their pointers pass 16 MiB)",
+        crate::syntax::MAX_LISTED_DUPLICATES
+    )
+}
+
 pub(crate) fn check(c: &mut Checker<'_>) {
     // Templated manifests legitimately repeat keys in `{{ if }}`/`{{ else }}` branches.
     let manifests = c.pack.manifests.iter().filter(|m| !m.text.contains("{{"));
@@ -42,6 +51,9 @@ pub(crate) fn check(c: &mut Checker<'_>) {
                     d.first.line
                 );
                 found.push(RULE.diag(&sf.path, &d.pointer, Some(d.again), msg));
+            }
+            if let Some(at) = doc.duplicates_cut_at {
+                found.push(RULE.diag(&sf.path, "", Some(at), cut_message()));
             }
         }
     }

@@ -4,7 +4,7 @@ use jsonc_parser::ast::{ObjectPropName, Value as Ast};
 use jsonc_parser::{CollectOptions, ParseOptions};
 use serde_json::Number;
 
-use super::node::{Document, DuplicateKey, Entry, Node, NodeValue, ParseError, pointer_escape};
+use super::node::{Document, Duplicates, Entry, Node, NodeValue, ParseError, pointer_escape};
 use crate::diagnostic::Position;
 
 /// Byte offset → (line, column) for one text. Columns count characters.
@@ -119,9 +119,9 @@ pub fn parse_json(text: &str) -> Result<Document, ParseError> {
             }
         })?;
     let index = LineIndex::new(text);
-    let mut duplicates = Vec::new();
+    let mut duplicates = Duplicates::default();
     let root = match parsed.value {
-        Some(v) => convert(&v, &index, String::new(), &mut duplicates),
+        Some(v) => convert(&v, &index, &mut Vec::new(), &mut duplicates),
         None => {
             return Err(ParseError {
                 message: "the file is empty".into(),
@@ -130,10 +130,26 @@ pub fn parse_json(text: &str) -> Result<Document, ParseError> {
             });
         }
     };
-    Ok(Document { root, duplicates })
+    Ok(duplicates.into_document(root))
 }
 
-fn convert(v: &Ast<'_>, index: &LineIndex<'_>, ptr: String, dups: &mut Vec<DuplicateKey>) -> Node {
+/// The JSON Pointer of `path` (escaped segments), built only for a duplicate: building
+/// one for every node would copy a long parent key once per child.
+fn join(path: &[String]) -> String {
+    let mut p = String::with_capacity(path.iter().map(|s| s.len() + 1).sum());
+    for s in path {
+        p.push('/');
+        p.push_str(s);
+    }
+    p
+}
+
+fn convert(
+    v: &Ast<'_>,
+    index: &LineIndex<'_>,
+    path: &mut Vec<String>,
+    dups: &mut Duplicates,
+) -> Node {
     match v {
         Ast::StringLit(s) => Node::new(
             NodeValue::String(s.value.to_string()),
@@ -157,7 +173,12 @@ fn convert(v: &Ast<'_>, index: &LineIndex<'_>, ptr: String, dups: &mut Vec<Dupli
                 .elements
                 .iter()
                 .enumerate()
-                .map(|(i, e)| convert(e, index, format!("{ptr}/{i}"), dups))
+                .map(|(i, e)| {
+                    path.push(i.to_string());
+                    let node = convert(e, index, path, dups);
+                    path.pop();
+                    node
+                })
                 .collect();
             Node::new(NodeValue::Seq(items), pos)
         }
@@ -171,17 +192,15 @@ fn convert(v: &Ast<'_>, index: &LineIndex<'_>, ptr: String, dups: &mut Vec<Dupli
                     ObjectPropName::Word(w) => (w.value.to_string(), w.range),
                 };
                 let key_pos = index.position(range.start);
-                let child = format!("{ptr}/{}", pointer_escape(&name));
+                path.push(pointer_escape(&name));
                 if let Some(first) = seen.get(&name) {
-                    dups.push(DuplicateKey {
-                        pointer: child.clone(),
-                        first: *first,
-                        again: key_pos,
-                    });
+                    let len = path.iter().map(|s| s.len() + 1).sum();
+                    dups.add(len, || join(path), *first, key_pos);
                 } else {
                     seen.insert(name.clone(), key_pos);
                 }
-                let value = convert(&p.value, index, child, dups);
+                let value = convert(&p.value, index, path, dups);
+                path.pop();
                 entries.push(Entry {
                     key: Node::new(NodeValue::String(name), key_pos),
                     value,
@@ -195,6 +214,25 @@ fn convert(v: &Ast<'_>, index: &LineIndex<'_>, ptr: String, dups: &mut Vec<Dupli
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicates_under_a_long_key_are_listed_within_bounds() {
+        let text = format!(
+            "{{\"{}\": {{{}}}}}",
+            "k".repeat(1 << 20),
+            vec!["\"a\": 0"; 200_000].join(", ")
+        );
+        let doc = parse_json(&text).unwrap();
+        assert_eq!(doc.duplicates.len(), 15);
+        assert!(doc.duplicates_cut_at.is_some());
+        // Children of a long key no longer copy it: this stays linear.
+        let wide = format!(
+            "{{\"{}\": [{}]}}",
+            "k".repeat(1 << 20),
+            vec!["[]"; 200_000].join(",")
+        );
+        assert!(parse_json(&wide).unwrap().duplicates.is_empty());
+    }
 
     #[test]
     fn positions_point_at_keys_and_values() {

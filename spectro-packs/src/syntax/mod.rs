@@ -9,7 +9,10 @@ mod yaml;
 mod yaml_fast;
 
 pub use json::parse_json;
-pub use node::{Document, DuplicateKey, Entry, Node, NodeValue, ParseError, pointer_escape};
+pub use node::{
+    Document, DuplicateKey, Entry, MAX_LISTED_DUPLICATES, Node, NodeValue, ParseError,
+    pointer_escape,
+};
 pub(crate) use yaml::{EmbeddedYaml, check_yaml_stream};
 pub use yaml::{YamlLimits, parse_yaml, parse_yaml_stream};
 

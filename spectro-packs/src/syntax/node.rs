@@ -12,6 +12,60 @@ pub struct Document {
     pub root: Node,
     /// Keys that appear more than once in the same mapping.
     pub duplicates: Vec<DuplicateKey>,
+    /// Where the first duplicate key that `duplicates` does not list is, when there were
+    /// more than [`MAX_LISTED_DUPLICATES`] or their pointers passed 16 MiB.
+    pub duplicates_cut_at: Option<Position>,
+}
+
+/// Most duplicate keys listed for one document (see [`Document::duplicates_cut_at`]).
+pub const MAX_LISTED_DUPLICATES: usize = 10_000;
+
+/// Most bytes of JSON Pointers listed for one document's duplicate keys.
+const MAX_DUPLICATE_POINTER_BYTES: usize = 16 << 20;
+
+/// The duplicate keys of one document, listed within bounds: a hostile file (a long
+/// parent key, then a million repeats of a short one) cannot make the list much larger
+/// than a real one.
+#[derive(Debug, Default)]
+pub(crate) struct Duplicates {
+    pub(crate) list: Vec<DuplicateKey>,
+    bytes: usize,
+    pub(crate) cut_at: Option<Position>,
+}
+
+impl Duplicates {
+    /// List a duplicate found at `again` whose pointer is `len` bytes long (built by
+    /// `pointer` only when it is listed), unless the list is full.
+    pub(crate) fn add(
+        &mut self,
+        len: usize,
+        pointer: impl FnOnce() -> String,
+        first: Position,
+        again: Position,
+    ) {
+        if self.cut_at.is_some()
+            || self.list.len() >= MAX_LISTED_DUPLICATES
+            || self.bytes + len > MAX_DUPLICATE_POINTER_BYTES
+        {
+            self.cut_at.get_or_insert(again);
+            return;
+        }
+        self.bytes += len;
+        self.list.push(DuplicateKey {
+            pointer: pointer(),
+            first,
+            again,
+        });
+    }
+
+    /// The document these belong to.
+    pub(crate) fn into_document(self, root: Node) -> Document {
+        Document {
+            root,
+            duplicates: self.list,
+            duplicates_cut_at: self.cut_at,
+        }
+    }
 }
 
 /// A key defined twice in one mapping.

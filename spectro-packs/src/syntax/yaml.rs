@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use serde_json::Number;
 
-use super::node::{Document, DuplicateKey, Entry, Node, NodeValue, ParseError, pointer_escape};
+use super::node::{Document, Duplicates, Entry, Node, NodeValue, ParseError, pointer_escape};
 use super::yaml_fast::FastEvent;
 use crate::diagnostic::Position;
 
@@ -14,7 +14,9 @@ use crate::diagnostic::Position;
 pub struct YamlLimits {
     /// Deepest allowed nesting of sequences and mappings.
     pub max_depth: usize,
-    /// Most nodes that aliases may copy in, in total (the billion-laughs guard).
+    /// Most nodes that aliases may copy in, in total (the billion-laughs guard). A scalar
+    /// counts one node more per KiB of its text, so aliases cannot copy in long text
+    /// over and over either.
     pub max_alias_nodes: usize,
 }
 
@@ -38,9 +40,8 @@ impl Default for YamlLimits {
 /// is an error, as Palette reads one.
 pub fn parse_yaml(text: &str, limits: YamlLimits) -> Result<Document, ParseError> {
     let mut docs = parse(text, limits, false)?;
-    Ok(docs.pop().unwrap_or_else(|| Document {
-        root: Node::new(NodeValue::Null, Position::START),
-        duplicates: Vec::new(),
+    Ok(docs.pop().unwrap_or_else(|| {
+        Duplicates::default().into_document(Node::new(NodeValue::Null, Position::START))
     }))
 }
 
@@ -89,7 +90,7 @@ enum Frame {
         anchor: usize,
         items: Vec<Node>,
         size: usize,
-        ptr: String,
+        seg: Option<String>,
     },
     Map {
         pos: Position,
@@ -98,8 +99,38 @@ enum Frame {
         key: Option<Node>,
         seen: HashMap<String, Position>,
         size: usize,
-        ptr: String,
+        seg: Option<String>,
     },
+}
+
+impl Frame {
+    /// Its escaped JSON Pointer segment under its parent (`None`: the root, or a
+    /// container used as a key, which share their parent's pointer).
+    fn seg(&self) -> Option<&str> {
+        match self {
+            Frame::Seq { seg, .. } | Frame::Map { seg, .. } => seg.as_deref(),
+        }
+    }
+}
+
+/// The JSON Pointer of the innermost frame of `stack`, and its length.
+fn frames_pointer(stack: &[Frame]) -> String {
+    let mut p = String::new();
+    for seg in stack.iter().filter_map(Frame::seg) {
+        p.push('/');
+        p.push_str(seg);
+    }
+    p
+}
+
+/// Length of `pointer_escape(text)`.
+fn escaped_len(text: &str) -> usize {
+    text.len() + text.bytes().filter(|b| matches!(b, b'~' | b'/')).count()
+}
+
+/// How many alias nodes a scalar of `text` counts for: one, and one more per KiB.
+fn scalar_weight(text: &str) -> usize {
+    1 + text.len() / 1024
 }
 
 struct Builder {
@@ -107,21 +138,17 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
-    duplicates: Vec<DuplicateKey>,
+    duplicates: Duplicates,
     root: Option<Node>,
 }
 
 impl Builder {
-    fn child_pointer(&self) -> String {
+    /// The pointer segment of a container opened now.
+    fn child_seg(&self) -> Option<String> {
         match self.stack.last() {
-            None => String::new(),
-            Some(Frame::Seq { items, ptr, .. }) => format!("{ptr}/{}", items.len()),
-            Some(Frame::Map {
-                key: Some(k), ptr, ..
-            }) => {
-                format!("{ptr}/{}", pointer_escape(&k.key_text()))
-            }
-            Some(Frame::Map { ptr, .. }) => ptr.clone(),
+            None | Some(Frame::Map { key: None, .. }) => None,
+            Some(Frame::Seq { items, .. }) => Some(items.len().to_string()),
+            Some(Frame::Map { key: Some(k), .. }) => Some(pointer_escape(&k.key_text())),
         }
     }
 
@@ -130,41 +157,59 @@ impl Builder {
         if anchor != 0 {
             self.anchors.insert(anchor, (node.clone(), size));
         }
-        match self.stack.last_mut() {
-            None => self.root = Some(node),
+        let duplicate = match self.stack.last_mut() {
+            None => {
+                self.root = Some(node);
+                return;
+            }
             Some(Frame::Seq { items, size: s, .. }) => {
                 items.push(node);
                 *s += size;
+                return;
             }
             Some(Frame::Map {
                 entries,
                 key,
                 seen,
                 size: s,
-                ptr,
                 ..
             }) => {
                 *s += size;
-                match key.take() {
-                    None => *key = Some(node),
-                    Some(k) => {
-                        let text = k.key_text();
-                        if let Some(first) = seen.get(&text) {
-                            self.duplicates.push(DuplicateKey {
-                                pointer: format!("{ptr}/{}", pointer_escape(&text)),
-                                first: *first,
-                                again: k.pos,
-                            });
-                        } else {
-                            seen.insert(text, k.pos);
-                        }
-                        entries.push(Entry {
-                            key: k,
-                            value: node,
-                        });
+                let Some(k) = key.take() else {
+                    *key = Some(node);
+                    return;
+                };
+                let text = k.key_text();
+                let again = k.pos;
+                let duplicate = match seen.get(&text) {
+                    Some(first) => Some((*first, pointer_escape(&text))),
+                    None => {
+                        seen.insert(text, again);
+                        None
                     }
-                }
+                };
+                entries.push(Entry {
+                    key: k,
+                    value: node,
+                });
+                duplicate.map(|(first, seg)| (first, again, seg))
             }
+        };
+        if let Some((first, again, seg)) = duplicate {
+            let stack = &self.stack;
+            let len = stack
+                .iter()
+                .filter_map(Frame::seg)
+                .map(|s| s.len() + 1)
+                .sum::<usize>()
+                + seg.len()
+                + 1;
+            self.duplicates.add(
+                len,
+                || format!("{}/{seg}", frames_pointer(stack)),
+                first,
+                again,
+            );
         }
     }
 
@@ -214,7 +259,7 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
-        duplicates: Vec::new(),
+        duplicates: Duplicates::default(),
         root: None,
     };
     for item in Parser::new_from_str(text) {
@@ -240,35 +285,33 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
                     .root
                     .take()
                     .unwrap_or_else(|| Node::new(NodeValue::Null, at));
-                docs.push(Document {
-                    root,
-                    duplicates: std::mem::take(&mut b.duplicates),
-                });
+                docs.push(std::mem::take(&mut b.duplicates).into_document(root));
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let explicit_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let weight = scalar_weight(&value);
                 let v = if style == ScalarStyle::Plain && !explicit_str {
                     resolve_plain(&value)
                 } else {
                     NodeValue::String(value.into_owned())
                 };
-                b.push(Node::new(v, at), 1, anchor);
+                b.push(Node::new(v, at), weight, anchor);
             }
             Event::SequenceStart(anchor, _) => {
-                let ptr = b.child_pointer();
+                let seg = b.child_seg();
                 b.open(
                     Frame::Seq {
                         pos: at,
                         anchor,
                         items: Vec::new(),
                         size: 1,
-                        ptr,
+                        seg,
                     },
                     at,
                 )?;
             }
             Event::MappingStart(anchor, _) => {
-                let ptr = b.child_pointer();
+                let seg = b.child_seg();
                 let frame = Frame::Map {
                     pos: at,
                     anchor,
@@ -276,7 +319,7 @@ fn parse(text: &str, limits: YamlLimits, stream: bool) -> Result<Vec<Document>, 
                     key: None,
                     seen: HashMap::new(),
                     size: 1,
-                    ptr,
+                    seg,
                 };
                 b.open(frame, at)?;
             }
@@ -505,7 +548,7 @@ struct Checker<'a> {
     anchors: HashMap<usize, (usize, Option<Cow<'a, str>>)>,
     /// Counted over the whole stream, as the tree parser does.
     alias_nodes: usize,
-    duplicates: Vec<DuplicateKey>,
+    duplicates: Duplicates,
     root: Option<Position>,
 }
 
@@ -517,7 +560,7 @@ impl<'a> Checker<'a> {
             stack: Vec::new(),
             anchors: HashMap::new(),
             alias_nodes: 0,
-            duplicates: Vec::new(),
+            duplicates: Duplicates::default(),
             root: None,
         }
     }
@@ -539,10 +582,9 @@ impl<'a> Checker<'a> {
     }
 
     fn document_end(&mut self, at: Position) {
-        self.docs.push(Document {
-            root: Node::new(NodeValue::Null, self.root.take().unwrap_or(at)),
-            duplicates: std::mem::take(&mut self.duplicates),
-        });
+        let root = Node::new(NodeValue::Null, self.root.take().unwrap_or(at));
+        self.docs
+            .push(std::mem::take(&mut self.duplicates).into_document(root));
     }
 
     /// A scalar; `plain` when it resolves by the core schema (plain, no `!!str`).
@@ -553,15 +595,16 @@ impl<'a> Checker<'a> {
                 .stack
                 .last()
                 .is_some_and(|f| f.map.as_ref().is_some_and(|m| m.key.is_none()));
+        let weight = scalar_weight(&value);
         let key = if plain && as_key {
             plain_key(value)
         } else {
             value
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, (1, Some(key.clone())));
+            self.anchors.insert(anchor, (weight, Some(key.clone())));
         }
-        self.finish(at, 1, key);
+        self.finish(at, weight, key);
     }
 
     fn open(&mut self, map: bool, anchor: usize, at: Position) -> Result<(), ParseError> {
@@ -615,10 +658,10 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    /// The JSON Pointer of the innermost open container.
-    fn pointer(&self) -> String {
+    /// The JSON Pointer of the innermost open container of `stack`.
+    fn pointer(stack: &[CheckFrame<'_>]) -> String {
         let mut p = String::new();
-        for f in &self.stack {
+        for f in stack {
             match &f.seg {
                 Seg::Index(i) => {
                     p.push('/');
@@ -651,12 +694,24 @@ impl<'a> Checker<'a> {
             return;
         };
         if let Some((first, text)) = map.insert(k, kpos) {
-            let pointer = format!("{}/{}", self.pointer(), pointer_escape(&text));
-            self.duplicates.push(DuplicateKey {
-                pointer,
-                first,
-                again: kpos,
-            });
+            if self.duplicates.cut_at.is_some() {
+                return;
+            }
+            // Its exact length first: a long pointer is only built if it is listed.
+            let len = self
+                .stack
+                .iter()
+                .map(|f| match &f.seg {
+                    Seg::Index(i) => 2 + i.checked_ilog10().unwrap_or(0) as usize,
+                    Seg::Key(k) => 1 + escaped_len(k),
+                    Seg::Same => 0,
+                })
+                .sum::<usize>()
+                + 1
+                + escaped_len(&text);
+            let stack = &self.stack;
+            let pointer = || format!("{}/{}", Self::pointer(stack), pointer_escape(&text));
+            self.duplicates.add(len, pointer, first, kpos);
         }
     }
 }
@@ -824,6 +879,7 @@ fn count_nodes(root: &Node) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::{DuplicateKey, MAX_LISTED_DUPLICATES};
 
     fn yaml(s: &str) -> Document {
         parse_yaml(s, YamlLimits::default()).unwrap()
@@ -1119,6 +1175,10 @@ spec:
             "a: 1\r\nb: 2\r\n",
             "a: x\u{85}y\n",
             "a: [b,]\n",
+            "a: [b -]\n",
+            "a: [b -, c]\n",
+            "--- #\u{0}\na: 1\n",
+            "a: 1\n--- # x\u{1}y\nb: 2\n",
             "a: [b\n",
             "a: \"x\"y\n",
             "key with space: 1\n",
@@ -1142,6 +1202,51 @@ spec:
             deep.push_str("k:\n");
         }
         same_as_parser(&deep);
+    }
+
+    #[test]
+    fn aliases_to_long_text_count_by_the_kib() {
+        // 1 MiB of text aliased 100,000 times would copy 100 GB; each copy now counts
+        // 1,025 nodes, so the alias limit stops it after about a hundred.
+        let text = format!(
+            "a: &x \"{}\"\nb: [{}]\n",
+            "x".repeat(1 << 20),
+            vec!["*x"; 100_000].join(", ")
+        );
+        let limits = YamlLimits::default();
+        for r in [
+            parse_yaml_stream(&text, limits).map(|_| ()),
+            check_yaml_stream(&text, limits).map(|_| ()),
+        ] {
+            assert!(r.unwrap_err().message.contains("aliases expand"));
+        }
+        // Short values still alias freely.
+        let short = format!("a: &x v\nb: [{}]\n", vec!["*x"; 50_000].join(", "));
+        assert!(parse_yaml(&short, limits).is_ok());
+    }
+
+    #[test]
+    fn duplicates_under_a_long_key_are_listed_within_bounds() {
+        // A 1 MiB parent key and 200,000 repeats of a short key: listing every duplicate
+        // with its pointer would take 200 GB.
+        let long = format!(
+            "? \"{}\"\n:\n{}",
+            "k".repeat(1 << 20),
+            "  a: 0\n".repeat(200_000)
+        );
+        // A 500-byte parent key, which the fast scanner reads: the count bound applies.
+        let short = format!("{}:\n{}", "k".repeat(500), "  a: 0\n".repeat(20_000));
+        let limits = YamlLimits::default();
+        // (text, duplicates listed, line of the first one not listed)
+        for (text, listed, cut) in [(&long, 15, 19), (&short, MAX_LISTED_DUPLICATES, 10_003)] {
+            let tree = parse_yaml_stream(text, limits).unwrap();
+            let checked = check_yaml_stream(text, limits).unwrap();
+            for docs in [&tree, &checked] {
+                assert_eq!(docs[0].duplicates.len(), listed);
+                assert_eq!(docs[0].duplicates_cut_at.map(|p| p.line.get()), Some(cut));
+            }
+            assert_eq!(tree[0].duplicates, checked[0].duplicates);
+        }
     }
 
     #[test]

@@ -91,9 +91,10 @@ pub(crate) fn documents(text: &str) -> Option<Vec<Chunk>> {
     Some(chunks)
 }
 
-/// A `---` line with nothing after it but spaces or a comment.
+/// A `---` line with nothing after it but spaces or a comment (of characters the
+/// parser accepts).
 fn is_marker(line: &[u8]) -> bool {
-    line.len() == 3 || only_comment(&line[3..]) && line[3] == b' '
+    line.len() == 3 || only_comment(&line[3..]) && line[3] == b' ' && clean(line, true)
 }
 
 /// Scan one document (`text` starts at line `first_line` of its file; a first line of
@@ -814,8 +815,13 @@ fn plain_rest(s: &[u8], flow: bool) -> Option<usize> {
     while i < s.len() {
         match s[i] {
             b' ' => {
-                if s.get(i + 1) == Some(&b'#') {
-                    break;
+                match s.get(i + 1) {
+                    Some(b'#') => break,
+                    // In a flow, every word is checked as a scalar's start.
+                    Some(b'-') if flow && matches!(s.get(i + 2), Some(b',' | b']')) => {
+                        return None;
+                    }
+                    _ => {}
                 }
             }
             b':' => {
