@@ -113,7 +113,7 @@ impl Frame {
     }
 }
 
-/// The JSON Pointer of the innermost frame of `stack`, and its length.
+/// The JSON Pointer of the innermost frame of `stack`.
 fn frames_pointer(stack: &[Frame]) -> String {
     let mut p = String::new();
     for seg in stack.iter().filter_map(Frame::seg) {

@@ -250,37 +250,19 @@ fn plain_start(s: &[u8]) -> bool {
 /// when that needs no unescaping.
 fn quoted(text: &str) -> Option<(usize, Option<Cow<'_, str>>)> {
     let s = text.as_bytes();
-    let q = *s.first()?;
-    let mut i = 1;
-    let mut escaped = false;
-    while i < s.len() {
-        let b = s[i];
-        if q == b'\'' && b == b'\'' {
-            if s.get(i + 1) == Some(&b'\'') {
-                escaped = true;
-                i += 2;
-                continue;
-            }
-            let inner = &text[1..i];
-            let text = if escaped {
-                Cow::Owned(inner.replace("''", "'"))
-            } else {
-                Cow::Borrowed(inner)
-            };
-            return Some((i + 1, Some(text)));
-        }
-        if q == b'"' && b == b'"' {
-            return Some((i + 1, (!escaped).then_some(Cow::Borrowed(&text[1..i]))));
-        }
-        if q == b'"' && b == b'\\' {
-            escaped = true;
-            i += 1 + escape_len(&s[i + 1..])?;
-            continue;
-        }
-        i += 1;
-    }
-    // No closing quote on this line: a multi-line scalar.
-    None
+    let quote = *s.first()?;
+    let end = quote_end(s, quote, 1).ok()??;
+    let inner = &text[1..end];
+    let cooked = if quote == b'\'' {
+        Some(if inner.contains("''") {
+            Cow::Owned(inner.replace("''", "'"))
+        } else {
+            Cow::Borrowed(inner)
+        })
+    } else {
+        (!inner.contains('\\')).then_some(Cow::Borrowed(inner))
+    };
+    Some((end + 1, cooked))
 }
 
 /// Where the quoted scalar opened by `quote` closes on this line, scanning from `from`;
